@@ -1,0 +1,130 @@
+# libsymphony - build, test, install.
+#
+#   make            library (static + shared) and the symphony CLI
+#   make check      install missing build dependencies, then every test,
+#                   plain and under sanitizers and valgrind
+#   make demo       run the example workflow
+#   make bench      benchmarks (figures beside their baselines)
+#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR honoured
+
+VERSION      := 0.1.0
+SOMAJOR      := 0
+CC           ?= cc
+BUILD        ?= build
+CFLAGS       ?= -O2 -g
+SANFLAGS     ?=
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+BINDIR       ?= $(PREFIX)/bin
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+# build/deps.mk is made by installing what is missing, then asking
+# pkg-config; make restarts after making it, so the flags below are real.
+DEPS_MK      := build/deps.mk
+-include $(DEPS_MK)
+
+WARN     := -Wall -Wextra -Wpedantic -Werror
+BASE     := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib $(YAML_CFLAGS) -pthread
+LIBFLAGS := $(BASE) -DSYM_BUILDING_LIBRARY -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
+APPFLAGS := $(BASE) $(SANFLAGS) $(CFLAGS)
+LDLIBS   := $(YAML_LIBS) -pthread -lm
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
+
+STATIC   := $(BUILD)/libsymphony.a
+SHARED   := $(BUILD)/libsymphony.so.$(VERSION)
+CLI      := $(BUILD)/symphony
+DEPS_OK  := $(DEPS_MK)
+
+.PHONY: all deps check check-unit check-asan check-tsan check-valgrind check-cc clean \
+        install uninstall demo bench fuzz examples
+
+all: $(DEPS_OK) $(STATIC) $(SHARED) $(CLI)
+
+# Installs what a fresh Debian machine lacks (apt-get as root, otherwise a
+# message naming the packages). Re-run when the script changes.
+$(DEPS_MK): tools/install-deps.sh
+	@sh tools/install-deps.sh
+	@mkdir -p $(dir $@)
+	@{ echo "YAML_CFLAGS := $$(pkg-config --cflags yaml-0.1)"; \
+	   echo "YAML_LIBS := $$(pkg-config --libs yaml-0.1)"; \
+	   echo "CHECK_CFLAGS := $$(pkg-config --cflags check)"; \
+	   echo "CHECK_LIBS := $$(pkg-config --libs check)"; } > $@
+deps: $(DEPS_OK)
+
+$(BUILD)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(LIBFLAGS) -c $< -o $@
+
+$(BUILD)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h) include/symphony.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(APPFLAGS) -c $< -o $@
+
+$(STATIC): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SHARED): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libsymphony.so.$(SOMAJOR) $(SANFLAGS) -o $@ $^ $(LDLIBS)
+	ln -sf libsymphony.so.$(VERSION) $(BUILD)/libsymphony.so.$(SOMAJOR)
+	ln -sf libsymphony.so.$(SOMAJOR) $(BUILD)/libsymphony.so
+
+$(CLI): $(TOOL_OBJ) $(STATIC)
+	$(CC) $(APPFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(LDLIBS)
+
+# Unit and end-to-end tests: one Check program per tests/test_*.c, linked
+# statically so they can reach internal functions too.
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(wildcard tests/*.h) $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(APPFLAGS) $(CHECK_CFLAGS) -DSYM_BUILD_DIR='"$(BUILD)"' -o $@ $< $(TEST_SUPPORT) \
+	    $(STATIC) $(CHECK_LIBS) $(LDLIBS)
+
+check-unit: all $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do \
+	    echo "== $$t"; CK_DEFAULT_TIMEOUT=120 $(TEST_ENV) $$t; done
+
+check-asan:
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g" \
+	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    TEST_ENV="CK_FORK=no" check-unit
+
+check-tsan:
+	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g" SANFLAGS="-fsanitize=thread" \
+	    TEST_ENV="CK_FORK=no TSAN_OPTIONS=halt_on_error=1" check-unit
+
+check-valgrind: all $(TEST_BIN)
+	@set -e; for t in $(TEST_BIN); do \
+	    echo "== valgrind $$t"; CK_FORK=no CK_DEFAULT_TIMEOUT=600 SYM_UNDER_VALGRIND=1 \
+	    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	        $$t; done
+
+check: check-unit check-asan check-tsan check-valgrind
+	@echo "make check: all suites passed"
+
+clean:
+	rm -rf build
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 644 include/symphony.h $(DESTDIR)$(INCLUDEDIR)/symphony.h
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libsymphony.a
+	install -m 755 $(SHARED) $(DESTDIR)$(LIBDIR)/libsymphony.so.$(VERSION)
+	ln -sf libsymphony.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsymphony.so.$(SOMAJOR)
+	ln -sf libsymphony.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libsymphony.so
+	install -m 755 $(CLI) $(DESTDIR)$(BINDIR)/symphony
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    pkgconfig/symphony.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/symphony.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/symphony.h $(DESTDIR)$(LIBDIR)/libsymphony.a \
+	    $(DESTDIR)$(LIBDIR)/libsymphony.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libsymphony.so.$(SOMAJOR) \
+	    $(DESTDIR)$(LIBDIR)/libsymphony.so $(DESTDIR)$(BINDIR)/symphony \
+	    $(DESTDIR)$(PKGCONFIGDIR)/symphony.pc

@@ -1,0 +1,109 @@
+/* draft.h - a workflow as written, before validation: the YAML schema layer
+ * (schema.c) and the builder API (builder.c) both fill a draft, and
+ * compile.c turns a draft into a sym_workflow, so files and code get the
+ * same checks. Names are kept as text here; compile resolves them. */
+#ifndef SYM_DRAFT_H
+#define SYM_DRAFT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "error.h"
+#include "symphony.h"
+
+typedef struct draft_pos {
+    uint32_t line, column; /* 0 = no position (built in code) */
+} draft_pos;
+
+/* A dependency named in `needs`, or added by handle in code. */
+typedef struct draft_need {
+    const char *name; /* NULL when given by index */
+    uint32_t index;   /* the draft task index when name is NULL */
+    draft_pos pos;
+} draft_need;
+
+/* One matrix axis: key with a literal list, or an expression string (kept
+ * as text) that compile resolves against the param defaults. */
+typedef struct draft_axis {
+    const char *key;
+    const sym_value *values; /* a list, or NULL when expr is set */
+    const char *expr;        /* "${{ params.shards }}", or NULL */
+    draft_pos pos;
+} draft_axis;
+
+/* Which policy fields were written (so defaults fill only the others). */
+enum {
+    DRAFT_SET_TIMEOUT = 1u << 0,
+    DRAFT_SET_ATTEMPTS = 1u << 1,
+    DRAFT_SET_BACKOFF = 1u << 2,
+    DRAFT_SET_DELAY = 1u << 3,
+    DRAFT_SET_MAX_DELAY = 1u << 4,
+    DRAFT_SET_JITTER = 1u << 5,
+    DRAFT_SET_RETRY_ON = 1u << 6,
+    DRAFT_SET_TRIGGER = 1u << 7,
+    DRAFT_SET_CONTINUE = 1u << 8,
+    DRAFT_SET_ALL = (1u << 9) - 1
+};
+
+typedef struct draft_task {
+    const char *id; /* in the arena */
+    draft_pos pos;
+    const char *worker; /* NULL when missing */
+    draft_pos worker_pos;
+    draft_need *needs; /* malloc'd; see draft_add_need */
+    uint32_t nneeds, needs_cap;
+    const sym_value *with; /* a map in the arena, or NULL */
+    const char *condition; /* `if` text, or NULL */
+    draft_pos condition_pos;
+    draft_axis *axes; /* malloc'd; see draft_add_axis */
+    uint32_t naxes, axes_cap;
+    sym_task_policy policy; /* fields named in `set` are meaningful */
+    unsigned set;           /* DRAFT_SET_* */
+} draft_task;
+
+typedef struct draft_limit {
+    const char *worker;
+    unsigned concurrency;
+    draft_pos pos;
+} draft_limit;
+
+typedef struct draft {
+    arena arena; /* strings and values; adopted by the workflow */
+    diag *diag;
+    const sym_load_options *opts; /* never NULL after draft_init */
+    sym_load_options default_opts;
+    const char *source;           /* file or buffer name, in the arena */
+    const char *name;             /* NULL when missing */
+    draft_pos name_pos;
+    const char *description;
+    sym_value *params; /* a map in the arena, or NULL */
+    unsigned concurrency;
+    int64_t deadline_ms;
+    bool fail_fast;
+    sym_task_policy defaults;
+    unsigned defaults_set; /* DRAFT_SET_* */
+    draft_limit *limits; /* malloc'd */
+    size_t nlimits, limits_cap;
+    draft_task *tasks; /* malloc'd, in the order written */
+    size_t ntasks, tasks_cap;
+} draft;
+
+/* opts may be NULL (defaults); source is copied. */
+void draft_init(draft *d, diag *dg, const sym_load_options *opts, const char *source);
+/* Frees everything the draft still owns. */
+void draft_free(draft *d);
+/* A new zeroed task with its id copied into the arena, or NULL (ENOMEM). The
+ * pointer is valid until the next draft_add_task. */
+draft_task *draft_add_task(draft *d, const char *id, size_t id_len);
+int draft_add_need(draft *d, draft_task *t, const draft_need *need);
+int draft_add_axis(draft *d, draft_task *t, const draft_axis *axis);
+int draft_add_limit(draft *d, const draft_limit *limit);
+
+/* Validates the draft (names, ids, references, cycles, limits), merges the
+ * defaults, expands matrices and builds the DAG. Every error goes to
+ * d->diag. On SYM_OK *out is the new workflow, which has taken over the
+ * arena. The draft must still be freed with draft_free either way. */
+int draft_compile(draft *d, sym_workflow **out);
+
+#endif

@@ -1,0 +1,50 @@
+/* value.h - the layout of sym_value. Two kinds live side by side:
+ * owned values (sym_value_new_*; heap; mutable; freed by sym_value_free)
+ * and arena values (inside a workflow or run; read-only; freed with their
+ * arena). The public getters work on both. */
+#ifndef SYM_VALUE_H
+#define SYM_VALUE_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "symphony.h"
+
+typedef struct value_entry value_entry;
+
+struct sym_value {
+    uint8_t type;  /* sym_value_type */
+    uint8_t owned; /* 1: heap value made by sym_value_new_* */
+    uint32_t n;    /* string: length in bytes; list/map: element count */
+    uint32_t cap;  /* owned list/map: allocated elements */
+    union {
+        bool b;
+        int64_t i;
+        double f;
+        char *s;               /* NUL-terminated */
+        sym_value *items;      /* list: n values */
+        value_entry *entries;  /* map: n entries, in insertion order */
+    } u;
+};
+
+struct value_entry {
+    char *key; /* NUL-terminated */
+    sym_value value;
+};
+
+/* Arena constructors: fill *v in place (v itself may live in an array). */
+void value_set_null(sym_value *v);
+void value_set_bool(sym_value *v, bool b);
+void value_set_int(sym_value *v, int64_t i);
+void value_set_float(sym_value *v, double f);
+/* Copies n bytes of s into a. SYM_OK or SYM_ENOMEM. */
+int value_set_string(sym_value *v, arena *a, const char *s, size_t n);
+
+/* A deep copy of src into arena a, stored in *dst. SYM_OK or SYM_ENOMEM. */
+int value_copy_to_arena(sym_value *dst, const sym_value *src, arena *a);
+
+/* Writes v as JSON to a strbuf (declared in strbuf.h). */
+struct strbuf;
+void value_write_json(struct strbuf *sb, const sym_value *v);
+
+#endif

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the build dependencies a fresh Debian machine lacks: libyaml,
+# uthash, Check, pkg-config, and valgrind for `make check`. Uses apt-get when
+# run as root; otherwise names the packages to install and fails.
+set -u
+missing=""
+need() { # need PACKAGE TEST-COMMAND...
+    pkg=$1; shift
+    "$@" >/dev/null 2>&1 || missing="$missing $pkg"
+}
+need pkg-config command -v pkg-config
+need libyaml-dev test -f /usr/include/yaml.h
+need uthash-dev test -f /usr/include/uthash.h
+need check test -f /usr/include/check.h
+need valgrind command -v valgrind
+need make command -v make
+need gcc command -v gcc
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing && exit 0
+    echo "install-deps: apt-get failed for:$missing" >&2
+    exit 1
+fi
+echo "install-deps: missing packages:$missing" >&2
+echo "install-deps: run as root: apt-get install$missing" >&2
+exit 1
