@@ -16,7 +16,7 @@ bool name_is_workflow(const char *s);
 bool name_is_identifier(const char *s);
 
 /* The candidate closest to word by edit distance, when close enough to be a
- * likely typo (distance <= 2, and less than half the word), else NULL.
+ * likely typo (at most 1 edit for words under 4 bytes, else at most 2), else NULL.
  * cands is an array of n strings; the stride lets it walk arrays of
  * structs whose first member is the string: pass sizeof(the struct). */
 const char *did_you_mean(const char *word, const void *cands, size_t n, size_t stride);

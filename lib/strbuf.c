@@ -1,0 +1,124 @@
+/* strbuf.c - growable strings with a sticky failure flag. */
+#include "strbuf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sb_init(strbuf *sb) { memset(sb, 0, sizeof *sb); }
+
+static bool sb_reserve(strbuf *sb, size_t extra)
+{
+    if (sb->failed)
+        return false;
+    if (sb->len + extra + 1 <= sb->cap)
+        return true;
+    size_t cap = sb->cap ? sb->cap : 256;
+    while (cap < sb->len + extra + 1) {
+        if (cap > SIZE_MAX / 2) {
+            sb->failed = true;
+            return false;
+        }
+        cap *= 2;
+    }
+    char *p = realloc(sb->buf, cap);
+    if (!p) {
+        sb->failed = true;
+        return false;
+    }
+    sb->buf = p;
+    sb->cap = cap;
+    return true;
+}
+
+void sb_putn(strbuf *sb, const char *s, size_t n)
+{
+    if (!sb_reserve(sb, n))
+        return;
+    memcpy(sb->buf + sb->len, s, n);
+    sb->len += n;
+    sb->buf[sb->len] = '\0';
+}
+
+void sb_putc(strbuf *sb, char c) { sb_putn(sb, &c, 1); }
+
+void sb_puts(strbuf *sb, const char *s) { sb_putn(sb, s, strlen(s)); }
+
+void sb_printf(strbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[128];
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(small, sizeof small, fmt, copy);
+    va_end(copy);
+    if (n < 0) {
+        sb->failed = true;
+    } else if ((size_t)n < sizeof small) {
+        sb_putn(sb, small, (size_t)n);
+    } else if (sb_reserve(sb, (size_t)n)) {
+        vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+        sb->len += (size_t)n;
+    }
+    va_end(ap);
+}
+
+void sb_json_stringn(strbuf *sb, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    sb_putc(sb, '"');
+    size_t start = 0; /* first byte not yet written: plain runs go in one copy */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            if (c >= 0x20)
+                continue;
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+        }
+        sb_putn(sb, s + start, i - start);
+        sb_puts(sb, esc);
+        start = i + 1;
+    }
+    sb_putn(sb, s + start, n - start);
+    sb_putc(sb, '"');
+}
+
+void sb_json_string(strbuf *sb, const char *s)
+{
+    if (!s)
+        sb_puts(sb, "null");
+    else
+        sb_json_stringn(sb, s, strlen(s));
+}
+
+char *sb_finish(strbuf *sb)
+{
+    if (sb->failed || !sb_reserve(sb, 0)) {
+        sb_free(sb);
+        return NULL;
+    }
+    char *out = sb->buf;
+    sb_init(sb);
+    return out;
+}
+
+void sb_free(strbuf *sb)
+{
+    free(sb->buf);
+    sb_init(sb);
+}
