@@ -108,6 +108,18 @@ check-valgrind: all $(TEST_BIN)
 check: check-unit check-asan check-tsan check-valgrind
 	@echo "make check: all suites passed"
 
+# The demo: validate the example workflows, then draw each one's task graph
+# into $(BUILD)/demo/ (DOT, and SVG where Graphviz's `dot` is installed).
+demo: all
+	$(CLI) validate -v examples/*.yaml
+	@mkdir -p $(BUILD)/demo
+	@set -e; for f in examples/*.yaml; do n=$$(basename $$f .yaml); \
+	    $(CLI) graph $$f > $(BUILD)/demo/$$n.dot; \
+	    if command -v dot >/dev/null 2>&1; then \
+	        dot -Tsvg $(BUILD)/demo/$$n.dot -o $(BUILD)/demo/$$n.svg; \
+	        echo "demo: $(BUILD)/demo/$$n.svg"; \
+	    else echo "demo: $(BUILD)/demo/$$n.dot (install graphviz to draw it)"; fi; done
+
 clean:
 	rm -rf build
 
