@@ -62,11 +62,20 @@ typedef struct draft_task {
     unsigned set;           /* DRAFT_SET_* */
 } draft_task;
 
+/* A dependency added by task index in code (sym_builder_add_dep): kept in
+ * one flat array for the whole draft so a million-task graph costs no
+ * allocation per task. */
+typedef struct draft_edge {
+    uint32_t task, dep;
+} draft_edge;
+
 typedef struct draft_limit {
     const char *worker;
     unsigned concurrency;
     draft_pos pos;
 } draft_limit;
+
+struct wf_id;
 
 typedef struct draft {
     arena arena; /* strings and values; adopted by the workflow */
@@ -87,6 +96,12 @@ typedef struct draft {
     size_t nlimits, limits_cap;
     draft_task *tasks; /* malloc'd, in the order written */
     size_t ntasks, tasks_cap;
+    draft_edge *edges; /* malloc'd; see draft_add_edge */
+    size_t nedges, edges_cap;
+    struct wf_id *ids; /* id index kept while adding (the builder), or NULL:
+                          compile then builds it; see ids.h */
+    bool from_code;    /* built by sym_builder: errors carry SYM_EINVAL,
+                          SYM_EEXIST, SYM_ENOTFOUND instead of SYM_ESCHEMA */
 } draft;
 
 /* opts may be NULL (defaults); source is copied. */
@@ -99,6 +114,8 @@ draft_task *draft_add_task(draft *d, const char *id, size_t id_len);
 int draft_add_need(draft *d, draft_task *t, const draft_need *need);
 int draft_add_axis(draft *d, draft_task *t, const draft_axis *axis);
 int draft_add_limit(draft *d, const draft_limit *limit);
+/* Task index `task` needs task index `dep` (both < d->ntasks). */
+int draft_add_edge(draft *d, uint32_t task, uint32_t dep);
 
 /* Validates the draft (names, ids, references, cycles, limits), merges the
  * defaults, expands matrices and builds the DAG. Every error goes to

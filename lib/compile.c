@@ -1,0 +1,1124 @@
+/* compile.c - turns a draft (from a file or the builder) into an immutable
+ * sym_workflow: checks names, references, cycles and limits, merges the
+ * defaults into each task's policy, expands matrices, and lays the DAG out
+ * as flat arrays in topological order.
+ *
+ * Everything is O(tasks + edges): ids resolve through one hash insert per
+ * task, dependency lists are CSR arrays built by counting, and the order is
+ * Kahn's algorithm (a heap keeps ties in file order only when the file order
+ * is not already topological). */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "draft.h"
+#include "ids.h"
+#include "names.h"
+#include "strbuf.h"
+#include "value.h"
+#include "workflow.h"
+
+/* Edges after matrix expansion: each costs 8 bytes (deps + succs), so this
+ * bounds what a hostile file can make us allocate (2 GiB). */
+#define COMPILE_MAX_EDGES ((uint64_t)1 << 28)
+
+#define NONE UINT32_MAX
+
+typedef struct compiler {
+    draft *d;
+    uint32_t n;        /* draft tasks */
+    int first;         /* code of the first error, SYM_OK while none */
+    uint32_t *dbeg;    /* n+1: each task's slots in ddep */
+    uint32_t *dcnt;    /* n: slots used (NONE-free after dedupe) */
+    uint32_t *ddep;    /* dependencies, draft indices */
+    uint32_t *order;   /* n: draft indices in topological order */
+    uint32_t *ninst;   /* n: instances of each task */
+    uint32_t *base;    /* n: index of each task's first instance */
+    const sym_value **axis_list; /* per axis of every task: the value list */
+    uint32_t *axis_off;          /* n+1: each task's range in axis_list */
+    uint64_t total;              /* instances of all tasks */
+    uint64_t nedges;             /* edges after expansion */
+} compiler;
+
+static const draft_pos no_pos = {0, 0};
+
+static bool full(const compiler *c)
+{
+    return c->d->diag && diag_full(c->d->diag);
+}
+
+/* A file's errors are schema errors; the builder's carry the code its
+ * setters would have returned. */
+static int code_for(const compiler *c, int code)
+{
+    return c->d->from_code ? code : SYM_ESCHEMA;
+}
+
+#define REPORT(c, code, pos, ...)                                                        \
+    do {                                                                                 \
+        if ((c)->first == SYM_OK)                                                        \
+            (c)->first = (code);                                                         \
+        if ((c)->d->diag)                                                                \
+            diag_add((c)->d->diag, (code), (pos).line, (pos).column, __VA_ARGS__);       \
+    } while (0)
+
+static void *xcalloc(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size);
+}
+
+/* ---- names and ids ---------------------------------------------------- */
+
+static void check_workflow(compiler *c)
+{
+    draft *d = c->d;
+    if (!d->name)
+        REPORT(c, code_for(c, SYM_EINVAL), no_pos, "the workflow has no name%s",
+               d->from_code ? "" : " (add `name:` at the top level)");
+    else if (!name_is_workflow(d->name))
+        REPORT(c, code_for(c, SYM_EINVAL), d->name_pos,
+               "workflow name '%s' is not valid: names hold letters, digits, '_', '.' and '-' "
+               "(at most 128)",
+               d->name);
+    if (d->ntasks == 0)
+        REPORT(c, code_for(c, SYM_EINVAL), no_pos, "the workflow has no tasks");
+    for (size_t i = 0; i < d->nlimits && !full(c); i++)
+        if (!d->limits[i].worker || !name_is_worker(d->limits[i].worker))
+            REPORT(c, code_for(c, SYM_EINVAL), d->limits[i].pos,
+                   "worker name '%s' under workers is not valid: worker names hold letters, "
+                   "digits, '_', '.' and '-' (at most 64)",
+                   d->limits[i].worker ? d->limits[i].worker : "");
+}
+
+/* Checks ids and workers, and builds the id index unless the builder kept
+ * one while adding (it refused bad and duplicate ids already). */
+static int check_tasks(compiler *c)
+{
+    draft *d = c->d;
+    bool index = d->ids == NULL;
+    struct wf_id *items = NULL;
+    if (index && c->n > 0) {
+        items = arena_alloc(&d->arena, (size_t)c->n * sizeof *items);
+        if (!items)
+            return SYM_ENOMEM;
+    }
+    const char *last_worker = NULL; /* already checked: tasks often share it */
+    for (uint32_t i = 0; i < c->n && !full(c); i++) {
+        draft_task *t = &d->tasks[i];
+        if (index) {
+            size_t len = strlen(t->id);
+            if (!name_is_task_id(t->id))
+                REPORT(c, code_for(c, SYM_EINVAL), t->pos,
+                       "task id '%s' is not valid: ids start with a letter or '_' and hold "
+                       "letters, digits, '_' and '-' (at most 64)",
+                       t->id);
+            struct wf_id *first = ids_find(d->ids, t->id, len);
+            if (first) {
+                draft_pos fp = d->tasks[first->index].pos;
+                if (fp.line)
+                    REPORT(c, code_for(c, SYM_EEXIST), t->pos,
+                           "duplicate task id '%s' (first defined at %u:%u)", t->id,
+                           (unsigned)fp.line, (unsigned)fp.column);
+                else
+                    REPORT(c, code_for(c, SYM_EEXIST), t->pos, "duplicate task id '%s'", t->id);
+            } else {
+                items[i].index = i;
+                if (!ids_add(&d->ids, &items[i], t->id, len))
+                    return SYM_ENOMEM;
+            }
+        }
+        if (!t->worker)
+            REPORT(c, code_for(c, SYM_EINVAL), t->pos, "task '%s' has no worker", t->id);
+        else if (t->worker != last_worker && !name_is_worker(t->worker))
+            REPORT(c, code_for(c, SYM_EINVAL), t->worker_pos,
+                   "worker name '%s' of task '%s' is not valid: worker names hold letters, "
+                   "digits, '_', '.' and '-' (at most 64)",
+                   t->worker, t->id);
+        else
+            last_worker = t->worker;
+    }
+    return SYM_OK;
+}
+
+/* ---- dependencies ----------------------------------------------------- */
+
+static void report_missing(compiler *c, const draft_task *t, const draft_need *need)
+{
+    const char *hint = did_you_mean(need->name, c->d->tasks, c->d->ntasks, sizeof(draft_task));
+    if (hint)
+        REPORT(c, code_for(c, SYM_ENOTFOUND), need->pos,
+               "task '%s' needs '%s', which does not exist (did you mean '%s'?)", t->id,
+               need->name, hint);
+    else
+        REPORT(c, code_for(c, SYM_ENOTFOUND), need->pos,
+               "task '%s' needs '%s', which does not exist", t->id, need->name);
+}
+
+/* The dependency a need names, or NONE (reported) when there is none. */
+static uint32_t resolve_need(compiler *c, uint32_t ti, const draft_need *need)
+{
+    const draft_task *t = &c->d->tasks[ti];
+    uint32_t dep = need->index;
+    if (need->name) {
+        const struct wf_id *found = ids_find(c->d->ids, need->name, strlen(need->name));
+        if (!found) {
+            report_missing(c, t, need);
+            return NONE;
+        }
+        dep = found->index;
+    } else if (dep >= c->n) {
+        REPORT(c, code_for(c, SYM_ENOTFOUND), need->pos, "task '%s' needs task #%u, which does not exist",
+               t->id, (unsigned)dep);
+        return NONE;
+    }
+    if (dep == ti) {
+        REPORT(c, code_for(c, SYM_EINVAL), need->pos, "task '%s' needs itself", t->id);
+        return NONE;
+    }
+    return dep;
+}
+
+/* Lays the needs (by name, then the builder's edges by index) out as CSR in
+ * draft indices, dropping and reporting missing, self and repeated ones. */
+static int build_deps(compiler *c)
+{
+    draft *d = c->d;
+    c->dbeg = malloc(((size_t)c->n + 1) * sizeof *c->dbeg);
+    c->dcnt = xcalloc(c->n, sizeof *c->dcnt);
+    if (!c->dbeg || !c->dcnt)
+        return SYM_ENOMEM;
+    for (size_t e = 0; e < d->nedges; e++)
+        if (d->edges[e].task < c->n)
+            c->dcnt[d->edges[e].task]++;
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        c->dbeg[i] = (uint32_t)sum;
+        sum += (uint64_t)d->tasks[i].nneeds + c->dcnt[i];
+        if (sum > COMPILE_MAX_EDGES) {
+            REPORT(c, SYM_ELIMIT, no_pos, "the workflow has more than %" PRIu64 " dependencies",
+                   COMPILE_MAX_EDGES);
+            return SYM_OK;
+        }
+        c->dcnt[i] = d->tasks[i].nneeds;
+    }
+    c->dbeg[c->n] = (uint32_t)sum;
+    c->ddep = malloc((sum ? sum : 1) * sizeof *c->ddep);
+    if (!c->ddep)
+        return SYM_ENOMEM;
+    bool holes = false;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const draft_task *t = &d->tasks[i];
+        for (uint32_t k = 0; k < t->nneeds; k++) {
+            uint32_t dep = full(c) ? NONE : resolve_need(c, i, &t->needs[k]);
+            holes |= dep == NONE;
+            c->ddep[c->dbeg[i] + k] = dep;
+        }
+    }
+    for (size_t e = 0; e < d->nedges; e++) {
+        draft_edge ed = d->edges[e];
+        if (ed.task >= c->n)
+            continue;
+        draft_need need = {NULL, ed.dep, no_pos};
+        uint32_t dep = full(c) ? NONE : resolve_need(c, ed.task, &need);
+        holes |= dep == NONE;
+        c->ddep[c->dbeg[ed.task] + c->dcnt[ed.task]++] = dep;
+    }
+    /* Repeats: mark[dep] == i + 1 while task i's list is walked. */
+    uint32_t *mark = xcalloc(c->n, sizeof *mark);
+    if (!mark)
+        return SYM_ENOMEM;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const draft_task *t = &d->tasks[i];
+        for (uint32_t k = 0; k < c->dcnt[i]; k++) {
+            uint32_t *slot = &c->ddep[c->dbeg[i] + k];
+            if (*slot == NONE)
+                continue;
+            if (mark[*slot] == i + 1) {
+                draft_pos pos = k < t->nneeds ? t->needs[k].pos : no_pos;
+                if (!full(c))
+                    REPORT(c, code_for(c, SYM_EINVAL), pos, "task '%s' lists '%s' twice in needs",
+                           t->id, d->tasks[*slot].id);
+                *slot = NONE;
+                holes = true;
+            } else {
+                mark[*slot] = i + 1;
+            }
+        }
+    }
+    free(mark);
+    if (holes) {
+        for (uint32_t i = 0; i < c->n; i++) {
+            uint32_t *list = &c->ddep[c->dbeg[i]], kept = 0;
+            for (uint32_t k = 0; k < c->dcnt[i]; k++)
+                if (list[k] != NONE)
+                    list[kept++] = list[k];
+            c->dcnt[i] = kept;
+        }
+    }
+    return SYM_OK;
+}
+
+/* ---- order and cycles ------------------------------------------------- */
+
+typedef struct heap {
+    uint32_t *v;
+    uint32_t n;
+} heap;
+
+static void heap_push(heap *h, uint32_t x)
+{
+    uint32_t i = h->n++;
+    while (i > 0 && h->v[(i - 1) / 2] > x) {
+        h->v[i] = h->v[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h->v[i] = x;
+}
+
+static uint32_t heap_pop(heap *h)
+{
+    uint32_t top = h->v[0], x = h->v[--h->n], i = 0;
+    for (;;) {
+        uint32_t l = 2 * i + 1, m = i;
+        if (l >= h->n)
+            break;
+        m = (l + 1 < h->n && h->v[l + 1] < h->v[l]) ? l + 1 : l;
+        if (h->v[m] >= x)
+            break;
+        h->v[i] = h->v[m];
+        i = m;
+    }
+    if (h->n > 0)
+        h->v[i] = x;
+    return top;
+}
+
+/* Successors (draft indices) as CSR, each list ascending. */
+static int build_succs(const compiler *c, uint32_t **sbeg_out, uint32_t **succ_out)
+{
+    uint32_t *sbeg = xcalloc((size_t)c->n + 1, sizeof *sbeg);
+    uint32_t *succ = malloc(((size_t)c->dbeg[c->n] + 1) * sizeof *succ);
+    uint32_t *fill = xcalloc(c->n, sizeof *fill);
+    if (!sbeg || !succ || !fill) {
+        free(sbeg);
+        free(succ);
+        free(fill);
+        return SYM_ENOMEM;
+    }
+    for (uint32_t i = 0; i < c->n; i++)
+        for (uint32_t k = 0; k < c->dcnt[i]; k++)
+            sbeg[c->ddep[c->dbeg[i] + k] + 1]++;
+    for (uint32_t i = 0; i < c->n; i++)
+        sbeg[i + 1] += sbeg[i];
+    for (uint32_t i = 0; i < c->n; i++)
+        for (uint32_t k = 0; k < c->dcnt[i]; k++) {
+            uint32_t dep = c->ddep[c->dbeg[i] + k];
+            succ[sbeg[dep] + fill[dep]++] = i;
+        }
+    free(fill);
+    *sbeg_out = sbeg;
+    *succ_out = succ;
+    return SYM_OK;
+}
+
+/* Reports one cycle through s, the first task (in file order) of a
+ * strongly connected component: the shortest path s -> ... -> s, found by
+ * a breadth-first walk that stays inside the component. Arrows point from
+ * a task to one that needs it, the way the work flows. */
+static int report_cycle(compiler *c, uint32_t s, const uint32_t *comp, const uint32_t *sbeg,
+                        const uint32_t *succ, uint32_t *parent, uint32_t *queue)
+{
+    uint32_t head = 0, tail = 0, last = NONE;
+    parent[s] = s;
+    queue[tail++] = s;
+    while (head < tail && last == NONE) {
+        uint32_t x = queue[head++];
+        for (uint32_t k = sbeg[x]; k < sbeg[x + 1]; k++) {
+            uint32_t y = succ[k];
+            if (comp[y] != comp[s])
+                continue;
+            if (y == s) {
+                last = x;
+                break;
+            }
+            if (parent[y] == NONE) {
+                parent[y] = x;
+                queue[tail++] = y;
+            }
+        }
+    }
+    /* last is always found in a component of two or more tasks. */
+    uint32_t len = 0;
+    for (uint32_t x = last; x != s; x = parent[x])
+        queue[len++] = x; /* the path backwards, reusing the queue */
+    strbuf sb;
+    sb_init(&sb);
+    sb_puts(&sb, "cycle: ");
+    sb_puts(&sb, c->d->tasks[s].id);
+    while (len > 0) {
+        sb_puts(&sb, " -> ");
+        sb_puts(&sb, c->d->tasks[queue[--len]].id);
+    }
+    sb_puts(&sb, " -> ");
+    sb_puts(&sb, c->d->tasks[s].id);
+    char *text = sb_finish(&sb);
+    if (!text)
+        return SYM_ENOMEM;
+    REPORT(c, SYM_ECYCLE, no_pos, "%s", text);
+    free(text);
+    /* parent is left as it is: later walks stay inside other components. */
+    return SYM_OK;
+}
+
+/* Tarjan's algorithm (iterative) over the tasks Kahn's algorithm could not
+ * order; reports one cycle per component that has one. */
+static int report_cycles(compiler *c, const uint32_t *indeg, const uint32_t *sbeg,
+                         const uint32_t *succ)
+{
+    uint32_t n = c->n;
+    uint32_t *num = malloc((size_t)n * sizeof *num), *low = malloc((size_t)n * sizeof *low);
+    uint32_t *comp = malloc((size_t)n * sizeof *comp), *stack = malloc((size_t)n * sizeof *stack);
+    uint32_t *call = malloc((size_t)n * sizeof *call), *edge = malloc((size_t)n * sizeof *edge);
+    uint32_t *size = xcalloc(n, sizeof *size);
+    int rc = SYM_ENOMEM;
+    if (!num || !low || !comp || !stack || !call || !edge || !size)
+        goto out;
+    for (uint32_t i = 0; i < n; i++)
+        num[i] = comp[i] = NONE;
+    uint32_t counter = 0, sp = 0, ncomp = 0;
+    for (uint32_t root = 0; root < n; root++) {
+        if (indeg[root] == 0 || num[root] != NONE)
+            continue;
+        uint32_t depth = 0;
+        call[depth] = root;
+        edge[depth] = sbeg[root];
+        num[root] = low[root] = counter++;
+        stack[sp++] = root;
+        while (true) {
+            uint32_t v = call[depth];
+            if (edge[depth] < sbeg[v + 1]) {
+                uint32_t w = succ[edge[depth]++];
+                if (indeg[w] == 0)
+                    continue; /* ordered by Kahn: on no cycle */
+                if (num[w] == NONE) {
+                    num[w] = low[w] = counter++;
+                    stack[sp++] = w;
+                    call[++depth] = w;
+                    edge[depth] = sbeg[w];
+                } else if (comp[w] == NONE && num[w] < low[v]) {
+                    low[v] = num[w];
+                }
+                continue;
+            }
+            if (low[v] == num[v]) {
+                uint32_t w;
+                do {
+                    w = stack[--sp];
+                    comp[w] = ncomp;
+                    size[ncomp]++;
+                } while (w != v);
+                ncomp++;
+            }
+            if (depth == 0)
+                break;
+            depth--;
+            uint32_t u = call[depth];
+            if (low[v] < low[u])
+                low[u] = low[v];
+        }
+    }
+    /* Report in file order: a component's first task comes first. num and
+     * low are free now: reuse them as BFS parent and queue. */
+    bool *seen = xcalloc(ncomp, sizeof *seen);
+    if (!seen)
+        goto out;
+    for (uint32_t i = 0; i < n; i++)
+        num[i] = NONE;
+    rc = SYM_OK;
+    for (uint32_t i = 0; i < n && rc == SYM_OK && !full(c); i++) {
+        if (comp[i] == NONE || seen[comp[i]] || size[comp[i]] < 2)
+            continue;
+        seen[comp[i]] = true;
+        rc = report_cycle(c, i, comp, sbeg, succ, num, low);
+    }
+    free(seen);
+out:
+    free(num);
+    free(low);
+    free(comp);
+    free(stack);
+    free(call);
+    free(edge);
+    free(size);
+    return rc;
+}
+
+/* c->order: the file order when it is already topological (the common
+ * case, checked in one pass), else Kahn's algorithm with a min-heap so
+ * that ties keep file order. Unorderable tasks are on or behind cycles. */
+static int order_tasks(compiler *c)
+{
+    c->order = malloc(((size_t)c->n + 1) * sizeof *c->order);
+    if (!c->order)
+        return SYM_ENOMEM;
+    bool forward = true;
+    for (uint32_t i = 0; i < c->n && forward; i++)
+        for (uint32_t k = 0; k < c->dcnt[i]; k++)
+            if (c->ddep[c->dbeg[i] + k] > i) {
+                forward = false;
+                break;
+            }
+    if (forward) {
+        for (uint32_t i = 0; i < c->n; i++)
+            c->order[i] = i;
+        return SYM_OK;
+    }
+    uint32_t *sbeg, *succ;
+    if (build_succs(c, &sbeg, &succ) != SYM_OK)
+        return SYM_ENOMEM;
+    uint32_t *indeg = malloc(((size_t)c->n + 1) * sizeof *indeg);
+    heap h = {malloc(((size_t)c->n + 1) * sizeof *h.v), 0};
+    int rc = SYM_ENOMEM;
+    if (!indeg || !h.v)
+        goto out;
+    for (uint32_t i = 0; i < c->n; i++) {
+        indeg[i] = c->dcnt[i];
+        if (indeg[i] == 0)
+            heap_push(&h, i);
+    }
+    uint32_t done = 0;
+    while (h.n > 0) {
+        uint32_t v = heap_pop(&h);
+        c->order[done++] = v;
+        for (uint32_t k = sbeg[v]; k < sbeg[v + 1]; k++)
+            if (--indeg[succ[k]] == 0)
+                heap_push(&h, succ[k]);
+    }
+    rc = done == c->n ? SYM_OK : report_cycles(c, indeg, sbeg, succ);
+out:
+    free(indeg);
+    free(h.v);
+    free(sbeg);
+    free(succ);
+    return rc;
+}
+
+/* ---- matrices --------------------------------------------------------- */
+
+/* `${{ params.NAME }}` (spaces allowed inside the braces): NAME's span. */
+static bool parse_param_ref(const char *s, const char **name, size_t *len)
+{
+    if (strncmp(s, "${{", 3) != 0)
+        return false;
+    s += 3;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (strncmp(s, "params.", 7) != 0)
+        return false;
+    s += 7;
+    *name = s;
+    while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+           *s == '_')
+        s++;
+    *len = (size_t)(s - *name);
+    while (*s == ' ' || *s == '\t')
+        s++;
+    return *len > 0 && strcmp(s, "}}") == 0;
+}
+
+static const sym_value *find_param(const sym_value *params, const char *name, size_t len)
+{
+    if (!params || params->type != SYM_VALUE_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < params->n; i++) {
+        const char *key = params->u.entries[i].key;
+        if (strncmp(key, name, len) == 0 && key[len] == '\0')
+            return &params->u.entries[i].value;
+    }
+    return NULL;
+}
+
+/* The list an axis expands over, or NULL (reported). An expression axis is
+ * expanded from its param's default here; a later step is to re-expand it
+ * per run when the run overrides that param. */
+static const sym_value *axis_list(compiler *c, const draft_task *t, const draft_axis *ax)
+{
+    const sym_value *list = ax->values;
+    if (!list && ax->expr) {
+        const char *name;
+        size_t len;
+        if (parse_param_ref(ax->expr, &name, &len)) {
+            list = find_param(c->d->params, name, len);
+            if (!list) {
+                char word[80];
+                snprintf(word, sizeof word, "%.*s", (int)(len < 64 ? len : 64), name);
+                const sym_value *p = c->d->params;
+                const char *hint = p && p->type == SYM_VALUE_MAP
+                                       ? did_you_mean(word, p->u.entries, p->n, sizeof(value_entry))
+                                       : NULL;
+                REPORT(c, code_for(c, SYM_ENOTFOUND), ax->pos,
+                       "matrix '%s' of task '%s' uses params.%s, which is not declared%s%s%s",
+                       ax->key, t->id, word, hint ? " (did you mean '" : "", hint ? hint : "",
+                       hint ? "'?)" : "");
+                return NULL;
+            }
+        }
+    }
+    if (!list || list->type != SYM_VALUE_LIST) {
+        REPORT(c, code_for(c, SYM_ETYPE), ax->pos,
+               "matrix '%s' of task '%s' must be a list (or ${{ params.NAME }} naming a list "
+               "param)",
+               ax->key, t->id);
+        return NULL;
+    }
+    if (list->n == 0) {
+        REPORT(c, code_for(c, SYM_EINVAL), ax->pos,
+               "matrix '%s' of task '%s' is empty: give it at least one value", ax->key, t->id);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < list->n; i++) {
+        uint8_t type = list->u.items[i].type;
+        if (type == SYM_VALUE_LIST || type == SYM_VALUE_MAP) {
+            REPORT(c, code_for(c, SYM_ETYPE), ax->pos,
+                   "matrix '%s' of task '%s': value %u is a %s, but matrix values must be "
+                   "strings, numbers, booleans or null",
+                   ax->key, t->id, (unsigned)i + 1, sym_value_type_name(type));
+            return NULL;
+        }
+    }
+    return list;
+}
+
+/* Checks every matrix, counts instances, and checks the size limits. */
+static int expand_counts(compiler *c)
+{
+    draft *d = c->d;
+    c->ninst = malloc(((size_t)c->n + 1) * sizeof *c->ninst);
+    c->axis_off = malloc(((size_t)c->n + 1) * sizeof *c->axis_off);
+    if (!c->ninst || !c->axis_off)
+        return SYM_ENOMEM;
+    uint64_t naxes = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        c->axis_off[i] = (uint32_t)naxes;
+        naxes += d->tasks[i].naxes;
+        if (naxes >= UINT32_MAX)
+            return SYM_ENOMEM;
+    }
+    c->axis_off[c->n] = (uint32_t)naxes;
+    if (naxes > 0) {
+        c->axis_list = xcalloc((size_t)naxes, sizeof *c->axis_list);
+        if (!c->axis_list)
+            return SYM_ENOMEM;
+    }
+    size_t max_matrix = d->opts->max_matrix, max_tasks = d->opts->max_tasks;
+    c->total = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const draft_task *t = &d->tasks[i];
+        uint64_t count = 1;
+        bool ok = true;
+        for (uint32_t a = 0; a < t->naxes && !full(c); a++) {
+            const draft_axis *ax = &t->axes[a];
+            if (!ax->key || !name_is_identifier(ax->key)) {
+                REPORT(c, code_for(c, SYM_EINVAL), ax->pos,
+                       "matrix key '%s' of task '%s' is not valid: keys start with a letter or "
+                       "'_' and hold letters, digits and '_' (at most 64)",
+                       ax->key ? ax->key : "", t->id);
+                ok = false;
+                continue;
+            }
+            for (uint32_t b = 0; b < a; b++)
+                if (t->axes[b].key && strcmp(t->axes[b].key, ax->key) == 0) {
+                    REPORT(c, code_for(c, SYM_EEXIST), ax->pos,
+                           "matrix key '%s' of task '%s' is listed twice", ax->key, t->id);
+                    ok = false;
+                }
+            const sym_value *list = axis_list(c, t, ax);
+            if (!list) {
+                ok = false;
+                continue;
+            }
+            c->axis_list[c->axis_off[i] + a] = list;
+            count = count > UINT32_MAX ? count : count * list->n; /* saturates past 2^32 */
+        }
+        if (ok && ((max_matrix && count > max_matrix) || count >= UINT32_MAX)) {
+            if (count >= UINT32_MAX)
+                REPORT(c, SYM_ELIMIT, t->pos,
+                       "task '%s' expands to more than %u matrix instances (max_matrix %zu)",
+                       t->id, (unsigned)UINT32_MAX - 1, max_matrix);
+            else
+                REPORT(c, SYM_ELIMIT, t->pos,
+                       "task '%s' expands to %" PRIu64
+                       " matrix instances, more than max_matrix (%zu)",
+                       t->id, count, max_matrix);
+            ok = false;
+        }
+        c->ninst[i] = ok ? (uint32_t)count : 1;
+        c->total += c->ninst[i];
+    }
+    if ((max_tasks && c->total > max_tasks) || c->total >= UINT32_MAX)
+        REPORT(c, SYM_ELIMIT, no_pos,
+               "the workflow has %" PRIu64 " tasks after matrix expansion, more than max_tasks (%zu)",
+               c->total, max_tasks ? max_tasks : (size_t)UINT32_MAX - 1);
+    return SYM_OK;
+}
+
+/* A matrix value as it appears in an instance id: strings raw, numbers as
+ * the shortest text that reads back the same, true/false/null. */
+static const char *scalar_text(const sym_value *v, char *buf, size_t cap, size_t *len)
+{
+    switch (v->type) {
+    case SYM_VALUE_STRING:
+        *len = v->n;
+        return v->u.s;
+    case SYM_VALUE_BOOL:
+        snprintf(buf, cap, "%s", v->u.b ? "true" : "false");
+        break;
+    case SYM_VALUE_INT:
+        snprintf(buf, cap, "%" PRId64, v->u.i);
+        break;
+    case SYM_VALUE_FLOAT:
+        if (isnan(v->u.f))
+            snprintf(buf, cap, ".nan");
+        else if (isinf(v->u.f))
+            snprintf(buf, cap, "%s", v->u.f < 0 ? "-.inf" : ".inf");
+        else {
+            for (int prec = 1; prec <= 17; prec++) {
+                snprintf(buf, cap, "%.*g", prec, v->u.f);
+                if (strtod(buf, NULL) == v->u.f)
+                    break;
+            }
+            if (!strpbrk(buf, ".e")) /* keep it a float: 2.0, not 2 */
+                strncat(buf, ".0", cap - strlen(buf) - 1);
+        }
+        break;
+    default:
+        snprintf(buf, cap, "null");
+        break;
+    }
+    *len = strlen(buf);
+    return buf;
+}
+
+/* ---- the workflow ----------------------------------------------------- */
+
+/* The packed fields of a policy: a padding-free key to find equal ones. */
+typedef struct policy_item {
+    UT_hash_handle hh;
+    int64_t key[9];
+    const sym_task_policy *policy;
+} policy_item;
+
+static void policy_key(const sym_task_policy *p, int64_t key[9])
+{
+    key[0] = p->timeout_ms;
+    key[1] = p->retry.attempts;
+    key[2] = p->retry.backoff;
+    key[3] = p->retry.delay_ms;
+    key[4] = p->retry.max_delay_ms;
+    key[5] = p->retry.jitter;
+    key[6] = p->retry.retry_on;
+    key[7] = p->trigger;
+    key[8] = p->continue_on_error;
+}
+
+/* Field by field: the task's own value, else the defaults', else the
+ * format's. */
+static void merge_policy(sym_task_policy *out, const sym_task_policy *own, unsigned set,
+                         const sym_task_policy *defs, unsigned defs_set)
+{
+    sym_task_policy_init(out);
+#define PICK(bit, field)                                                                     \
+    do {                                                                                     \
+        if (set & (bit))                                                                     \
+            out->field = own->field;                                                         \
+        else if (defs_set & (bit))                                                           \
+            out->field = defs->field;                                                        \
+    } while (0)
+    PICK(DRAFT_SET_TIMEOUT, timeout_ms);
+    PICK(DRAFT_SET_ATTEMPTS, retry.attempts);
+    PICK(DRAFT_SET_BACKOFF, retry.backoff);
+    PICK(DRAFT_SET_DELAY, retry.delay_ms);
+    PICK(DRAFT_SET_MAX_DELAY, retry.max_delay_ms);
+    PICK(DRAFT_SET_JITTER, retry.jitter);
+    PICK(DRAFT_SET_RETRY_ON, retry.retry_on);
+    PICK(DRAFT_SET_TRIGGER, trigger);
+    PICK(DRAFT_SET_CONTINUE, continue_on_error);
+#undef PICK
+}
+
+/* The shared copy of policy p in the arena (one per distinct policy). */
+static const sym_task_policy *intern_policy(arena *a, policy_item **set,
+                                            const sym_task_policy *p)
+{
+    int64_t key[9];
+    policy_key(p, key);
+    policy_item *found;
+    HASH_FIND(hh, *set, key, sizeof key, found);
+    if (found)
+        return found->policy;
+    policy_item *item = arena_alloc(a, sizeof *item);
+    sym_task_policy *copy = arena_alloc(a, sizeof *copy);
+    if (!item || !copy)
+        return NULL;
+    *copy = *p;
+    memcpy(item->key, key, sizeof key);
+    item->policy = copy;
+    HASH_ADD(hh, *set, key, sizeof item->key, item);
+    return item->hh.tbl ? copy : NULL;
+}
+
+static int set_policies(compiler *c, sym_workflow *wf, const uint32_t *order)
+{
+    draft *d = c->d;
+    policy_item *set = NULL;
+    sym_task_policy merged;
+    merge_policy(&merged, &d->defaults, 0, &d->defaults, d->defaults_set);
+    const sym_task_policy *common = intern_policy(&d->arena, &set, &merged);
+    int rc = common ? SYM_OK : SYM_ENOMEM;
+    for (uint32_t p = 0; p < c->n && rc == SYM_OK; p++) {
+        const draft_task *t = &d->tasks[order[p]];
+        const sym_task_policy *pol = common;
+        if (t->set) {
+            merge_policy(&merged, &t->policy, t->set, &d->defaults, d->defaults_set);
+            pol = intern_policy(&d->arena, &set, &merged);
+            if (!pol)
+                rc = SYM_ENOMEM;
+        }
+        for (uint32_t k = 0; k < c->ninst[order[p]]; k++)
+            wf->tasks[c->base[order[p]] + k].policy = pol;
+    }
+    HASH_CLEAR(hh, set);
+    return rc;
+}
+
+/* wf->workers (distinct names in file order) and each task's index. */
+static int set_workers(compiler *c, sym_workflow *wf)
+{
+    draft *d = c->d;
+    struct wf_id *names = NULL;
+    const char **list = NULL;
+    uint32_t count = 0, cap = 0, last = 0;
+    const char *last_name = NULL;
+    int rc = SYM_OK;
+    for (uint32_t i = 0; i < c->n && rc == SYM_OK; i++) {
+        const char *w = d->tasks[i].worker;
+        if (w != last_name) {
+            size_t len = strlen(w);
+            struct wf_id *found = ids_find(names, w, len);
+            if (found) {
+                last = found->index;
+            } else {
+                struct wf_id *item = arena_alloc(&d->arena, sizeof *item);
+                if (count == cap) {
+                    cap = cap ? cap * 2 : 8;
+                    const char **grown = realloc(list, cap * sizeof *list);
+                    if (!grown) {
+                        rc = SYM_ENOMEM;
+                        break;
+                    }
+                    list = grown;
+                }
+                if (!item) {
+                    rc = SYM_ENOMEM;
+                    break;
+                }
+                item->index = count;
+                if (!ids_add(&names, item, w, len)) {
+                    rc = SYM_ENOMEM;
+                    break;
+                }
+                list[count] = w;
+                last = count++;
+            }
+            last_name = w;
+        }
+        for (uint32_t k = 0; k < c->ninst[i]; k++)
+            wf->tasks[c->base[i] + k].worker = last;
+    }
+    ids_clear(&names);
+    if (rc == SYM_OK) {
+        wf->workers = arena_alloc(&d->arena, (count ? count : 1) * sizeof *wf->workers);
+        if (!wf->workers)
+            rc = SYM_ENOMEM;
+        else
+            memcpy(wf->workers, list, count * sizeof *list);
+        wf->nworkers = count;
+    }
+    free(list);
+    return rc;
+}
+
+/* Fills the instances of task i: ids, matrix maps, index entries. */
+static int expand_task(compiler *c, sym_workflow *wf, uint32_t i, struct wf_id *items)
+{
+    draft *d = c->d;
+    const draft_task *t = &d->tasks[i];
+    wf_task *first = &wf->tasks[c->base[i]];
+    for (uint32_t k = 0; k < c->ninst[i]; k++) {
+        wf_task *w = &first[k];
+        w->name = t->id;
+        w->inputs = t->with;
+        w->condition = t->condition;
+        w->line = t->pos.line;
+        w->column = t->pos.column;
+        w->id = t->id;
+        w->matrix = NULL;
+    }
+    if (t->naxes == 0)
+        return SYM_OK;
+    const sym_value **lists = &c->axis_list[c->axis_off[i]];
+    size_t name_len = strlen(t->id);
+    for (uint32_t k = 0; k < c->ninst[i]; k++) {
+        sym_value *map = arena_alloc(&d->arena, sizeof *map);
+        value_entry *entries = arena_alloc(&d->arena, t->naxes * sizeof *entries);
+        if (!map || !entries)
+            return SYM_ENOMEM;
+        /* Digits of k in mixed radix, the last axis turning fastest. */
+        uint32_t rest = k;
+        for (uint32_t a = t->naxes; a-- > 0;) {
+            entries[a].key = (char *)t->axes[a].key;
+            entries[a].value = lists[a]->u.items[rest % lists[a]->n];
+            rest /= lists[a]->n;
+        }
+        memset(map, 0, sizeof *map);
+        map->type = SYM_VALUE_MAP;
+        map->n = t->naxes;
+        map->u.entries = entries;
+        char bufs[2][64];
+        size_t len = name_len + 2;
+        for (uint32_t a = 0; a < t->naxes; a++) {
+            size_t vlen;
+            scalar_text(&entries[a].value, bufs[0], sizeof bufs[0], &vlen);
+            len += strlen(entries[a].key) + 1 + vlen + (a > 0);
+        }
+        char *id = arena_alloc(&d->arena, len + 1), *p = id;
+        if (!id)
+            return SYM_ENOMEM;
+        memcpy(p, t->id, name_len);
+        p += name_len;
+        *p++ = '[';
+        for (uint32_t a = 0; a < t->naxes; a++) {
+            size_t klen = strlen(entries[a].key), vlen;
+            const char *text = scalar_text(&entries[a].value, bufs[1], sizeof bufs[1], &vlen);
+            if (a > 0)
+                *p++ = ',';
+            memcpy(p, entries[a].key, klen);
+            p += klen;
+            *p++ = '=';
+            memcpy(p, text, vlen);
+            p += vlen;
+        }
+        *p++ = ']';
+        *p = '\0';
+        first[k].id = id;
+        first[k].matrix = map;
+        struct wf_id *item = &items[k];
+        item->index = c->base[i] + k;
+        if (ids_find(d->ids, id, len)) {
+            REPORT(c, code_for(c, SYM_EEXIST), t->pos,
+                   "task '%s' has two matrix instances named '%s': give its matrix distinct values",
+                   t->id, id);
+            continue;
+        }
+        if (!ids_add(&d->ids, item, id, len))
+            return SYM_ENOMEM;
+    }
+    return SYM_OK;
+}
+
+/* Instance ids, the index renumbered to instance indices, and the
+ * instances' own fields. */
+static int set_instances(compiler *c, sym_workflow *wf)
+{
+    draft *d = c->d;
+    struct wf_id *item, *tmp;
+    HASH_ITER(hh, d->ids, item, tmp)
+    {
+        uint32_t i = item->index;
+        if (d->tasks[i].naxes > 0)
+            HASH_DELETE(hh, d->ids, item); /* the name alone is no task */
+        else
+            item->index = c->base[i];
+    }
+    uint64_t extra = 0;
+    for (uint32_t i = 0; i < c->n; i++)
+        if (d->tasks[i].naxes > 0)
+            extra += c->ninst[i];
+    struct wf_id *items = NULL;
+    if (extra) {
+        items = arena_alloc(&d->arena, (size_t)extra * sizeof *items);
+        if (!items)
+            return SYM_ENOMEM;
+    }
+    for (uint32_t i = 0; i < c->n; i++) {
+        int rc = expand_task(c, wf, i, items);
+        if (rc != SYM_OK)
+            return rc;
+        if (d->tasks[i].naxes > 0)
+            items += c->ninst[i];
+    }
+    return SYM_OK;
+}
+
+/* Instance-level CSR: an instance needs every instance of each task its
+ * task needs, in the order written; successor lists come out ascending. */
+static int set_edges(compiler *c, sym_workflow *wf)
+{
+    draft *d = c->d;
+    uint64_t nedges = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint64_t per = 0;
+        for (uint32_t k = 0; k < c->dcnt[i]; k++)
+            per += c->ninst[c->ddep[c->dbeg[i] + k]];
+        nedges += per * c->ninst[i];
+        if (nedges > COMPILE_MAX_EDGES) {
+            REPORT(c, SYM_ELIMIT, no_pos,
+                   "the dependencies expand to more than %" PRIu64
+                   " edges after matrix expansion",
+                   COMPILE_MAX_EDGES);
+            return SYM_OK;
+        }
+    }
+    wf->nedges = (uint32_t)nedges;
+    wf->deps = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->deps);
+    wf->succs = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->succs);
+    if (!wf->deps || !wf->succs)
+        return SYM_ENOMEM;
+    uint32_t at = 0;
+    for (uint32_t p = 0; p < c->n; p++) {
+        uint32_t i = c->order[p];
+        const uint32_t *deps = &c->ddep[c->dbeg[i]];
+        for (uint32_t k = 0; k < c->ninst[i]; k++) {
+            wf_task *w = &wf->tasks[c->base[i] + k];
+            w->dep_begin = at;
+            for (uint32_t j = 0; j < c->dcnt[i]; j++) {
+                uint32_t b = c->base[deps[j]], m = c->ninst[deps[j]];
+                for (uint32_t x = 0; x < m; x++) {
+                    wf->deps[at++] = b + x;
+                    wf->tasks[b + x].succ_count++;
+                }
+            }
+            w->dep_count = at - w->dep_begin;
+        }
+    }
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < wf->ntasks; i++) {
+        wf->tasks[i].succ_begin = sum;
+        sum += wf->tasks[i].succ_count;
+        wf->tasks[i].succ_count = 0;
+    }
+    for (uint32_t i = 0; i < wf->ntasks; i++) {
+        const wf_task *w = &wf->tasks[i];
+        for (uint32_t j = w->dep_begin; j < w->dep_begin + w->dep_count; j++) {
+            wf_task *dep = &wf->tasks[wf->deps[j]];
+            wf->succs[dep->succ_begin + dep->succ_count++] = i;
+        }
+    }
+    return SYM_OK;
+}
+
+static int set_header(compiler *c, sym_workflow *wf)
+{
+    draft *d = c->d;
+    wf->name = d->name;
+    wf->description = d->description;
+    wf->source = d->source ? d->source : "<memory>";
+    wf->concurrency = d->concurrency;
+    wf->deadline_ms = d->deadline_ms;
+    wf->fail_fast = d->fail_fast;
+    if (d->params && d->params->type == SYM_VALUE_MAP) {
+        wf->params = d->params;
+    } else {
+        sym_value *empty = arena_calloc(&d->arena, 1, sizeof *empty);
+        if (!empty)
+            return SYM_ENOMEM;
+        empty->type = SYM_VALUE_MAP;
+        wf->params = empty;
+    }
+    wf->nlimits = (uint32_t)d->nlimits;
+    wf->limits = arena_alloc(&d->arena, (d->nlimits ? d->nlimits : 1) * sizeof *wf->limits);
+    if (!wf->limits)
+        return SYM_ENOMEM;
+    for (size_t i = 0; i < d->nlimits; i++)
+        wf->limits[i] = (wf_limit){d->limits[i].worker, d->limits[i].concurrency};
+    return SYM_OK;
+}
+
+static int build(compiler *c, sym_workflow *wf)
+{
+    draft *d = c->d;
+    c->base = malloc(((size_t)c->n + 1) * sizeof *c->base);
+    if (!c->base)
+        return SYM_ENOMEM;
+    uint32_t at = 0;
+    for (uint32_t p = 0; p < c->n; p++) {
+        c->base[c->order[p]] = at;
+        at += c->ninst[c->order[p]];
+    }
+    wf->ntasks = at;
+    wf->tasks = arena_calloc(&d->arena, at ? at : 1, sizeof *wf->tasks);
+    if (!wf->tasks)
+        return SYM_ENOMEM;
+    int rc = set_header(c, wf);
+    if (rc == SYM_OK)
+        rc = set_instances(c, wf);
+    if (rc == SYM_OK && c->first == SYM_OK)
+        rc = set_edges(c, wf);
+    if (rc == SYM_OK && c->first == SYM_OK)
+        rc = set_policies(c, wf, c->order);
+    if (rc == SYM_OK && c->first == SYM_OK)
+        rc = set_workers(c, wf);
+    return rc;
+}
+
+static int check(compiler *c)
+{
+    check_workflow(c);
+    int rc = check_tasks(c);
+    if (rc == SYM_OK)
+        rc = build_deps(c);
+    if (rc == SYM_OK)
+        rc = expand_counts(c);
+    if (rc == SYM_OK && c->ddep && !full(c))
+        rc = order_tasks(c);
+    return rc;
+}
+
+int draft_compile(draft *d, sym_workflow **out)
+{
+    if (!d || !out)
+        return SYM_EINVAL;
+    *out = NULL;
+    compiler c = {.d = d, .n = (uint32_t)d->ntasks};
+    sym_workflow *wf = NULL;
+    int rc = check(&c);
+    if (rc == SYM_OK && c.first == SYM_OK) {
+        wf = calloc(1, sizeof *wf);
+        rc = wf ? build(&c, wf) : SYM_ENOMEM;
+    }
+    if (rc == SYM_OK && c.first != SYM_OK)
+        rc = c.first;
+    if (rc == SYM_ENOMEM && d->diag)
+        diag_add(d->diag, SYM_ENOMEM, 0, 0, "out of memory while compiling the workflow");
+    if (rc == SYM_OK) {
+        atomic_init(&wf->refs, 1);
+        arena_init(&wf->arena);
+        arena_adopt(&wf->arena, &d->arena);
+        wf->ids = d->ids;
+        d->ids = NULL;
+        *out = wf;
+    } else {
+        free(wf);
+    }
+    free(c.dbeg);
+    free(c.dcnt);
+    free(c.ddep);
+    free(c.order);
+    free(c.ninst);
+    free(c.base);
+    free(c.axis_list);
+    free(c.axis_off);
+    return rc;
+}

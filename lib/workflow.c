@@ -1,0 +1,179 @@
+/* workflow.c - the life and the read-only getters of a compiled workflow,
+ * and the policy defaults of the format. */
+#include "workflow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ids.h"
+
+void workflow_retain(sym_workflow *wf)
+{
+    /* Relaxed: taking a reference needs no ordering, only atomicity. */
+    atomic_fetch_add_explicit(&wf->refs, 1, memory_order_relaxed);
+}
+
+void workflow_release(sym_workflow *wf)
+{
+    if (!wf)
+        return;
+    /* Release/acquire so that the last owner sees every other owner's
+     * reads finished before the memory goes. */
+    if (atomic_fetch_sub_explicit(&wf->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    ids_clear(&wf->ids);
+    /* The struct itself lives in a malloc'd block of its own (compile.c),
+     * so the arena can be freed from it. */
+    arena a = wf->arena;
+    free(wf);
+    arena_free(&a);
+}
+
+void sym_workflow_free(sym_workflow *wf)
+{
+    workflow_release(wf);
+}
+
+const char *sym_workflow_name(const sym_workflow *wf)
+{
+    return wf ? wf->name : NULL;
+}
+
+const char *sym_workflow_description(const sym_workflow *wf)
+{
+    return wf ? wf->description : NULL;
+}
+
+const char *sym_workflow_source(const sym_workflow *wf)
+{
+    return wf ? wf->source : NULL;
+}
+
+const sym_value *sym_workflow_params(const sym_workflow *wf)
+{
+    return wf ? wf->params : NULL;
+}
+
+unsigned sym_workflow_concurrency(const sym_workflow *wf)
+{
+    return wf ? wf->concurrency : 0;
+}
+
+int64_t sym_workflow_deadline_ms(const sym_workflow *wf)
+{
+    return wf ? wf->deadline_ms : 0;
+}
+
+bool sym_workflow_fail_fast(const sym_workflow *wf)
+{
+    return wf ? wf->fail_fast : false;
+}
+
+size_t sym_workflow_worker_limit_count(const sym_workflow *wf)
+{
+    return wf ? wf->nlimits : 0;
+}
+
+int sym_workflow_worker_limit(const sym_workflow *wf, size_t i, const char **name,
+                              unsigned *concurrency)
+{
+    if (!wf)
+        return SYM_EINVAL;
+    if (i >= wf->nlimits)
+        return SYM_ENOTFOUND;
+    if (name)
+        *name = wf->limits[i].worker;
+    if (concurrency)
+        *concurrency = wf->limits[i].concurrency;
+    return SYM_OK;
+}
+
+size_t sym_workflow_task_count(const sym_workflow *wf)
+{
+    return wf ? wf->ntasks : 0;
+}
+
+int sym_workflow_find_task(const sym_workflow *wf, const char *id, size_t *index)
+{
+    if (!wf || !id || !index)
+        return SYM_EINVAL;
+    const struct wf_id *found = ids_find(wf->ids, id, strlen(id));
+    if (!found)
+        return SYM_ENOTFOUND;
+    *index = found->index;
+    return SYM_OK;
+}
+
+int sym_workflow_task_info(const sym_workflow *wf, size_t index, sym_task_info *info)
+{
+    if (!wf || !info)
+        return SYM_EINVAL;
+    if (index >= wf->ntasks)
+        return SYM_ENOTFOUND;
+    const wf_task *t = &wf->tasks[index];
+    info->id = t->id;
+    info->name = t->name;
+    info->worker = wf->workers[t->worker];
+    info->inputs = t->inputs;
+    info->matrix = t->matrix;
+    info->condition = t->condition;
+    info->policy = *t->policy;
+    info->dep_count = t->dep_count;
+    info->succ_count = t->succ_count;
+    info->line = t->line;
+    info->column = t->column;
+    return SYM_OK;
+}
+
+size_t sym_workflow_task_dep(const sym_workflow *wf, size_t index, size_t j)
+{
+    if (!wf || index >= wf->ntasks || j >= wf->tasks[index].dep_count)
+        return (size_t)-1;
+    return wf->deps[wf->tasks[index].dep_begin + j];
+}
+
+size_t sym_workflow_task_succ(const sym_workflow *wf, size_t index, size_t j)
+{
+    if (!wf || index >= wf->ntasks || j >= wf->tasks[index].succ_count)
+        return (size_t)-1;
+    return wf->succs[wf->tasks[index].succ_begin + j];
+}
+
+void sym_task_policy_init(sym_task_policy *p)
+{
+    if (!p)
+        return;
+    memset(p, 0, sizeof *p);
+    p->timeout_ms = 0;
+    p->retry.attempts = 1;
+    p->retry.backoff = SYM_BACKOFF_EXPONENTIAL;
+    p->retry.delay_ms = 1000;
+    p->retry.max_delay_ms = 5 * 60 * 1000;
+    p->retry.jitter = false;
+    p->retry.retry_on = SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT;
+    p->trigger = SYM_TRIGGER_ALL_SUCCESS;
+    p->continue_on_error = false;
+}
+
+const char *sym_trigger_name(sym_trigger trigger)
+{
+    switch (trigger) {
+    case SYM_TRIGGER_ALL_SUCCESS: return "all_success";
+    case SYM_TRIGGER_ALL_DONE: return "all_done";
+    case SYM_TRIGGER_ALL_FAILED: return "all_failed";
+    case SYM_TRIGGER_ONE_FAILED: return "one_failed";
+    case SYM_TRIGGER_ONE_SUCCESS: return "one_success";
+    case SYM_TRIGGER_NONE_FAILED: return "none_failed";
+    }
+    return NULL;
+}
+
+const char *sym_backoff_name(sym_backoff backoff)
+{
+    switch (backoff) {
+    case SYM_BACKOFF_FIXED: return "fixed";
+    case SYM_BACKOFF_LINEAR: return "linear";
+    case SYM_BACKOFF_EXPONENTIAL: return "exponential";
+    }
+    return NULL;
+}
