@@ -44,7 +44,7 @@ CLI      := $(BUILD)/symphony
 DEPS_OK  := $(DEPS_MK)
 
 .PHONY: all deps check check-unit check-asan check-tsan check-valgrind check-cc clean \
-        install uninstall demo bench fuzz examples
+        install uninstall demo bench bench-load fuzz examples
 
 all: $(DEPS_OK) $(STATIC) $(SHARED) $(CLI)
 
@@ -119,6 +119,33 @@ demo: all
 	        dot -Tsvg $(BUILD)/demo/$$n.dot -o $(BUILD)/demo/$$n.svg; \
 	        echo "demo: $(BUILD)/demo/$$n.svg"; \
 	    else echo "demo: $(BUILD)/demo/$$n.dot (install graphviz to draw it)"; fi; done
+
+# Benchmarks: not tests; each prints its figures beside its baseline.
+# Further benchmarks add themselves as prerequisites of `bench`.
+bench: bench-load
+bench-load: all $(BUILD)/bench/bench_load
+	$(BUILD)/bench/bench_load $(BENCH_ARGS)
+
+$(BUILD)/bench/bench_load: tests/bench/bench_load.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(APPFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+# The loader's fuzz target (clang's libFuzzer with ASan+UBSan), run for
+# FUZZ_SECONDS from the seeds and the corpora; new inputs go to
+# build/fuzz/corpus, crashes to build/fuzz/crash-*.
+FUZZ_SECONDS ?= 60
+FUZZ_MAX_LEN ?= 16384
+FUZZ_BIN     := build/fuzz/fuzz_load
+$(FUZZ_BIN): tests/fuzz/fuzz_load.c $(LIB_SRC) $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	clang $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -o $@ tests/fuzz/fuzz_load.c $(LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p build/fuzz/corpus
+	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -timeout=10 \
+	    -rss_limit_mb=2048 -dict=tests/fuzz/workflow.dict -artifact_prefix=build/fuzz/ \
+	    build/fuzz/corpus tests/fuzz/seeds tests/data/valid tests/data/invalid
 
 clean:
 	rm -rf build
