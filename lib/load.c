@@ -1,0 +1,235 @@
+/* load.c - sym_workflow_load_file and _buffer: bytes -> reader -> schema
+ * -> draft -> compile.
+ *
+ * compile runs only when the schema found nothing wrong: a draft with
+ * shape errors has holes (a task without a worker, a retry left at its
+ * default because its value was refused), and checking references and
+ * cycles over it would report errors that are only echoes of the first. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "draft.h"
+#include "error.h"
+#include "schema.h"
+#include "symphony.h"
+#include "yreader.h"
+
+SYM_API void sym_load_options_init(sym_load_options *opts)
+{
+    if (!opts)
+        return;
+    memset(opts, 0, sizeof *opts);
+    opts->max_file_bytes = (size_t)64 << 20;
+    opts->max_depth = 64;
+    opts->max_nodes = 1000000;
+    opts->max_scalar_bytes = (size_t)1 << 20;
+    opts->max_tasks = 1000000;
+    opts->max_matrix = 10000;
+    opts->max_errors = 100;
+}
+
+/* Puts the entries a load added to err (from index `from` on) in file
+ * order: a missing key is reported when its mapping ends but belongs at
+ * the mapping's start. Stable, and entries without a position go last in
+ * the order found. Insertion sort: entries arrive nearly sorted (only
+ * such end-of-mapping reports move), so this is close to linear. */
+static void sort_entries(sym_error *err, size_t from)
+{
+    if (!err)
+        return;
+    for (size_t i = from + 1; i < err->count; i++) {
+        error_entry e = err->entries[i];
+        uint64_t key = e.line ? (uint64_t)e.line << 32 | e.column : UINT64_MAX;
+        size_t j = i;
+        while (j > from) {
+            const error_entry *p = &err->entries[j - 1];
+            uint64_t pk = p->line ? (uint64_t)p->line << 32 | p->column : UINT64_MAX;
+            if (pk <= key)
+                break;
+            err->entries[j] = *p;
+            j--;
+        }
+        err->entries[j] = e;
+    }
+}
+
+/* The load proper, into a diag set up by the caller (*out is NULL). The
+ * result is the code of the first error reported, so a host sees the
+ * same code whichever stage found it. */
+static int load(const char *data, size_t len, const char *name, const sym_load_options *opts,
+                diag *dg, sym_workflow **out)
+{
+    draft d;
+    draft_init(&d, dg, opts, name);
+    yreader *r = NULL;
+    int rc = yr_open(&r, data, len, opts, dg);
+    if (rc == SYM_OK) {
+        rc = schema_read(r, &d);
+        yr_close(r);
+        if (rc == SYM_OK)
+            rc = draft_compile(&d, out);
+    }
+    draft_free(&d);
+    if (dg->first != SYM_OK)
+        rc = dg->first;
+    if (rc != SYM_OK && *out) {
+        sym_workflow_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+SYM_API int sym_workflow_load_buffer(const char *data, size_t len, const char *name,
+                                     const sym_load_options *opts, sym_workflow **out,
+                                     sym_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!name)
+        name = "<memory>";
+    if (!out || (!data && len > 0))
+        return error_add(err, SYM_EINVAL, name, 0, 0,
+                         "sym_workflow_load_buffer: %s is NULL", out ? "data" : "out");
+    sym_load_options defaults;
+    if (!opts) {
+        sym_load_options_init(&defaults);
+        opts = &defaults;
+    }
+    diag dg;
+    diag_init(&dg, err, name, opts->max_errors);
+    size_t from = sym_error_count(err);
+    int rc = load(data, len, name, opts, &dg, out);
+    sort_entries(err, from);
+    return rc;
+}
+
+/* Reads the whole of fd, a file of `size` bytes by fstat (0 when it has no
+ * size, like a pipe), refusing more than max bytes (0 = no limit).
+ * SYM_OK with *buf (malloc'd) and *len, or SYM_EIO / SYM_ELIMIT /
+ * SYM_ENOMEM with errno or the size in *len. */
+static int read_all(int fd, size_t size, size_t max, char **buf, size_t *len)
+{
+    size_t cap = size ? size + 1 : 65536, n = 0;
+    char *p = malloc(cap);
+    if (!p)
+        return SYM_ENOMEM;
+    for (;;) {
+        if (n == cap) {
+            if (cap > SIZE_MAX / 2) {
+                free(p);
+                return SYM_ENOMEM;
+            }
+            char *q = realloc(p, cap * 2);
+            if (!q) {
+                free(p);
+                return SYM_ENOMEM;
+            }
+            p = q;
+            cap *= 2;
+        }
+        ssize_t got = read(fd, p + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int e = errno;
+            free(p);
+            *len = (size_t)e;
+            return SYM_EIO;
+        }
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (max && n > max) { /* the file grew, or has no size to check first */
+            free(p);
+            *len = n;
+            return SYM_ELIMIT;
+        }
+    }
+    *buf = p;
+    *len = n;
+    return SYM_OK;
+}
+
+static const char *errno_text(int e, char *buf, size_t cap)
+{
+    if (strerror_r(e, buf, cap) != 0)
+        snprintf(buf, cap, "error %d", e);
+    return buf;
+}
+
+/* Opens path and reads it all, checking its size against the limit before
+ * reading it. Errors go to dg. */
+static int read_file(const char *path, size_t max, diag *dg, char **buf, size_t *len)
+{
+    char why[128];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        diag_add(dg, SYM_EIO, 0, 0, "cannot open '%s': %s", path, errno_text(e, why, sizeof why));
+        return SYM_EIO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': %s", path, errno_text(e, why, sizeof why));
+        return SYM_EIO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        close(fd);
+        diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': it is a directory", path);
+        return SYM_EIO;
+    }
+    size_t size = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 0;
+    if (S_ISREG(st.st_mode) && max && (uintmax_t)st.st_size > max) {
+        close(fd);
+        diag_add(dg, SYM_ELIMIT, 0, 0,
+                 "'%s' is %jd bytes, over the limit of %zu bytes (load option max_file_bytes)",
+                 path, (intmax_t)st.st_size, max);
+        return SYM_ELIMIT;
+    }
+    int rc = read_all(fd, size, max, buf, len);
+    close(fd);
+    if (rc == SYM_EIO)
+        diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': %s", path,
+                 errno_text((int)*len, why, sizeof why));
+    else if (rc == SYM_ELIMIT)
+        diag_add(dg, SYM_ELIMIT, 0, 0,
+                 "'%s' is over the limit of %zu bytes (load option max_file_bytes)", path, max);
+    else if (rc == SYM_ENOMEM)
+        diag_add(dg, SYM_ENOMEM, 0, 0, "out of memory reading '%s'", path);
+    return rc;
+}
+
+SYM_API int sym_workflow_load_file(const char *path, const sym_load_options *opts,
+                                   sym_workflow **out, sym_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return error_add(err, SYM_EINVAL, NULL, 0, 0, "sym_workflow_load_file: %s is NULL",
+                         path ? "out" : "path");
+    sym_load_options defaults;
+    if (!opts) {
+        sym_load_options_init(&defaults);
+        opts = &defaults;
+    }
+    diag dg;
+    diag_init(&dg, err, path, opts->max_errors);
+    char *data = NULL;
+    size_t len = 0;
+    int rc = read_file(path, opts->max_file_bytes, &dg, &data, &len);
+    if (rc != SYM_OK)
+        return rc;
+    size_t from = sym_error_count(err);
+    rc = load(data, len, path, opts, &dg, out);
+    sort_entries(err, from);
+    free(data);
+    return rc;
+}
