@@ -130,6 +130,41 @@ $(BUILD)/bench/bench_load: tests/bench/bench_load.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(APPFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
+# The engine benchmark: ns per task on four graph shapes, libsymphony beside
+# oneTBB's flow graph and OpenMP tasks (tests/bench/bench-deps.sh installs
+# g++, libtbb-dev and libgomp when missing). BENCH_ENGINE_ARGS: see the
+# options in tests/bench/bench_engine.c (e.g. --threads 1,2,16).
+OMPCC        ?= gcc
+BENCH_ENGINE := $(BUILD)/bench/bench_engine
+BENCH_OBJ    := $(BUILD)/bench/obj/bench_engine.o $(BUILD)/bench/obj/baseline_tbb.o \
+                $(BUILD)/bench/obj/baseline_omp.o
+.PHONY: bench-engine
+bench: bench-engine
+bench-engine: all $(BENCH_ENGINE)
+	$(BENCH_ENGINE) $(BENCH_ENGINE_ARGS)
+
+$(BUILD)/bench/deps-ok: tests/bench/bench-deps.sh
+	@CXX="$(CXX)" OMPCC="$(OMPCC)" sh tests/bench/bench-deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+$(BUILD)/bench/obj/%.o: tests/bench/%.c tests/bench/bench_graph.h include/symphony.h \
+                        $(wildcard lib/*.h) | $(BUILD)/bench/deps-ok $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(APPFLAGS) -c $< -o $@
+
+$(BUILD)/bench/obj/baseline_omp.o: tests/bench/baseline_omp.c tests/bench/bench_graph.h \
+                                   | $(BUILD)/bench/deps-ok
+	@mkdir -p $(dir $@)
+	$(OMPCC) $(APPFLAGS) -fopenmp -c $< -o $@
+
+$(BUILD)/bench/obj/baseline_tbb.o: tests/bench/baseline_tbb.cpp tests/bench/bench_graph.h \
+                                   | $(BUILD)/bench/deps-ok
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(WARN) $(SANFLAGS) $(CFLAGS) -pthread -c $< -o $@
+
+$(BENCH_ENGINE): $(BENCH_OBJ) $(STATIC)
+	$(CXX) $(SANFLAGS) -o $@ $(BENCH_OBJ) $(STATIC) -ltbb -fopenmp $(LDLIBS)
+
 # The loader's fuzz target (clang's libFuzzer with ASan+UBSan), run for
 # FUZZ_SECONDS from the seeds and the corpora; new inputs go to
 # build/fuzz/corpus, crashes to build/fuzz/crash-*.
