@@ -1,0 +1,536 @@
+/* builder.c - sym_builder: a workflow assembled in code. It fills the same
+ * draft a file fills and compiles it with the same checks. Setters check
+ * what they can at once, refuse what is wrong (so the compiler does not
+ * report it a second time) and keep the error for sym_builder_build.
+ *
+ * Adding a task and a dependency by index is the hot path of graphs built
+ * in code (a million tasks): no allocation per task beyond the arena, one
+ * hash insert per id, edges by index kept in one flat array. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "draft.h"
+#include "ids.h"
+#include "names.h"
+#include "value.h"
+#include "workflow.h"
+
+/* An input (`with` entry) or a param, already copied into the arena. */
+typedef struct builder_value {
+    uint32_t task; /* inputs only */
+    const char *key;
+    sym_value value;
+} builder_value;
+
+struct sym_builder {
+    draft d;
+    char *name;              /* as given to sym_builder_new (kept for reuse) */
+    sym_error *errors;       /* the setters' errors, made on the first one */
+    int first;               /* the first setter error, SYM_OK while none */
+    const char *last_worker; /* the arena copy of the last worker name */
+    builder_value *inputs;   /* malloc'd, in the order set */
+    size_t ninputs, inputs_cap;
+    builder_value *params;   /* malloc'd, in the order set */
+    size_t nparams, params_cap;
+};
+
+static const char *const SOURCE = "<builder>";
+
+static int fail(sym_builder *b, int code, const char *fmt, ...) SYM_PRINTF(3, 4);
+
+static int fail(sym_builder *b, int code, const char *fmt, ...)
+{
+    if (b->first == SYM_OK)
+        b->first = code;
+    if (!b->errors)
+        b->errors = sym_error_new();
+    va_list ap;
+    va_start(ap, fmt);
+    error_addv(b->errors, code, NULL, 0, 0, fmt, ap); /* a NULL list is ignored */
+    va_end(ap);
+    return code;
+}
+
+static int oom(sym_builder *b)
+{
+    return fail(b, SYM_ENOMEM, "out of memory while building the workflow");
+}
+
+static int reset(sym_builder *b)
+{
+    draft_init(&b->d, NULL, NULL, SOURCE);
+    b->d.from_code = true;
+    b->last_worker = NULL;
+    if (b->name) {
+        b->d.name = arena_strdup(&b->d.arena, b->name);
+        if (!b->d.name)
+            return SYM_ENOMEM;
+    }
+    return SYM_OK;
+}
+
+sym_builder *sym_builder_new(const char *name)
+{
+    sym_builder *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    if (name) {
+        size_t len = strlen(name) + 1;
+        b->name = malloc(len);
+        if (!b->name) {
+            free(b);
+            return NULL;
+        }
+        memcpy(b->name, name, len);
+    }
+    if (reset(b) != SYM_OK) {
+        sym_builder_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+static void empty(sym_builder *b)
+{
+    draft_free(&b->d);
+    free(b->inputs);
+    free(b->params);
+    b->inputs = b->params = NULL;
+    b->ninputs = b->inputs_cap = b->nparams = b->params_cap = 0;
+    sym_error_free(b->errors);
+    b->errors = NULL;
+    b->first = SYM_OK;
+}
+
+void sym_builder_free(sym_builder *b)
+{
+    if (!b)
+        return;
+    empty(b);
+    free(b->name);
+    free(b);
+}
+
+/* ---- workflow settings ------------------------------------------------ */
+
+int sym_builder_set_description(sym_builder *b, const char *text)
+{
+    if (!b)
+        return SYM_EINVAL;
+    if (!text) {
+        b->d.description = NULL;
+        return SYM_OK;
+    }
+    const char *copy = arena_strdup(&b->d.arena, text);
+    if (!copy)
+        return oom(b);
+    b->d.description = copy;
+    return SYM_OK;
+}
+
+int sym_builder_set_concurrency(sym_builder *b, unsigned max_in_flight)
+{
+    if (!b)
+        return SYM_EINVAL;
+    b->d.concurrency = max_in_flight;
+    return SYM_OK;
+}
+
+int sym_builder_set_deadline_ms(sym_builder *b, int64_t deadline_ms)
+{
+    if (!b)
+        return SYM_EINVAL;
+    if (deadline_ms < 0)
+        return fail(b, SYM_EINVAL, "deadline %lld ms is not valid: give 0 (none) or more",
+                    (long long)deadline_ms);
+    b->d.deadline_ms = deadline_ms;
+    return SYM_OK;
+}
+
+int sym_builder_set_fail_fast(sym_builder *b, bool fail_fast)
+{
+    if (!b)
+        return SYM_EINVAL;
+    b->d.fail_fast = fail_fast;
+    return SYM_OK;
+}
+
+/* Appends (or replaces, by key and task) a value record; takes value. */
+static int put_value(sym_builder *b, builder_value **arr, size_t *n, size_t *cap, uint32_t task,
+                     const char *key, sym_value *value)
+{
+    builder_value rec = {task, arena_strdup(&b->d.arena, key), {0}};
+    int rc = rec.key ? value_copy_to_arena(&rec.value, value, &b->d.arena) : SYM_ENOMEM;
+    sym_value_free(value);
+    if (rc != SYM_OK)
+        return oom(b);
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        builder_value *grown = realloc(*arr, ncap * sizeof *grown);
+        if (!grown)
+            return oom(b);
+        *arr = grown;
+        *cap = ncap;
+    }
+    (*arr)[(*n)++] = rec;
+    return SYM_OK;
+}
+
+int sym_builder_set_param(sym_builder *b, const char *name, sym_value *value)
+{
+    if (!b) {
+        sym_value_free(value);
+        return SYM_EINVAL;
+    }
+    if (!name || !name_is_identifier(name)) {
+        sym_value_free(value);
+        return fail(b, SYM_EINVAL,
+                    "param name '%s' is not valid: names start with a letter or '_' and hold "
+                    "letters, digits and '_' (at most 64)",
+                    name ? name : "(null)");
+    }
+    if (!value)
+        return fail(b, SYM_EINVAL, "param '%s' has no value", name);
+    return put_value(b, &b->params, &b->nparams, &b->params_cap, 0, name, value);
+}
+
+int sym_builder_set_worker_limit(sym_builder *b, const char *worker, unsigned concurrency)
+{
+    if (!b)
+        return SYM_EINVAL;
+    if (!worker || !name_is_worker(worker))
+        return fail(b, SYM_EINVAL,
+                    "worker name '%s' is not valid: worker names hold letters, digits, '_', '.' "
+                    "and '-' (at most 64)",
+                    worker ? worker : "(null)");
+    for (size_t i = 0; i < b->d.nlimits; i++)
+        if (strcmp(b->d.limits[i].worker, worker) == 0) {
+            b->d.limits[i].concurrency = concurrency;
+            return SYM_OK;
+        }
+    draft_limit limit = {arena_strdup(&b->d.arena, worker), concurrency, {0, 0}};
+    if (!limit.worker || draft_add_limit(&b->d, &limit) != SYM_OK)
+        return oom(b);
+    return SYM_OK;
+}
+
+static int check_policy(sym_builder *b, const sym_task_policy *p, const char *whose)
+{
+    if (!p)
+        return fail(b, SYM_EINVAL, "%s: no policy given", whose);
+    if (p->timeout_ms < 0)
+        return fail(b, SYM_EINVAL, "%s: timeout must be 0 (none) or more", whose);
+    if (p->retry.attempts < 1)
+        return fail(b, SYM_EINVAL, "%s: retry attempts must be at least 1 (1 = no retry)", whose);
+    if (!sym_backoff_name(p->retry.backoff))
+        return fail(b, SYM_EINVAL, "%s: backoff must be fixed, linear or exponential", whose);
+    if (p->retry.delay_ms < 0 || p->retry.max_delay_ms < 0)
+        return fail(b, SYM_EINVAL, "%s: retry delay and max_delay must be 0 or more", whose);
+    if (p->retry.retry_on & ~(unsigned)(SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT))
+        return fail(b, SYM_EINVAL, "%s: retry_on holds unknown flags", whose);
+    if (!sym_trigger_name(p->trigger))
+        return fail(b, SYM_EINVAL,
+                    "%s: trigger must be all_success, all_done, all_failed, one_failed, "
+                    "one_success or none_failed",
+                    whose);
+    return SYM_OK;
+}
+
+int sym_builder_set_defaults(sym_builder *b, const sym_task_policy *policy)
+{
+    if (!b)
+        return SYM_EINVAL;
+    int rc = check_policy(b, policy, "defaults");
+    if (rc != SYM_OK)
+        return rc;
+    b->d.defaults = *policy;
+    b->d.defaults_set = DRAFT_SET_ALL;
+    return SYM_OK;
+}
+
+/* ---- tasks ------------------------------------------------------------ */
+
+/* The arena copy of worker: the previous task's when it is the same name
+ * (graphs built in code mostly use few workers), so it is checked and
+ * copied once. NULL after recording the error. */
+static const char *intern_worker(sym_builder *b, const char *id, const char *worker)
+{
+    if (b->last_worker && strcmp(b->last_worker, worker) == 0)
+        return b->last_worker;
+    if (!name_is_worker(worker)) {
+        fail(b, SYM_EINVAL,
+             "worker name '%s' of task '%s' is not valid: worker names hold letters, digits, "
+             "'_', '.' and '-' (at most 64)",
+             worker, id);
+        return NULL;
+    }
+    const char *copy = arena_strdup(&b->d.arena, worker);
+    if (!copy) {
+        oom(b);
+        return NULL;
+    }
+    b->last_worker = copy;
+    return copy;
+}
+
+int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, size_t *index)
+{
+    if (!b)
+        return SYM_EINVAL;
+    if (!id || !name_is_task_id(id))
+        return fail(b, SYM_EINVAL,
+                    "task id '%s' is not valid: ids start with a letter or '_' and hold letters, "
+                    "digits, '_' and '-' (at most 64)",
+                    id ? id : "(null)");
+    if (!worker)
+        return fail(b, SYM_EINVAL, "task '%s' has no worker", id);
+    size_t len = strlen(id);
+    if (ids_find(b->d.ids, id, len))
+        return fail(b, SYM_EEXIST, "duplicate task id '%s'", id);
+    const char *w = intern_worker(b, id, worker);
+    if (!w)
+        return b->first == SYM_ENOMEM ? SYM_ENOMEM : SYM_EINVAL;
+    struct wf_id *item = arena_alloc(&b->d.arena, sizeof *item);
+    draft_task *t = item ? draft_add_task(&b->d, id, len) : NULL;
+    if (!t)
+        return oom(b);
+    t->worker = w;
+    item->index = (uint32_t)(b->d.ntasks - 1);
+    if (!ids_add(&b->d.ids, item, t->id, len)) {
+        b->d.ntasks--; /* the task is not there without its id */
+        return oom(b);
+    }
+    if (index)
+        *index = b->d.ntasks - 1;
+    return SYM_OK;
+}
+
+/* Task `task`, or NULL after recording why not. */
+static draft_task *task_at(sym_builder *b, size_t task, const char *what)
+{
+    if (task >= b->d.ntasks) {
+        fail(b, SYM_EINVAL, "%s: no task #%zu (%zu tasks added)", what, task, b->d.ntasks);
+        return NULL;
+    }
+    return &b->d.tasks[task];
+}
+
+int sym_builder_add_dep(sym_builder *b, size_t task, size_t dep)
+{
+    if (!b)
+        return SYM_EINVAL;
+    if (task >= b->d.ntasks || dep >= b->d.ntasks)
+        return fail(b, SYM_EINVAL, "dependency: no task #%zu (%zu tasks added)",
+                    task >= b->d.ntasks ? task : dep, b->d.ntasks);
+    if (task == dep)
+        return fail(b, SYM_EINVAL, "task '%s' needs itself", b->d.tasks[task].id);
+    if (draft_add_edge(&b->d, (uint32_t)task, (uint32_t)dep) != SYM_OK)
+        return oom(b);
+    return SYM_OK;
+}
+
+int sym_builder_add_dep_id(sym_builder *b, size_t task, const char *dep_id)
+{
+    if (!b)
+        return SYM_EINVAL;
+    draft_task *t = task_at(b, task, "dependency");
+    if (!t)
+        return SYM_EINVAL;
+    if (!dep_id)
+        return fail(b, SYM_EINVAL, "task '%s' needs a task with no id", t->id);
+    draft_need need = {arena_strdup(&b->d.arena, dep_id), 0, {0, 0}};
+    if (!need.name || draft_add_need(&b->d, t, &need) != SYM_OK)
+        return oom(b);
+    return SYM_OK;
+}
+
+int sym_builder_set_input(sym_builder *b, size_t task, const char *key, sym_value *value)
+{
+    if (!b) {
+        sym_value_free(value);
+        return SYM_EINVAL;
+    }
+    draft_task *t = task_at(b, task, "input");
+    if (!t || !key || !*key || !value) {
+        sym_value_free(value);
+        if (!t)
+            return SYM_EINVAL;
+        return fail(b, SYM_EINVAL, "input of task '%s' needs a key and a value", t->id);
+    }
+    return put_value(b, &b->inputs, &b->ninputs, &b->inputs_cap, (uint32_t)task, key, value);
+}
+
+int sym_builder_set_policy(sym_builder *b, size_t task, const sym_task_policy *policy)
+{
+    if (!b)
+        return SYM_EINVAL;
+    draft_task *t = task_at(b, task, "policy");
+    if (!t)
+        return SYM_EINVAL;
+    char whose[96];
+    snprintf(whose, sizeof whose, "task '%s'", t->id);
+    int rc = check_policy(b, policy, whose);
+    if (rc != SYM_OK)
+        return rc;
+    t->policy = *policy;
+    t->set = DRAFT_SET_ALL;
+    return SYM_OK;
+}
+
+int sym_builder_set_condition(sym_builder *b, size_t task, const char *expr)
+{
+    if (!b)
+        return SYM_EINVAL;
+    draft_task *t = task_at(b, task, "condition");
+    if (!t)
+        return SYM_EINVAL;
+    if (!expr) {
+        t->condition = NULL;
+        return SYM_OK;
+    }
+    const char *copy = arena_strdup(&b->d.arena, expr);
+    if (!copy)
+        return oom(b);
+    t->condition = copy;
+    return SYM_OK;
+}
+
+int sym_builder_add_matrix(sym_builder *b, size_t task, const char *key, sym_value *values)
+{
+    if (!b) {
+        sym_value_free(values);
+        return SYM_EINVAL;
+    }
+    draft_task *t = task_at(b, task, "matrix");
+    int rc = SYM_OK;
+    if (!t)
+        rc = SYM_EINVAL;
+    else if (!key || !name_is_identifier(key))
+        rc = fail(b, SYM_EINVAL,
+                  "matrix key '%s' of task '%s' is not valid: keys start with a letter or '_' "
+                  "and hold letters, digits and '_' (at most 64)",
+                  key ? key : "(null)", t->id);
+    else if (sym_value_type_of(values) != SYM_VALUE_LIST || sym_value_count(values) == 0)
+        rc = fail(b, SYM_ETYPE, "matrix '%s' of task '%s' must be a list of at least one value",
+                  key, t->id);
+    for (size_t i = 0; rc == SYM_OK && i < t->naxes; i++)
+        if (strcmp(t->axes[i].key, key) == 0)
+            rc = fail(b, SYM_EEXIST, "matrix key '%s' of task '%s' is given twice", key, t->id);
+    for (size_t i = 0; rc == SYM_OK && i < sym_value_count(values); i++) {
+        sym_value_type type = sym_value_type_of(sym_value_at(values, i));
+        if (type == SYM_VALUE_LIST || type == SYM_VALUE_MAP)
+            rc = fail(b, SYM_ETYPE,
+                      "matrix '%s' of task '%s': value %zu is a %s, but matrix values must be "
+                      "strings, numbers, booleans or null",
+                      key, t->id, i + 1, sym_value_type_name(type));
+    }
+    if (rc != SYM_OK) {
+        sym_value_free(values);
+        return rc;
+    }
+    sym_value *copy = arena_alloc(&b->d.arena, sizeof *copy);
+    draft_axis axis = {arena_strdup(&b->d.arena, key), copy, NULL, {0, 0}};
+    rc = copy && axis.key ? value_copy_to_arena(copy, values, &b->d.arena) : SYM_ENOMEM;
+    sym_value_free(values);
+    if (rc != SYM_OK || draft_add_axis(&b->d, t, &axis) != SYM_OK)
+        return oom(b);
+    return SYM_OK;
+}
+
+/* ---- build ------------------------------------------------------------ */
+
+/* A map in the arena from records [from, to) of recs; a later record
+ * replaces an earlier one with the same key. */
+static sym_value *make_map(arena *a, const builder_value *recs, const size_t *which, size_t n)
+{
+    sym_value *map = arena_calloc(a, 1, sizeof *map);
+    value_entry *entries = arena_alloc(a, (n ? n : 1) * sizeof *entries);
+    if (!map || !entries)
+        return NULL;
+    uint32_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const builder_value *r = &recs[which ? which[i] : i];
+        uint32_t j = 0;
+        while (j < count && strcmp(entries[j].key, r->key) != 0)
+            j++;
+        entries[j].key = (char *)r->key;
+        entries[j].value = r->value;
+        if (j == count)
+            count++;
+    }
+    map->type = SYM_VALUE_MAP;
+    map->n = count;
+    map->u.entries = entries;
+    return map;
+}
+
+/* Params and each task's `with` into arena maps. */
+static int finish_draft(sym_builder *b)
+{
+    draft *d = &b->d;
+    if (b->nparams > 0) {
+        d->params = make_map(&d->arena, b->params, NULL, b->nparams);
+        if (!d->params)
+            return SYM_ENOMEM;
+    }
+    if (b->ninputs == 0)
+        return SYM_OK;
+    /* Group the inputs by task, keeping the order set (counting sort). */
+    size_t *start = calloc(d->ntasks + 1, sizeof *start);
+    size_t *which = malloc(b->ninputs * sizeof *which);
+    int rc = start && which ? SYM_OK : SYM_ENOMEM;
+    if (rc == SYM_OK) {
+        for (size_t i = 0; i < b->ninputs; i++)
+            start[b->inputs[i].task + 1]++;
+        for (size_t t = 0; t < d->ntasks; t++)
+            start[t + 1] += start[t];
+        for (size_t i = 0; i < b->ninputs; i++)
+            which[start[b->inputs[i].task]++] = i;
+        /* start[t] is now the end of task t's run; its start is start[t-1]. */
+        size_t from = 0;
+        for (size_t t = 0; t < d->ntasks && rc == SYM_OK; t++) {
+            if (start[t] > from) {
+                d->tasks[t].with = make_map(&d->arena, b->inputs, which + from, start[t] - from);
+                if (!d->tasks[t].with)
+                    rc = SYM_ENOMEM;
+            }
+            from = start[t];
+        }
+    }
+    free(start);
+    free(which);
+    return rc;
+}
+
+int sym_builder_build(sym_builder *b, sym_workflow **out, sym_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!b || !out)
+        return SYM_EINVAL;
+    /* The setters' errors come first, in the order they happened. */
+    for (size_t i = 0; b->errors && i < b->errors->count; i++) {
+        const error_entry *e = &b->errors->entries[i];
+        error_add(err, e->code, e->file, e->line, e->column, "%s", e->message);
+    }
+    diag dg;
+    diag_init(&dg, err, NULL, b->d.opts->max_errors);
+    b->d.diag = &dg;
+    int rc = finish_draft(b);
+    if (rc == SYM_OK)
+        rc = draft_compile(&b->d, out);
+    else
+        diag_add(&dg, rc, 0, 0, "out of memory while building the workflow");
+    if (b->first != SYM_OK) {
+        /* Something the host asked for was refused: no partial workflow. */
+        sym_workflow_free(*out);
+        *out = NULL;
+        rc = b->first;
+    }
+    empty(b);
+    /* Out of memory here leaves the name unset: the next build says so. */
+    (void)reset(b);
+    return rc;
+}
