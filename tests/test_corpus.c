@@ -262,6 +262,214 @@ START_TEST(invalid_files_fail_without_error_list)
 }
 END_TEST
 
+/* A valid workflow, loaded; the test fails when it does not load. */
+static sym_workflow *load_valid(const char *name)
+{
+    sym_workflow *wf = NULL;
+    int rc = load(DATA_DIR "/valid", name, &wf, NULL);
+    ck_assert_msg(rc == SYM_OK, "%s: %s", name, sym_strerror(rc));
+    return wf;
+}
+
+static sym_task_info task_named(const sym_workflow *wf, const char *id)
+{
+    size_t index = 0;
+    ck_assert_msg(sym_workflow_find_task(wf, id, &index) == SYM_OK, "no task '%s'", id);
+    sym_task_info info;
+    ck_assert_int_eq(sym_workflow_task_info(wf, index, &info), SYM_OK);
+    return info;
+}
+
+static const char *input_string(const sym_task_info *info, const char *path)
+{
+    const char *s = sym_value_string(sym_value_path(info->inputs, path), NULL);
+    ck_assert_msg(s != NULL, "task '%s' has no string input '%s'", info->id, path);
+    return s;
+}
+
+/* The valid files mean what they say, not only that they load. */
+START_TEST(design_example_in_full)
+{
+    sym_workflow *wf = load_valid("design-example.yaml");
+    ck_assert_str_eq(sym_workflow_name(wf), "nightly-etl");
+    ck_assert_str_eq(sym_workflow_description(wf), "One day of orders.");
+    ck_assert_uint_eq(sym_workflow_task_count(wf), 8); /* 4 transform instances */
+    ck_assert_uint_eq(sym_workflow_concurrency(wf), 16);
+    ck_assert_int_eq(sym_workflow_deadline_ms(wf), 3600000);
+    ck_assert(!sym_workflow_fail_fast(wf));
+    const char *worker = NULL;
+    unsigned limit = 0;
+    ck_assert_uint_eq(sym_workflow_worker_limit_count(wf), 1);
+    ck_assert_int_eq(sym_workflow_worker_limit(wf, 0, &worker, &limit), SYM_OK);
+    ck_assert_str_eq(worker, "db.load");
+    ck_assert_uint_eq(limit, 2);
+    sym_task_info t = task_named(wf, "transform[shard=3]");
+    ck_assert_str_eq(t.name, "transform");
+    ck_assert_int_eq(t.policy.timeout_ms, 30000);
+    ck_assert_uint_eq(t.policy.retry.attempts, 3);
+    ck_assert_int_eq(t.policy.retry.backoff, SYM_BACKOFF_EXPONENTIAL);
+    ck_assert_int_eq(t.policy.retry.delay_ms, 200);
+    ck_assert_int_eq(t.policy.retry.max_delay_ms, 10000);
+    ck_assert(t.policy.retry.jitter);
+    sym_task_info load_task = task_named(wf, "load");
+    ck_assert_uint_eq(load_task.dep_count, 4); /* every transform instance */
+    ck_assert_uint_eq(load_task.policy.retry.attempts, 5);
+    ck_assert_uint_eq(load_task.policy.retry.retry_on, SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT);
+    ck_assert_int_eq(task_named(wf, "extract").policy.timeout_ms, 10000);
+    sym_task_info archive = task_named(wf, "archive");
+    ck_assert(archive.policy.continue_on_error);
+    ck_assert_str_eq(archive.condition, "${{ tasks.load.outputs.rows > 0 }}");
+    ck_assert_int_eq(task_named(wf, "notify").policy.trigger, SYM_TRIGGER_ALL_DONE);
+    sym_workflow_free(wf);
+}
+END_TEST
+
+START_TEST(defaults_merge_field_by_field)
+{
+    sym_workflow *wf = load_valid("defaults-merged.yaml");
+    sym_task_info in = task_named(wf, "inherits");
+    ck_assert_int_eq(in.policy.timeout_ms, 30000);
+    ck_assert_int_eq(in.policy.trigger, SYM_TRIGGER_ALL_DONE);
+    ck_assert(in.policy.continue_on_error);
+    ck_assert_uint_eq(in.policy.retry.attempts, 3);
+    ck_assert_int_eq(in.policy.retry.backoff, SYM_BACKOFF_LINEAR);
+    ck_assert_uint_eq(in.policy.retry.retry_on, SYM_RETRY_ON_ERROR);
+    ck_assert_int_eq(task_named(wf, "overrides-timeout").policy.timeout_ms, 120000);
+    sym_task_info at = task_named(wf, "overrides-attempts");
+    ck_assert_uint_eq(at.policy.retry.attempts, 5);
+    ck_assert_int_eq(at.policy.retry.backoff, SYM_BACKOFF_LINEAR); /* kept from defaults */
+    ck_assert_int_eq(at.policy.retry.delay_ms, 1000);
+    ck_assert_int_eq(at.policy.retry.max_delay_ms, 20000);
+    ck_assert(at.policy.retry.jitter);
+    sym_task_info all = task_named(wf, "overrides-all");
+    ck_assert_int_eq(all.policy.timeout_ms, 250);
+    ck_assert_int_eq(all.policy.trigger, SYM_TRIGGER_ALL_SUCCESS);
+    ck_assert(!all.policy.continue_on_error);
+    ck_assert_uint_eq(all.policy.retry.attempts, 1);
+    ck_assert_int_eq(all.policy.retry.backoff, SYM_BACKOFF_FIXED);
+    ck_assert(!all.policy.retry.jitter);
+    ck_assert_uint_eq(all.policy.retry.retry_on, SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT);
+    sym_workflow_free(wf);
+}
+END_TEST
+
+START_TEST(matrices_expand_in_order)
+{
+    sym_workflow *wf = load_valid("matrix-two-axes.yaml");
+    ck_assert_uint_eq(sym_workflow_task_count(wf), 6 + 4 + 1);
+    sym_task_info b = task_named(wf, "build[os=windows,arch=arm64]");
+    ck_assert_str_eq(input_string(&b, "target"), "${{ matrix.os }}-${{ matrix.arch }}");
+    ck_assert_str_eq(sym_value_string(sym_value_get(b.matrix, "os"), NULL), "windows");
+    ck_assert_uint_eq(task_named(wf, "test[os=macos,shard=2]").dep_count, 6);
+    ck_assert_uint_eq(task_named(wf, "publish").dep_count, 4);
+    sym_workflow_free(wf);
+
+    wf = load_valid("matrix-one-axis.yaml");
+    ck_assert_uint_eq(sym_workflow_task_count(wf), 3 + 3 + 1);
+    (void)task_named(wf, "literal[n=2]");
+    (void)task_named(wf, "from-param[region=ap]");
+    ck_assert_uint_eq(task_named(wf, "after").dep_count, 6);
+    sym_workflow_free(wf);
+}
+END_TEST
+
+START_TEST(needs_every_form)
+{
+    sym_workflow *wf = load_valid("needs-forms.yaml");
+    ck_assert_uint_eq(task_named(wf, "late-needer").dep_count, 1);
+    ck_assert_uint_eq(task_named(wf, "string-form").dep_count, 1);
+    ck_assert_uint_eq(task_named(wf, "flow-list").dep_count, 2);
+    ck_assert_uint_eq(task_named(wf, "block-list").dep_count, 3);
+    ck_assert_uint_eq(task_named(wf, "no-needs").dep_count, 0);
+    ck_assert_uint_eq(task_named(wf, "root").succ_count, 4);
+    /* Topological order: a task comes after what it needs. */
+    size_t root = 0, late = 0;
+    ck_assert_int_eq(sym_workflow_find_task(wf, "root", &root), SYM_OK);
+    ck_assert_int_eq(sym_workflow_find_task(wf, "late-needer", &late), SYM_OK);
+    ck_assert_uint_lt(root, late);
+    sym_workflow_free(wf);
+}
+END_TEST
+
+START_TEST(triggers_every_rule)
+{
+    static const struct {
+        const char *id;
+        sym_trigger trigger;
+    } want[] = {{"t-all-success", SYM_TRIGGER_ALL_SUCCESS}, {"t-all-done", SYM_TRIGGER_ALL_DONE},
+                {"t-all-failed", SYM_TRIGGER_ALL_FAILED},   {"t-one-failed", SYM_TRIGGER_ONE_FAILED},
+                {"t-one-success", SYM_TRIGGER_ONE_SUCCESS}, {"t-none-failed", SYM_TRIGGER_NONE_FAILED}};
+    sym_workflow *wf = load_valid("triggers.yaml");
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_int_eq(task_named(wf, want[i].id).policy.trigger, want[i].trigger);
+    sym_workflow_free(wf);
+}
+END_TEST
+
+START_TEST(scalars_anchors_and_unicode)
+{
+    sym_workflow *wf = load_valid("scalars-quoting.yaml");
+    sym_task_info q = task_named(wf, "quoted-id");
+    ck_assert_str_eq(input_string(&q, "single"), "it's");
+    ck_assert_str_eq(input_string(&q, "double"), "tab\there\nnewline");
+    ck_assert_str_eq(input_string(&q, "number_as_string"), "42");
+    ck_assert_str_eq(input_string(&q, "bool_as_string"), "true");
+    ck_assert_str_eq(input_string(&q, "literal"), "line one\nline two\n");
+    ck_assert_str_eq(input_string(&q, "folded"), "folded text\n");
+    ck_assert_str_eq(input_string(&q, "keep"), "kept\n\n");
+    ck_assert_str_eq(input_string(&q, "strip"), "no newline");
+    ck_assert_int_eq(task_named(wf, "unquoted_id").policy.timeout_ms, 5000);
+    sym_workflow_free(wf);
+
+    wf = load_valid("anchors.yaml");
+    sym_task_info second = task_named(wf, "second");
+    ck_assert_str_eq(input_string(&second, "url"), "https://example.org");
+    ck_assert_str_eq(input_string(&second, "headers.Accept"), "text/plain");
+    ck_assert_uint_eq(second.policy.retry.attempts, 4);
+    sym_task_info third = task_named(wf, "third");
+    ck_assert_str_eq(input_string(&third, "urls[1]"), "https://example.org");
+    sym_workflow_free(wf);
+
+    wf = load_valid("unicode.yaml");
+    ck_assert_str_eq(sym_workflow_description(wf),
+                     "\xc3\x9c" "berpr\xc3\xbc" "fung der Bestellungen \xe2\x80\x94 "
+                     "\xe6\xb3\xa8\xe6\x96\x87\xe3\x81\xae\xe7\xa2\xba\xe8\xaa\x8d \xe2\x9c\x93");
+    sym_task_info g = task_named(wf, "greet");
+    ck_assert_str_eq(input_string(&g, "escaped"), "\xc3\xa9\xf0\x9f\x98\x80");
+    ck_assert_ptr_nonnull(sym_value_get(g.inputs, "\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87"));
+    sym_workflow_free(wf);
+}
+END_TEST
+
+START_TEST(with_values_keep_their_types)
+{
+    sym_workflow *wf = load_valid("with-nested.yaml");
+    sym_task_info d = task_named(wf, "deep");
+    int64_t i = 0;
+    double f = 0;
+    bool b = true;
+    ck_assert_int_eq(sym_value_get_int(sym_value_path(d.inputs, "retries"), &i), SYM_OK);
+    ck_assert_int_eq(i, 3);
+    ck_assert_int_eq(sym_value_get_int(sym_value_path(d.inputs, "hex"), &i), SYM_OK);
+    ck_assert_int_eq(i, 31);
+    ck_assert_int_eq(sym_value_get_int(sym_value_path(d.inputs, "octal"), &i), SYM_OK);
+    ck_assert_int_eq(i, 15);
+    ck_assert_int_eq(sym_value_get_float(sym_value_path(d.inputs, "ratio"), &f), SYM_OK);
+    ck_assert_double_eq_tol(f, 1.5e-3, 1e-12);
+    ck_assert_int_eq(sym_value_get_bool(sym_value_path(d.inputs, "verbose"), &b), SYM_OK);
+    ck_assert(!b);
+    ck_assert_int_eq(sym_value_type_of(sym_value_path(d.inputs, "missing")), SYM_VALUE_NULL);
+    ck_assert_ptr_nonnull(sym_value_path(d.inputs, "missing"));
+    ck_assert_int_eq(sym_value_get_int(sym_value_path(d.inputs, "matrix_of_lists[1][1][0]"), &i),
+                     SYM_OK);
+    ck_assert_int_eq(i, 4);
+    ck_assert_int_eq(sym_value_get_int(sym_value_path(d.inputs, "steps[1].options.depth.max"), &i),
+                     SYM_OK);
+    ck_assert_int_eq(i, 10);
+    sym_workflow_free(wf);
+}
+END_TEST
+
 static Suite *corpus_suite(void)
 {
     Suite *s = suite_create("corpus");
@@ -272,6 +480,15 @@ static Suite *corpus_suite(void)
     tcase_add_test(tc, no_orphan_err_files);
     tcase_add_test(tc, invalid_files_fail_without_error_list);
     suite_add_tcase(s, tc);
+    TCase *meaning = tcase_create("meaning");
+    tcase_add_test(meaning, design_example_in_full);
+    tcase_add_test(meaning, defaults_merge_field_by_field);
+    tcase_add_test(meaning, matrices_expand_in_order);
+    tcase_add_test(meaning, needs_every_form);
+    tcase_add_test(meaning, triggers_every_rule);
+    tcase_add_test(meaning, scalars_anchors_and_unicode);
+    tcase_add_test(meaning, with_values_keep_their_types);
+    suite_add_tcase(s, meaning);
     return s;
 }
 
