@@ -70,7 +70,7 @@ static int load_stdin(const sym_load_options *opts, sym_workflow **out, sym_erro
     return rc;
 }
 
-static void print_errors(const char *path, int rc, const sym_error *err)
+static void print_errors(const char *path, int rc, const sym_error *err, size_t max_errors)
 {
     size_t n = sym_error_count(err);
     for (size_t i = 0; i < n; i++) {
@@ -82,6 +82,8 @@ static void print_errors(const char *path, int rc, const sym_error *err)
     if (dropped > 0)
         fprintf(stderr, "%s: %zu more error%s not shown\n", path, dropped,
                 dropped == 1 ? "" : "s");
+    else if (max_errors > 0 && n >= max_errors)
+        fprintf(stderr, "%s: stopped after %zu errors\n", path, n);
     if (n == 0 && dropped == 0)
         fprintf(stderr, "%s: %s\n", path, sym_strerror(rc));
 }
@@ -99,7 +101,7 @@ int cli_load(const char *path, sym_workflow **out)
     int rc = strcmp(path, "-") == 0 ? load_stdin(&opts, out, err)
                                     : sym_workflow_load_file(path, &opts, out, err);
     if (rc != SYM_OK)
-        print_errors(strcmp(path, "-") == 0 ? "<stdin>" : path, rc, err);
+        print_errors(strcmp(path, "-") == 0 ? "<stdin>" : path, rc, err, opts.max_errors);
     sym_error_free(err);
     return rc;
 }
