@@ -451,13 +451,16 @@ static yr_kind syntax_error(yreader *r)
         return fail(r, SYM_ESYNTAX, line, column, "%s: the file must be UTF-8",
                     p->problem ? p->problem : "invalid input");
     }
+    /* libyaml puts the end of the stream on a line of its own; an error
+     * there is better shown at the end of the last line. */
+    uint32_t line = mark_line(p->problem_mark), column = mark_column(p->problem_mark);
+    if (p->problem_mark.index >= r->len)
+        offset_position(r->data, r->len, r->len, &line, &column);
     const char *problem = p->problem ? p->problem : "invalid YAML";
     if (p->context)
-        return fail(r, SYM_ESYNTAX, mark_line(p->problem_mark), mark_column(p->problem_mark),
-                    "%s (%s at %u:%u)", problem, p->context, mark_line(p->context_mark),
-                    mark_column(p->context_mark));
-    return fail(r, SYM_ESYNTAX, mark_line(p->problem_mark), mark_column(p->problem_mark), "%s",
-                problem);
+        return fail(r, SYM_ESYNTAX, line, column, "%s (%s at %u:%u)", problem, p->context,
+                    mark_line(p->context_mark), mark_column(p->context_mark));
+    return fail(r, SYM_ESYNTAX, line, column, "%s", problem);
 }
 
 /* Counts n more nodes at (line, column). */
@@ -777,7 +780,12 @@ yr_kind yr_next(yreader *r, yr_event *ev)
 {
     for (;;) {
         yr_kind k = pull(r, ev);
-        if (!is_merge_key(r, ev) || k != YR_SCALAR)
+        if (k == YR_ERROR) {
+            memset(ev, 0, sizeof *ev);
+            ev->kind = YR_ERROR;
+            return k;
+        }
+        if (k != YR_SCALAR || !is_merge_key(r, ev))
             return k;
         /* Reported once, where it is written (not again when replayed);
          * the key and its value are dropped so no later check trips on
@@ -787,9 +795,9 @@ yr_kind yr_next(yreader *r, yr_event *ev)
                    "merge keys (<<) are not supported; write the keys out");
         k = pull(r, ev);
         if (k == YR_ERROR)
-            return k;
-        if ((k == YR_SEQ_START || k == YR_MAP_START) && !skip_rest(r))
-            return YR_ERROR;
+            continue; /* reported; the next pull says YR_ERROR again */
+        if (k == YR_SEQ_START || k == YR_MAP_START)
+            skip_rest(r); /* a failure shows at the next pull */
     }
 }
 
@@ -1022,8 +1030,7 @@ static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char *
         }
         return value_set_string(v, a, s, n);
     }
-    *why = "does not match its tag";
-    return SYM_ETYPE;
+    return SYM_ETYPE; /* the text does not match its tag: *why stays NULL */
 }
 
 int yr_scalar_value(const yr_event *ev, sym_value *v, arena *a)
@@ -1051,7 +1058,7 @@ static int scalar_into(yreader *r, const yr_event *ev, sym_value *v, arena *a)
     if (rc != SYM_ETYPE)
         return rc;
     const char *s = ev->value ? ev->value : "";
-    if (ev->tag == YR_TAG_NONE || ev->tag == YR_TAG_INT)
+    if (why)
         report(r, SYM_ETYPE, ev->line, ev->column, "'%.*s%s' %s", excerpt_len(ev->length), s,
                excerpt_more(ev->length), why);
     else
