@@ -167,14 +167,15 @@ $(BENCH_ENGINE): $(BENCH_OBJ) $(STATIC)
 
 # The loader's fuzz target (clang's libFuzzer with ASan+UBSan), run for
 # FUZZ_SECONDS from the seeds and the corpora; new inputs go to
-# build/fuzz/corpus, crashes to build/fuzz/crash-*.
+# build/fuzz/corpus, crashes to build/fuzz/crash-*. FUZZ_FLAGS adds compile flags
+# (-DFUZZ_IGNORE_CONTRACT: report only memory errors and hangs).
 FUZZ_SECONDS ?= 60
 FUZZ_MAX_LEN ?= 16384
 FUZZ_BIN     := build/fuzz/fuzz_load
 $(FUZZ_BIN): tests/fuzz/fuzz_load.c $(LIB_SRC) $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	clang $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -o $@ tests/fuzz/fuzz_load.c $(LIB_SRC) $(LDLIBS)
+	    -fno-sanitize-recover=undefined $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_load.c $(LIB_SRC) $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 	@mkdir -p build/fuzz/corpus
