@@ -6,7 +6,9 @@
  * events; an alias met while recording is stored as a reference, so memory
  * stays linear in the input. Each anchor knows how many nodes it expands to
  * and how deep it nests, so an alias is refused before any replay when it
- * would cross max_nodes or max_depth: "billion laughs" fails at once.
+ * would cross max_nodes or max_depth: "billion laughs" fails at the first
+ * alias that would pass the limit, so the work done is bounded by
+ * max_nodes, never by the size of the expansion.
  *
  * Depth: libyaml has no depth limit of its own and its scanner does work
  * proportional to the flow depth for every token, so a file of `[[[[...`
@@ -15,7 +17,6 @@
  * the parse stops after a few thousand tokens whatever the file size. */
 #include "yreader.h"
 
-#include <errno.h>
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
@@ -184,10 +185,15 @@ static yr_kind fail_nomem(yreader *r)
     return fail(r, SYM_ENOMEM, 0, 0, "out of memory while reading YAML");
 }
 
-/* At most 60 bytes of s, for messages. */
-static int excerpt_len(size_t n)
+/* At most 60 bytes of s (cut at a character boundary), for messages. */
+static int excerpt_len(const char *s, size_t n)
 {
-    return n > 60 ? 60 : (int)n;
+    if (n <= 60)
+        return (int)n;
+    size_t m = 60;
+    while (m > 0 && ((unsigned char)s[m] & 0xC0) == 0x80)
+        m--;
+    return (int)m;
 }
 
 static const char *excerpt_more(size_t n)
@@ -248,7 +254,7 @@ static yr_tag check_tag(yreader *r, const yaml_char_t *tag, yr_kind kind, uint32
         const char *s = (const char *)tag;
         bool core = strncmp(s, prefix, sizeof prefix - 1) == 0;
         report(r, SYM_ESCHEMA, line, column,
-               "tag '%s%s' is not supported (only the YAML core tags !!str, !!int, !!float, "
+               "tag '%s%.60s' is not supported (only the YAML core tags !!str, !!int, !!float, "
                "!!bool, !!null, !!seq and !!map are)",
                core ? "!!" : "", core ? s + sizeof prefix - 1 : s);
         return YR_TAG_NONE;
@@ -495,20 +501,20 @@ static yr_kind start_alias(yreader *r, const yaml_event_t *e)
     size_t index = 0;
     const anchor *an = anchor_find(r, name, &index);
     if (!an)
-        return fail(r, SYM_ESYNTAX, line, column, "alias '*%s' refers to an undefined anchor", name);
+        return fail(r, SYM_ESYNTAX, line, column, "alias '*%.60s' refers to an undefined anchor", name);
     if (an->open)
         return fail(r, SYM_ESYNTAX, line, column,
-                    "alias '*%s' refers to a node that contains it (recursive aliases are not "
+                    "alias '*%.60s' refers to a node that contains it (recursive aliases are not "
                     "supported)",
                     name);
     if (r->max_nodes && (an->nodes > r->max_nodes || r->nodes > r->max_nodes - an->nodes))
         return fail(r, SYM_ELIMIT, line, column,
-                    "alias expansion exceeds the node limit: '*%s' expands to %zu nodes, after "
+                    "alias expansion exceeds the node limit: '*%.60s' expands to %zu nodes, after "
                     "%zu already read, over %zu (load option max_nodes)",
                     name, an->nodes, r->nodes, r->max_nodes);
     if (r->max_depth && r->nframes + an->height > r->max_depth)
         return fail(r, SYM_ELIMIT, line, column,
-                    "alias '*%s' nests deeper than %zu levels (load option max_depth)", name,
+                    "alias '*%.60s' nests deeper than %zu levels (load option max_depth)", name,
                     r->max_depth);
     r->nodes += an->nodes;
     if (r->recording) {
@@ -1059,11 +1065,11 @@ static int scalar_into(yreader *r, const yr_event *ev, sym_value *v, arena *a)
         return rc;
     const char *s = ev->value ? ev->value : "";
     if (why)
-        report(r, SYM_ETYPE, ev->line, ev->column, "'%.*s%s' %s", excerpt_len(ev->length), s,
+        report(r, SYM_ETYPE, ev->line, ev->column, "'%.*s%s' %s", excerpt_len(s, ev->length), s,
                excerpt_more(ev->length), why);
     else
         report(r, SYM_ETYPE, ev->line, ev->column, "'%.*s%s' is not a valid !!%s",
-               excerpt_len(ev->length), s, excerpt_more(ev->length), tag_names[ev->tag]);
+               excerpt_len(s, ev->length), s, excerpt_more(ev->length), tag_names[ev->tag]);
     /* Keep the text, so the tree stays whole for the checks after this. */
     if (value_set_string(v, a, s, ev->length) != SYM_OK) {
         fail_nomem(r);
@@ -1133,7 +1139,7 @@ static int map_key(yreader *r, vframe *f, const yr_event *ev, arena *a)
     const tmp_entry *first = find_key(r, f, s);
     if (first) {
         report(r, SYM_ESCHEMA, ev->line, ev->column, "duplicate key '%.*s%s' (first at %u:%u)",
-               excerpt_len(ev->length), s, excerpt_more(ev->length), (unsigned)first->line,
+               excerpt_len(s, ev->length), s, excerpt_more(ev->length), (unsigned)first->line,
                (unsigned)first->column);
         f->skip_value = true;
         return SYM_OK;
