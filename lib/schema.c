@@ -336,17 +336,31 @@ static void skip_value(walker *w)
         skip(w, &v);
 }
 
-/* The index of key k in tab when it is allowed there and not a repeat
- * (seen[] keeps where each key was first met). Otherwise reports it, skips
- * its value, and returns -1. */
+/* The keys met in one mapping of fixed keys: where each was first met,
+ * and which ones a misspelt key was taken for (a required key suggested
+ * that way is not reported missing as well). */
+typedef struct seen_keys {
+    draft_pos at[16];
+    unsigned suggested; /* bit i: key i was offered as "did you mean" */
+} seen_keys;
+
+/* Whether required key i is absent and was not already hinted at. */
+static bool missing(const seen_keys *seen, int i)
+{
+    return !seen->at[i].line && !(seen->suggested & 1u << i);
+}
+
+/* The index of key k in tab when it is allowed there and not a repeat.
+ * Otherwise reports it, skips its value, and returns -1. */
 static int known_key(walker *w, const yr_event *k, const keyname *tab, size_t count,
-                     draft_pos *seen, const char *where)
+                     seen_keys *seen, const char *where)
 {
     shown sh;
     int i = find_name(k->value, k->length, tab, count);
     if (i < 0) {
         const char *hint = did_you_mean(k->value, tab, count, sizeof *tab);
         if (hint) {
+            seen->suggested |= 1u << find_name(hint, strlen(hint), tab, count);
             SAY_AT(w, k, "unknown key '%s' %s (did you mean '%s'?)", clip_ev(k, &sh), where,
                    hint);
         } else {
@@ -354,12 +368,12 @@ static int known_key(walker *w, const yr_event *k, const keyname *tab, size_t co
             list_names(all, sizeof all, tab, count);
             SAY_AT(w, k, "unknown key '%s' %s (allowed: %s)", clip_ev(k, &sh), where, all);
         }
-    } else if (seen[i].line) {
+    } else if (seen->at[i].line) {
         SAY_AT(w, k, "duplicate key '%s' %s (first at %" PRIu32 ":%" PRIu32 ")", tab[i].name,
-               where, seen[i].line, seen[i].column);
+               where, seen->at[i].line, seen->at[i].column);
         i = -1;
     } else {
-        seen[i] = pos_of(k);
+        seen->at[i] = pos_of(k);
         return i;
     }
     skip_value(w);
@@ -735,10 +749,10 @@ static void read_retry(walker *w, const yr_event *ev, const owner *o, sym_retry_
     }
     char where[160];
     snprintf(where, sizeof where, "in 'retry' of %s", o->of);
-    draft_pos seen[RETRY_COUNT] = {{0, 0}};
+    seen_keys seen = {0};
     yr_event k, v;
     while (next_key(w, &k, where) > 0) {
-        int key = known_key(w, &k, retry_keys, RETRY_COUNT, seen, where);
+        int key = known_key(w, &k, retry_keys, RETRY_COUNT, &seen, where);
         if (key >= 0 && next(w, &v))
             read_retry_key(w, key, &v, o, rp, set);
     }
@@ -780,10 +794,10 @@ static void read_defaults(walker *w, const yr_event *ev)
             wrong(w, ev, "defaults", "at the top level", "a mapping such as {timeout: 30s}");
         return;
     }
-    draft_pos seen[POL_COUNT] = {{0, 0}};
+    seen_keys seen = {0};
     yr_event k, v;
     while (next_key(w, &k, o.in) > 0) {
-        int key = known_key(w, &k, policy_keys, POL_COUNT, seen, o.in);
+        int key = known_key(w, &k, policy_keys, POL_COUNT, &seen, o.in);
         if (key >= 0 && next(w, &v))
             read_policy_key(w, key, &v, &o, &w->d->defaults, &w->d->defaults_set);
     }
@@ -1008,14 +1022,14 @@ static void read_task(walker *w, const yr_event *ev, draft_task *t)
         skip(w, ev);
         return;
     }
-    draft_pos seen[TASK_COUNT] = {{0, 0}};
+    seen_keys seen = {0};
     yr_event k, v;
     while (next_key(w, &k, in) > 0) {
-        int key = known_key(w, &k, task_keys, TASK_COUNT, seen, in);
+        int key = known_key(w, &k, task_keys, TASK_COUNT, &seen, in);
         if (key >= 0 && next(w, &v))
             read_task_key(w, key, &v, t, &o);
     }
-    if (!w->stop && !seen[TASK_WORKER].line)
+    if (!w->stop && missing(&seen, TASK_WORKER))
         say(w, SYM_ESCHEMA, t->pos.line, t->pos.column,
             "%s has no 'worker' (the name of the worker that runs it)", of);
 }
@@ -1119,13 +1133,13 @@ static void read_limit(walker *w, const yr_event *ev, const char *worker, draft_
         wrong(w, ev, worker, "in 'workers'", "a mapping such as {concurrency: 2}");
         return;
     }
-    draft_pos seen[1] = {{0, 0}};
+    seen_keys seen = {0};
     draft_limit limit = {worker, 0, pos};
     bool ok = false;
     yr_event k, v;
     uint64_t n;
     while (next_key(w, &k, in) > 0) {
-        if (known_key(w, &k, limit_keys, 1, seen, in) >= 0 && next(w, &v) &&
+        if (known_key(w, &k, limit_keys, 1, &seen, in) >= 0 && next(w, &v) &&
             get_count(w, &v, "concurrency", in, UINT32_MAX, &n)) {
             limit.concurrency = (unsigned)n;
             ok = true;
@@ -1133,9 +1147,9 @@ static void read_limit(walker *w, const yr_event *ev, const char *worker, draft_
     }
     if (w->stop)
         return;
-    if (!seen[0].line)
+    if (missing(&seen, 0))
         SAY_AT(w, ev, "worker '%s' in 'workers' has no 'concurrency'", sh.buf);
-    else if (ok && draft_add_limit(w->d, &limit) != SYM_OK)
+    else if (ok && seen.at[0].line && draft_add_limit(w->d, &limit) != SYM_OK)
         out_of_memory(w);
 }
 
@@ -1237,20 +1251,20 @@ static void read_top_key(walker *w, int key, const yr_event *v)
 static void read_top(walker *w, const yr_event *root)
 {
     static const char top[] = "at the top level";
-    draft_pos seen[TOP_COUNT] = {{0, 0}};
+    seen_keys seen = {0};
     yr_event k, v;
     while (next_key(w, &k, top) > 0) {
-        int key = known_key(w, &k, top_keys, TOP_COUNT, seen, top);
+        int key = known_key(w, &k, top_keys, TOP_COUNT, &seen, top);
         if (key >= 0 && next(w, &v))
             read_top_key(w, key, &v);
     }
     if (w->stop)
         return;
-    if (!seen[TOP_SYMPHONY].line)
+    if (missing(&seen, TOP_SYMPHONY))
         SAY_AT(w, root, "missing key 'symphony' (the format version: add 'symphony: 1')");
-    if (!seen[TOP_NAME].line && !w->stop)
+    if (missing(&seen, TOP_NAME) && !w->stop)
         SAY_AT(w, root, "missing key 'name' (the workflow's name)");
-    if (!seen[TOP_TASKS].line && !w->stop)
+    if (missing(&seen, TOP_TASKS) && !w->stop)
         SAY_AT(w, root, "missing key 'tasks' (a mapping of task ids to tasks)");
 }
 

@@ -1,0 +1,878 @@
+/* Tests of the YAML schema layer (lib/schema.c) and the load entry points
+ * (lib/load.c): drafts read straight from YAML, every class of error with
+ * its exact position and message, and whole loads through the public API. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "draft.h"
+#include "schema.h"
+#include "symphony.h"
+#include "value.h"
+#include "yreader.h"
+
+/* ------------------------------------------------------------------------ */
+/* Fixtures                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* A draft read from YAML text by the schema alone (no compile). */
+typedef struct fixture {
+    sym_error *err;
+    diag dg;
+    draft d;
+    sym_load_options opts;
+    int rc;
+} fixture;
+
+static void read_with(fixture *f, const char *yaml, size_t max_errors)
+{
+    f->err = sym_error_new();
+    ck_assert_ptr_nonnull(f->err);
+    sym_load_options_init(&f->opts);
+    f->opts.max_errors = max_errors;
+    diag_init(&f->dg, f->err, "t.yaml", max_errors);
+    draft_init(&f->d, &f->dg, &f->opts, "t.yaml");
+    yreader *r = NULL;
+    ck_assert_int_eq(yr_open(&r, yaml, strlen(yaml), &f->opts, &f->dg), SYM_OK);
+    f->rc = schema_read(r, &f->d);
+    yr_close(r);
+}
+
+static void read_yaml(fixture *f, const char *yaml) { read_with(f, yaml, 100); }
+
+static void done(fixture *f)
+{
+    draft_free(&f->d);
+    sym_error_free(f->err);
+}
+
+/* Asserts error i of err is at line:column with a message containing
+ * text. */
+static void expect_error_at(const sym_error *err, size_t i, unsigned line, unsigned column,
+                            const char *text)
+{
+    ck_assert_msg(i < sym_error_count(err), "no error %zu (only %zu)", i, sym_error_count(err));
+    const char *msg = sym_error_message(err, i);
+    ck_assert_msg(strstr(msg, text) != NULL, "error %zu is '%s', expected it to contain '%s'", i,
+                  msg, text);
+    ck_assert_msg(sym_error_line(err, i) == line && sym_error_column(err, i) == column,
+                  "error '%s' is at %u:%u, expected %u:%u", msg, sym_error_line(err, i),
+                  sym_error_column(err, i), line, column);
+}
+
+/* Reads yaml expecting exactly one schema error. */
+static void expect_only_error(const char *yaml, unsigned line, unsigned column, const char *text)
+{
+    fixture f;
+    read_yaml(&f, yaml);
+    ck_assert_int_eq(f.rc, SYM_ESCHEMA);
+    ck_assert_msg(sym_error_count(f.err) == 1, "%zu errors, first '%s'",
+                  sym_error_count(f.err), sym_error_message(f.err, 0));
+    expect_error_at(f.err, 0, line, column, text);
+    ck_assert_int_eq(sym_error_code(f.err, 0), SYM_ESCHEMA);
+    done(&f);
+}
+
+#define HEAD "symphony: 1\nname: t\n"
+
+static const draft_task *task_named(const draft *d, const char *id)
+{
+    for (size_t i = 0; i < d->ntasks; i++)
+        if (strcmp(d->tasks[i].id, id) == 0)
+            return &d->tasks[i];
+    ck_abort_msg("no task '%s' in the draft", id);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* What a valid file puts in the draft                                       */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(minimal_workflow)
+{
+    fixture f;
+    read_yaml(&f, "symphony: 1\nname: nightly\ntasks:\n  a:\n    worker: w\n");
+    ck_assert_int_eq(f.rc, SYM_OK);
+    ck_assert_uint_eq(sym_error_count(f.err), 0);
+    ck_assert_str_eq(f.d.name, "nightly");
+    ck_assert_uint_eq(f.d.name_pos.line, 2);
+    ck_assert_uint_eq(f.d.name_pos.column, 7);
+    ck_assert_uint_eq(f.d.ntasks, 1);
+    const draft_task *t = &f.d.tasks[0];
+    ck_assert_str_eq(t->id, "a");
+    ck_assert_uint_eq(t->pos.line, 4);
+    ck_assert_uint_eq(t->pos.column, 3);
+    ck_assert_str_eq(t->worker, "w");
+    ck_assert_uint_eq(t->worker_pos.line, 5);
+    ck_assert_uint_eq(t->worker_pos.column, 13);
+    ck_assert_uint_eq(t->set, 0);
+    ck_assert_ptr_null(t->with);
+    ck_assert_ptr_null(t->condition);
+    ck_assert_uint_eq(t->nneeds, 0);
+    ck_assert_ptr_null(f.d.params);
+    done(&f);
+}
+END_TEST
+
+START_TEST(top_level_keys)
+{
+    fixture f;
+    read_yaml(&f, HEAD "description: One day.\n"
+                       "params:\n"
+                       "  date: \"2026-11-27\"\n"
+                       "  shards: [1, 2]\n"
+                       "concurrency: 16\n"
+                       "deadline: 1h\n"
+                       "fail_fast: true\n"
+                       "workers:\n"
+                       "  db.load: { concurrency: 2 }\n"
+                       "  http.get:\n"
+                       "    concurrency: 8\n"
+                       "tasks:\n"
+                       "  a: { worker: db.load }\n");
+    ck_assert_int_eq(f.rc, SYM_OK);
+    ck_assert_str_eq(f.d.description, "One day.");
+    ck_assert_uint_eq(f.d.concurrency, 16);
+    ck_assert_int_eq(f.d.deadline_ms, 3600000);
+    ck_assert(f.d.fail_fast);
+    const sym_value *p = f.d.params;
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(sym_value_type_of(p), SYM_VALUE_MAP);
+    ck_assert_uint_eq(sym_value_count(p), 2);
+    ck_assert_str_eq(sym_value_key_at(p, 0), "date");
+    ck_assert_str_eq(sym_value_string(sym_value_get(p, "date"), NULL), "2026-11-27");
+    ck_assert_uint_eq(sym_value_count(sym_value_get(p, "shards")), 2);
+    int64_t i = 0;
+    ck_assert_int_eq(sym_value_get_int(sym_value_at(sym_value_get(p, "shards"), 1), &i), SYM_OK);
+    ck_assert_int_eq(i, 2);
+    ck_assert_uint_eq(f.d.nlimits, 2);
+    ck_assert_str_eq(f.d.limits[0].worker, "db.load");
+    ck_assert_uint_eq(f.d.limits[0].concurrency, 2);
+    ck_assert_uint_eq(f.d.limits[0].pos.line, 11);
+    ck_assert_uint_eq(f.d.limits[0].pos.column, 3);
+    ck_assert_str_eq(f.d.limits[1].worker, "http.get");
+    ck_assert_uint_eq(f.d.limits[1].concurrency, 8);
+    /* Worker names are interned: the limit and the task share one string. */
+    ck_assert_ptr_eq(f.d.limits[0].worker, f.d.tasks[0].worker);
+    done(&f);
+}
+END_TEST
+
+START_TEST(task_keys)
+{
+    fixture f;
+    read_yaml(&f, HEAD "tasks:\n"
+                       "  extract:\n"
+                       "    worker: http.get\n"
+                       "  load:\n"
+                       "    worker: db.load\n"
+                       "    description: Loads.\n"
+                       "    needs: [extract, other]\n"
+                       "    with: { url: \"https://x/${{ params.date }}\", n: 3 }\n"
+                       "    if: \"${{ params.go }}\"\n"
+                       "    timeout: 10s\n"
+                       "    retry: { attempts: 5, backoff: linear, delay: 250ms, max_delay: 2m, "
+                       "jitter: true, retry_on: [timeout] }\n"
+                       "    trigger: one_failed\n"
+                       "    continue_on_error: true\n"
+                       "  single:\n"
+                       "    worker: w\n"
+                       "    needs: extract\n");
+    ck_assert_int_eq(f.rc, SYM_OK);
+    ck_assert_uint_eq(f.d.ntasks, 3);
+    const draft_task *t = task_named(&f.d, "load");
+    ck_assert_uint_eq(t->nneeds, 2);
+    ck_assert_str_eq(t->needs[0].name, "extract");
+    ck_assert_uint_eq(t->needs[0].pos.line, 9);
+    ck_assert_uint_eq(t->needs[0].pos.column, 13);
+    ck_assert_str_eq(t->needs[1].name, "other");
+    ck_assert_uint_eq(t->needs[1].pos.column, 22);
+    ck_assert_ptr_nonnull(t->with);
+    ck_assert_uint_eq(sym_value_count(t->with), 2);
+    ck_assert_str_eq(sym_value_string(sym_value_get(t->with, "url"), NULL),
+                     "https://x/${{ params.date }}");
+    ck_assert_str_eq(t->condition, "${{ params.go }}");
+    ck_assert_uint_eq(t->condition_pos.line, 11);
+    ck_assert_uint_eq(t->condition_pos.column, 9);
+    ck_assert_int_eq(t->policy.timeout_ms, 10000);
+    ck_assert_uint_eq(t->policy.retry.attempts, 5);
+    ck_assert_int_eq(t->policy.retry.backoff, SYM_BACKOFF_LINEAR);
+    ck_assert_int_eq(t->policy.retry.delay_ms, 250);
+    ck_assert_int_eq(t->policy.retry.max_delay_ms, 120000);
+    ck_assert(t->policy.retry.jitter);
+    ck_assert_uint_eq(t->policy.retry.retry_on, SYM_RETRY_ON_TIMEOUT);
+    ck_assert_int_eq(t->policy.trigger, SYM_TRIGGER_ONE_FAILED);
+    ck_assert(t->policy.continue_on_error);
+    ck_assert_uint_eq(t->set, DRAFT_SET_ALL);
+    const draft_task *s = task_named(&f.d, "single");
+    ck_assert_uint_eq(s->nneeds, 1);
+    ck_assert_str_eq(s->needs[0].name, "extract");
+    ck_assert_uint_eq(s->needs[0].pos.line, 18);
+    ck_assert_uint_eq(s->needs[0].pos.column, 12);
+    done(&f);
+}
+END_TEST
+
+START_TEST(policy_marks_only_what_is_written)
+{
+    fixture f;
+    read_yaml(&f, HEAD "defaults:\n"
+                       "  timeout: 30s\n"
+                       "  retry: { attempts: 3, jitter: false }\n"
+                       "tasks:\n"
+                       "  a:\n"
+                       "    worker: w\n"
+                       "    retry: { delay: 1s }\n"
+                       "    trigger: all_done\n");
+    ck_assert_int_eq(f.rc, SYM_OK);
+    ck_assert_uint_eq(f.d.defaults_set, DRAFT_SET_TIMEOUT | DRAFT_SET_ATTEMPTS | DRAFT_SET_JITTER);
+    ck_assert_int_eq(f.d.defaults.timeout_ms, 30000);
+    ck_assert_uint_eq(f.d.defaults.retry.attempts, 3);
+    ck_assert(!f.d.defaults.retry.jitter);
+    ck_assert_uint_eq(f.d.tasks[0].set, DRAFT_SET_DELAY | DRAFT_SET_TRIGGER);
+    ck_assert_int_eq(f.d.tasks[0].policy.retry.delay_ms, 1000);
+    ck_assert_int_eq(f.d.tasks[0].policy.trigger, SYM_TRIGGER_ALL_DONE);
+    done(&f);
+}
+END_TEST
+
+START_TEST(matrix_axes)
+{
+    fixture f;
+    read_yaml(&f, HEAD "params: { shards: [1, 2, 3] }\n"
+                       "tasks:\n"
+                       "  t:\n"
+                       "    worker: w\n"
+                       "    matrix:\n"
+                       "      shard: \"${{ params.shards }}\"\n"
+                       "      region: [eu, us]\n");
+    ck_assert_int_eq(f.rc, SYM_OK);
+    const draft_task *t = &f.d.tasks[0];
+    ck_assert_uint_eq(t->naxes, 2);
+    ck_assert_str_eq(t->axes[0].key, "shard");
+    ck_assert_str_eq(t->axes[0].expr, "${{ params.shards }}");
+    ck_assert_ptr_null(t->axes[0].values);
+    ck_assert_uint_eq(t->axes[0].pos.line, 8);
+    ck_assert_uint_eq(t->axes[0].pos.column, 14);
+    ck_assert_str_eq(t->axes[1].key, "region");
+    ck_assert_ptr_null(t->axes[1].expr);
+    ck_assert_uint_eq(sym_value_count(t->axes[1].values), 2);
+    ck_assert_str_eq(sym_value_string(sym_value_at(t->axes[1].values, 1), NULL), "us");
+    done(&f);
+}
+END_TEST
+
+START_TEST(interned_worker_names)
+{
+    fixture f;
+    read_yaml(&f, HEAD "tasks:\n  a: {worker: w}\n  b: {worker: w}\n  c: {worker: \"w\"}\n"
+                       "  d: {worker: v}\n");
+    ck_assert_int_eq(f.rc, SYM_OK);
+    ck_assert_ptr_eq(f.d.tasks[0].worker, f.d.tasks[1].worker);
+    ck_assert_ptr_eq(f.d.tasks[0].worker, f.d.tasks[2].worker);
+    ck_assert_ptr_ne(f.d.tasks[0].worker, f.d.tasks[3].worker);
+    ck_assert_str_eq(f.d.tasks[3].worker, "v");
+    done(&f);
+}
+END_TEST
+
+START_TEST(empty_sections_mean_none)
+{
+    fixture f;
+    read_yaml(&f, HEAD "params:\ndefaults:\nworkers:\ntasks:\n  a:\n    worker: w\n    with:\n");
+    ck_assert_int_eq(f.rc, SYM_OK);
+    ck_assert_ptr_null(f.d.params);
+    ck_assert_uint_eq(f.d.defaults_set, 0);
+    ck_assert_uint_eq(f.d.nlimits, 0);
+    ck_assert_ptr_null(f.d.tasks[0].with);
+    done(&f);
+}
+END_TEST
+
+/* Compile is the one to report a repeated id, with both positions, so the
+ * schema keeps both tasks. */
+START_TEST(duplicate_task_ids_reach_the_draft)
+{
+    fixture f;
+    read_yaml(&f, HEAD "tasks:\n  a: {worker: w}\n  a: {worker: v}\n");
+    ck_assert_int_eq(f.rc, SYM_OK);
+    ck_assert_uint_eq(f.d.ntasks, 2);
+    ck_assert_uint_eq(f.d.tasks[1].pos.line, 5);
+    done(&f);
+
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    const char *y = HEAD "tasks:\n  a: {worker: w}\n  a: {worker: v}\n";
+    ck_assert_int_ne(sym_workflow_load_buffer(y, strlen(y), "t.yaml", NULL, &wf, err), SYM_OK);
+    ck_assert_ptr_null(wf);
+    expect_error_at(err, 0, 5, 3, "duplicate task id 'a'");
+    sym_error_free(err);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Durations                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int64_t duration_ok(const char *s)
+{
+    int64_t ms = -1;
+    ck_assert_msg(schema_parse_duration(s, strlen(s), &ms) == SCHEMA_DURATION_OK,
+                  "'%s' should be a duration", s);
+    return ms;
+}
+
+static schema_duration_status duration_status(const char *s)
+{
+    int64_t ms = -7;
+    schema_duration_status st = schema_parse_duration(s, strlen(s), &ms);
+    ck_assert_int_eq(ms, -7); /* untouched unless it is one */
+    return st;
+}
+
+START_TEST(durations)
+{
+    ck_assert_int_eq(duration_ok("250ms"), 250);
+    ck_assert_int_eq(duration_ok("10s"), 10000);
+    ck_assert_int_eq(duration_ok("5m"), 300000);
+    ck_assert_int_eq(duration_ok("2h"), 7200000);
+    ck_assert_int_eq(duration_ok("0s"), 0);
+    ck_assert_int_eq(duration_ok("1.5s"), 1500);
+    ck_assert_int_eq(duration_ok("1.50s"), 1500);
+    ck_assert_int_eq(duration_ok("0.25m"), 15000);
+    ck_assert_int_eq(duration_ok("1.001s"), 1001);
+    ck_assert_int_eq(duration_ok("2.0ms"), 2);
+    ck_assert_int_eq(duration_ok("0.00001h"), 36);
+    ck_assert_int_eq(duration_ok("876000h"), SCHEMA_DURATION_MAX_MS);
+}
+END_TEST
+
+START_TEST(bad_durations)
+{
+    ck_assert_int_eq(duration_status("30"), SCHEMA_DURATION_NO_UNIT);
+    ck_assert_int_eq(duration_status("1.5"), SCHEMA_DURATION_NO_UNIT);
+    ck_assert_int_eq(duration_status("10sec"), SCHEMA_DURATION_BAD_UNIT);
+    ck_assert_int_eq(duration_status("10 s"), SCHEMA_DURATION_BAD_UNIT);
+    ck_assert_int_eq(duration_status("10S"), SCHEMA_DURATION_BAD_UNIT);
+    ck_assert_int_eq(duration_status("-5s"), SCHEMA_DURATION_NEGATIVE);
+    ck_assert_int_eq(duration_status("1.5ms"), SCHEMA_DURATION_INEXACT);
+    ck_assert_int_eq(duration_status("1.0005s"), SCHEMA_DURATION_INEXACT);
+    ck_assert_int_eq(duration_status("1.0000000001h"), SCHEMA_DURATION_INEXACT);
+    ck_assert_int_eq(duration_status("0.000001h"), SCHEMA_DURATION_INEXACT); /* 3.6 ms */
+    ck_assert_int_eq(duration_status("876001h"), SCHEMA_DURATION_TOO_LONG);
+    ck_assert_int_eq(duration_status("99999999999999999999999ms"), SCHEMA_DURATION_TOO_LONG);
+    ck_assert_int_eq(duration_status(""), SCHEMA_DURATION_MALFORMED);
+    ck_assert_int_eq(duration_status("s"), SCHEMA_DURATION_MALFORMED);
+    ck_assert_int_eq(duration_status(".5s"), SCHEMA_DURATION_MALFORMED);
+    ck_assert_int_eq(duration_status("1.s"), SCHEMA_DURATION_MALFORMED);
+    ck_assert_int_eq(duration_status("abc"), SCHEMA_DURATION_MALFORMED);
+}
+END_TEST
+
+START_TEST(duration_errors_in_files)
+{
+    expect_only_error(HEAD "tasks:\n  a:\n    worker: w\n    timeout: 30\n", 6, 14,
+                      "duration 30 needs a unit (e.g. 30s or 30ms)");
+    expect_only_error(HEAD "deadline: 5 minutes\ntasks:\n  a: {worker: w}\n", 3, 11,
+                      "duration '5 minutes' has an unknown unit");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: {delay: -1s}}\n", 4, 33,
+                      "'delay' in task 'a': duration '-1s' may not be negative");
+    expect_only_error(HEAD "defaults: {timeout: 9999999h}\ntasks:\n  a: {worker: w}\n", 3, 21,
+                      "is too long");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, timeout: [1s]}\n", 4, 27,
+                      "'timeout' in task 'a' must be a duration such as 30s or 250ms, not a list");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Error classes, each with its exact position                               */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(unknown_keys_suggest)
+{
+    expect_only_error(HEAD "tasks:\n"
+                           "  load:\n"
+                           "    worker: w\n"
+                           "    need: [a]\n",
+                      6, 5, "unknown key 'need' in task 'load' (did you mean 'needs'?)");
+    expect_only_error(HEAD "descripton: x\ntasks:\n  a: {worker: w}\n", 3, 1,
+                      "unknown key 'descripton' at the top level (did you mean 'description'?)");
+    expect_only_error(HEAD "defaults:\n  timout: 1s\ntasks:\n  a: {worker: w}\n", 4, 3,
+                      "unknown key 'timout' in 'defaults' (did you mean 'timeout'?)");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: {attemps: 2}}\n", 4, 26,
+                      "unknown key 'attemps' in 'retry' of task 'a' (did you mean 'attempts'?)");
+    expect_only_error(HEAD "workers:\n  w: {concurency: 2}\ntasks:\n  a: {worker: w}\n", 4, 7,
+                      "unknown key 'concurency' in worker 'w' (did you mean 'concurrency'?)");
+}
+END_TEST
+
+START_TEST(unknown_key_lists_the_allowed_ones)
+{
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, banana: 1}\n", 4, 18,
+                      "unknown key 'banana' in task 'a' (allowed: worker, needs, with, if, "
+                      "matrix, description, timeout, retry, trigger or continue_on_error)");
+    /* max_parallel is not part of version 1. */
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, max_parallel: 2}\n", 4, 18,
+                      "unknown key 'max_parallel' in task 'a'");
+}
+END_TEST
+
+START_TEST(wrong_types)
+{
+    expect_only_error(HEAD "tasks:\n  load:\n    worker: w\n    retry:\n      attempts: three\n",
+                      7, 17, "'attempts' in task 'load' must be an integer >= 1, not 'three'");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: {attempts: 0}}\n", 4, 36,
+                      "'attempts' in task 'a' must be an integer >= 1, not '0'");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: {attempts: \"3\"}}\n", 4, 36,
+                      "must be an integer >= 1, not '3'");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: {attempts: 99999999999}}\n", 4, 36,
+                      "'attempts' in task 'a' must be an integer from 1 to 4294967295");
+    expect_only_error(HEAD "fail_fast: yes\ntasks:\n  a: {worker: w}\n", 3, 12,
+                      "'fail_fast' at the top level must be true or false, not 'yes'");
+    expect_only_error(HEAD "concurrency: 0\ntasks:\n  a: {worker: w}\n", 3, 14,
+                      "'concurrency' at the top level must be an integer >= 1, not '0'");
+    expect_only_error(HEAD "tasks:\n  a: {worker: [x]}\n", 4, 15,
+                      "'worker' in task 'a' must be a worker name, not a list");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, with: [1]}\n", 4, 24,
+                      "'with' in task 'a' must be a mapping of input names to values, not a list");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, needs: {b: c}}\n", 4, 25,
+                      "'needs' in task 'a' must be a task id or a list of task ids, not a mapping");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, needs: [b, [c]]}\n", 4, 29,
+                      "each entry of 'needs' in task 'a' must be a task id, not a list");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, if: true}\n", 4, 22,
+                      "'if' in task 'a' must be an expression");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: 3}\n", 4, 25,
+                      "'retry' in task 'a' must be a mapping such as {attempts: 3, delay: 1s}");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, continue_on_error: 1}\n", 4, 37,
+                      "'continue_on_error' in task 'a' must be true or false, not '1'");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: {retry_on: error}}\n", 4, 36,
+                      "'retry_on' in task 'a' must be a list such as [error, timeout]");
+    expect_only_error(HEAD "tasks:\n  a: w\n", 4, 6,
+                      "task 'a' must be a mapping with at least 'worker', not 'w'");
+    expect_only_error(HEAD "params: [a]\ntasks:\n  a: {worker: w}\n", 3, 9,
+                      "'params' at the top level must be a mapping of param names to default "
+                      "values, not a list");
+    expect_only_error(HEAD "workers:\n  w: 2\ntasks:\n  a: {worker: w}\n", 4, 6,
+                      "'w' in 'workers' must be a mapping such as {concurrency: 2}, not '2'");
+    expect_only_error("- a\n- b\n", 1, 1,
+                      "a workflow must be a mapping with 'symphony', 'name' and 'tasks', not a "
+                      "list");
+}
+END_TEST
+
+START_TEST(enumerations_suggest_and_list)
+{
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, trigger: all_sucess}\n", 4, 27,
+                      "unknown trigger 'all_sucess' in task 'a' (did you mean 'all_success'?); "
+                      "use one of all_success, all_done, all_failed, one_failed, one_success or "
+                      "none_failed");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, trigger: whenever}\n", 4, 27,
+                      "unknown trigger 'whenever' in task 'a'; use one of all_success");
+    expect_only_error(HEAD "defaults: {retry: {backoff: exponentail}}\ntasks:\n  a: {worker: w}\n",
+                      3, 29,
+                      "unknown backoff 'exponentail' in 'defaults' (did you mean 'exponential'?); "
+                      "use one of fixed, linear or exponential");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: {retry_on: [error, crash]}}\n", 4, 44,
+                      "unknown retry_on value 'crash' in task 'a'; use one of error or timeout");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, trigger: [all_done]}\n", 4, 27,
+                      "'trigger' in task 'a' must be one of all_success");
+}
+END_TEST
+
+START_TEST(duplicate_keys_everywhere)
+{
+    expect_only_error(HEAD "name: u\ntasks:\n  a: {worker: w}\n", 3, 1,
+                      "duplicate key 'name' at the top level (first at 2:1)");
+    expect_only_error(HEAD "tasks:\n  x:\n    worker: w\n    worker: v\n", 6, 5,
+                      "duplicate key 'worker' in task 'x' (first at 5:5)");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: {delay: 1s, delay: 2s}}\n", 4, 37,
+                      "duplicate key 'delay' in 'retry' of task 'a' (first at 4:26)");
+    expect_only_error(HEAD "workers:\n  w: {concurrency: 1}\n  w: {concurrency: 2}\n"
+                           "tasks:\n  a: {worker: w}\n",
+                      5, 3, "duplicate key 'w' in 'workers' (first at 4:3)");
+    expect_only_error(HEAD "params:\n  p: 1\n  p: 2\ntasks:\n  a: {worker: w}\n", 5, 3,
+                      "duplicate key 'p' in 'params' (first at 4:3)");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, matrix: {k: [1], k: [2]}}\n", 4, 35,
+                      "duplicate key 'k' in the matrix of task 'a' (first at 4:27)");
+    expect_only_error(HEAD "defaults: {trigger: all_done, trigger: all_done}\n"
+                           "tasks:\n  a: {worker: w}\n",
+                      3, 31, "duplicate key 'trigger' in 'defaults' (first at 3:12)");
+}
+END_TEST
+
+START_TEST(names_and_matrix_shapes)
+{
+    expect_only_error(HEAD "params:\n  shard-count: 1\ntasks:\n  a: {worker: w}\n", 4, 3,
+                      "param name 'shard-count' is not valid");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, matrix: {1k: [1]}}\n", 4, 27,
+                      "matrix axis name '1k' in task 'a' is not valid");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, matrix: {k: []}}\n", 4, 30,
+                      "matrix axis 'k' in task 'a' has no values");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, matrix: {k: [1, [2]]}}\n", 4, 30,
+                      "value 2 of matrix axis 'k' in task 'a' must be a string, number or bool, "
+                      "not a list");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, matrix: {k: \"x ${{ params.p }}\"}}\n", 4,
+                      30, "matrix axis 'k' in task 'a' must be a list of values or one expression");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, matrix: {k: \"${{ a }}${{ b }}\"}}\n", 4,
+                      30, "must be a list of values or one expression");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, matrix: [1]}\n", 4, 26,
+                      "'matrix' in task 'a' must be a mapping of axis names to lists of values");
+}
+END_TEST
+
+START_TEST(versions)
+{
+    expect_only_error("symphony: 2\nname: t\ntasks:\n  a: {worker: w}\n", 1, 11,
+                      "unsupported format version 2 (this library reads version 1)");
+    expect_only_error("symphony: one\nname: t\ntasks:\n  a: {worker: w}\n", 1, 11,
+                      "'symphony' at the top level must be the format version, 1, not 'one'");
+    /* A later version is not judged by this version's keys. */
+    fixture f;
+    read_yaml(&f, "symphony: 3\nname: t\nfancy: yes\ntasks: 7\n");
+    ck_assert_int_eq(f.rc, SYM_ESCHEMA);
+    ck_assert_uint_eq(sym_error_count(f.err), 1);
+    done(&f);
+}
+END_TEST
+
+START_TEST(missing_keys)
+{
+    fixture f;
+    read_yaml(&f, "# nothing useful\ndescription: x\n");
+    ck_assert_int_eq(f.rc, SYM_ESCHEMA);
+    ck_assert_uint_eq(sym_error_count(f.err), 3);
+    expect_error_at(f.err, 0, 2, 1, "missing key 'symphony'");
+    expect_error_at(f.err, 1, 2, 1, "missing key 'name'");
+    expect_error_at(f.err, 2, 2, 1, "missing key 'tasks'");
+    done(&f);
+    expect_only_error(HEAD "tasks:\n  a:\n    needs: b\n", 4, 3,
+                      "task 'a' has no 'worker' (the name of the worker that runs it)");
+    expect_only_error(HEAD "tasks: {}\n", 3, 8, "'tasks' has no tasks");
+    expect_only_error(HEAD "workers:\n  w: {}\ntasks:\n  a: {worker: w}\n", 4, 6,
+                      "worker 'w' in 'workers' has no 'concurrency'");
+}
+END_TEST
+
+START_TEST(non_scalar_keys)
+{
+    expect_only_error(HEAD "tasks:\n  ? [a, b]\n  : worker: w\n  c: {worker: w}\n", 4, 5,
+                      "keys in 'tasks' must be plain names, not a list");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* All errors of a file                                                      */
+/* ------------------------------------------------------------------------ */
+
+static const char five_errors[] = "symphony: 1\n"                        /* 1 */
+                                  "name: five\n"                         /* 2 */
+                                  "concurrency: many\n"                  /* 3 */
+                                  "tasks:\n"                             /* 4 */
+                                  "  extract:\n"                         /* 5 */
+                                  "    worker: http.get\n"               /* 6 */
+                                  "    timout: 10s\n"                    /* 7 */
+                                  "  transform:\n"                       /* 8 */
+                                  "    worker: [a, {b: c}]\n"            /* 9 */
+                                  "    retry: { attempts: 0 }\n"         /* 10 */
+                                  "  load:\n"                            /* 11 */
+                                  "    needs: transform\n"               /* 12 */
+                                  "    trigger: sometimes\n";            /* 13 */
+
+START_TEST(reports_every_error)
+{
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = (sym_workflow *)err; /* must come back NULL */
+    int rc = sym_workflow_load_buffer(five_errors, strlen(five_errors), "five.yaml", NULL, &wf,
+                                      err);
+    ck_assert_int_eq(rc, SYM_ESCHEMA);
+    ck_assert_ptr_null(wf);
+    ck_assert_uint_eq(sym_error_count(err), 6);
+    /* In file order, though a missing key is found when its task ends. */
+    expect_error_at(err, 0, 3, 14, "'concurrency' at the top level must be an integer >= 1");
+    expect_error_at(err, 1, 7, 5, "unknown key 'timout' in task 'extract'");
+    expect_error_at(err, 2, 9, 13, "'worker' in task 'transform' must be a worker name, not a list");
+    expect_error_at(err, 3, 10, 24, "'attempts' in task 'transform' must be an integer >= 1");
+    expect_error_at(err, 4, 11, 3, "task 'load' has no 'worker'");
+    expect_error_at(err, 5, 13, 14, "unknown trigger 'sometimes' in task 'load'");
+    ck_assert_str_eq(sym_error_file(err, 0), "five.yaml");
+    ck_assert_str_eq(sym_error_text(err, 1),
+                     "five.yaml:7:5: unknown key 'timout' in task 'extract' (did you mean "
+                     "'timeout'?)");
+    sym_error_free(err);
+}
+END_TEST
+
+START_TEST(stops_at_max_errors)
+{
+    sym_load_options opts;
+    sym_load_options_init(&opts);
+    opts.max_errors = 2;
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    int rc = sym_workflow_load_buffer(five_errors, strlen(five_errors), NULL, &opts, &wf, err);
+    ck_assert_int_eq(rc, SYM_ESCHEMA);
+    ck_assert_uint_eq(sym_error_count(err), 2);
+    expect_error_at(err, 1, 7, 5, "unknown key 'timout'");
+    ck_assert_str_eq(sym_error_file(err, 0), "<memory>");
+    sym_error_free(err);
+}
+END_TEST
+
+/* The reader's fatal errors end the walk; what came before is kept, and
+ * the code returned is that of the first error. */
+START_TEST(syntax_error_after_schema_error)
+{
+    fixture f;
+    read_yaml(&f, HEAD "fail_fast: maybe\ntasks:\n  a: {worker: w\n");
+    ck_assert_int_eq(f.rc, SYM_ESCHEMA);
+    ck_assert_uint_eq(sym_error_count(f.err), 2);
+    expect_error_at(f.err, 0, 3, 12, "'fail_fast' at the top level must be true or false");
+    ck_assert_int_eq(sym_error_code(f.err, 1), SYM_ESYNTAX);
+    done(&f);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Whole loads                                                               */
+/* ------------------------------------------------------------------------ */
+
+static const char design_example[] =
+    "symphony: 1                      # required: format version\n"
+    "name: nightly-etl                # required: [A-Za-z0-9_.-]+\n"
+    "description: One day of orders.  # optional\n"
+    "params:                          # run inputs with defaults; a run may override them\n"
+    "  date: \"2026-11-27\"\n"
+    "  shards: [1, 2, 3, 4]\n"
+    "defaults:                        # apply to every task unless it overrides them\n"
+    "  timeout: 30s\n"
+    "  retry: { attempts: 3, backoff: exponential, delay: 200ms, max_delay: 10s, jitter: true }\n"
+    "concurrency: 16\n"
+    "deadline: 1h\n"
+    "fail_fast: false\n"
+    "workers:\n"
+    "  db.load: { concurrency: 2 }\n"
+    "tasks:\n"
+    "  extract:\n"
+    "    worker: http.get\n"
+    "    with: { url: \"https://example.org/orders?d=${{ params.date }}\" }\n"
+    "    timeout: 10s\n"
+    "  transform:\n"
+    "    worker: transform\n"
+    "    needs: [extract]\n"
+    "    matrix: { shard: \"${{ params.shards }}\" }\n"
+    "    with: { shard: \"${{ matrix.shard }}\", path: \"${{ tasks.extract.outputs.path }}\" }\n"
+    "  load:\n"
+    "    worker: db.load\n"
+    "    needs: [transform]\n"
+    "    retry: { attempts: 5, retry_on: [error, timeout] }\n"
+    "  archive:\n"
+    "    worker: archive\n"
+    "    needs: [load]\n"
+    "    if: \"${{ tasks.load.outputs.rows > 0 }}\"\n"
+    "    continue_on_error: true\n"
+    "  notify:\n"
+    "    worker: notify\n"
+    "    needs: [load, archive]\n"
+    "    trigger: all_done\n"
+    "    with: { status: \"${{ tasks.load.status }}\" }\n";
+
+START_TEST(design_example_loads)
+{
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    int rc = sym_workflow_load_buffer(design_example, strlen(design_example), "etl.yaml", NULL,
+                                      &wf, err);
+    ck_assert_msg(rc == SYM_OK, "load failed: %s", sym_error_text(err, 0));
+    ck_assert_uint_eq(sym_error_count(err), 0);
+    ck_assert_str_eq(sym_workflow_name(wf), "nightly-etl");
+    ck_assert_str_eq(sym_workflow_source(wf), "etl.yaml");
+    ck_assert_uint_eq(sym_workflow_concurrency(wf), 16);
+    ck_assert_int_eq(sym_workflow_deadline_ms(wf), 3600000);
+    ck_assert_uint_eq(sym_workflow_task_count(wf), 8); /* 4 shards of transform */
+    size_t i;
+    ck_assert_int_eq(sym_workflow_find_task(wf, "transform[shard=3]", &i), SYM_OK);
+    ck_assert_int_eq(sym_workflow_find_task(wf, "load", &i), SYM_OK);
+    sym_task_info info;
+    ck_assert_int_eq(sym_workflow_task_info(wf, i, &info), SYM_OK);
+    ck_assert_uint_eq(info.policy.retry.attempts, 5);     /* its own */
+    ck_assert_int_eq(info.policy.retry.delay_ms, 200);     /* from defaults */
+    ck_assert_int_eq(info.policy.timeout_ms, 30000);       /* from defaults */
+    ck_assert_uint_eq(info.line, 25);
+    ck_assert_uint_eq(info.column, 3);
+    ck_assert_uint_eq(info.dep_count, 4);
+    sym_workflow_free(wf);
+    sym_error_free(err);
+}
+END_TEST
+
+START_TEST(load_buffer_arguments)
+{
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = (sym_workflow *)err;
+    ck_assert_int_eq(sym_workflow_load_buffer(NULL, 5, "x", NULL, &wf, err), SYM_EINVAL);
+    ck_assert_ptr_null(wf);
+    ck_assert_int_eq(sym_workflow_load_buffer("a", 1, "x", NULL, NULL, err), SYM_EINVAL);
+    ck_assert_uint_eq(sym_error_count(err), 2);
+    /* An empty buffer is a file with nothing in it, not a bad argument. */
+    ck_assert_int_ne(sym_workflow_load_buffer(NULL, 0, "x", NULL, &wf, NULL), SYM_EINVAL);
+    ck_assert_ptr_null(wf);
+    sym_error_free(err);
+}
+END_TEST
+
+START_TEST(load_options_defaults)
+{
+    sym_load_options o;
+    memset(&o, 0xff, sizeof o);
+    sym_load_options_init(&o);
+    ck_assert_uint_eq(o.max_file_bytes, 64u << 20);
+    ck_assert_uint_eq(o.max_depth, 64);
+    ck_assert_uint_eq(o.max_nodes, 1000000);
+    ck_assert_uint_eq(o.max_scalar_bytes, 1u << 20);
+    ck_assert_uint_eq(o.max_tasks, 1000000);
+    ck_assert_uint_eq(o.max_matrix, 10000);
+    ck_assert_uint_eq(o.max_errors, 100);
+}
+END_TEST
+
+START_TEST(max_tasks_while_reading)
+{
+    sym_load_options opts;
+    sym_load_options_init(&opts);
+    opts.max_tasks = 2;
+    const char *y = HEAD "tasks:\n  a: {worker: w}\n  b: {worker: w}\n  c: {worker: w}\n";
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_workflow_load_buffer(y, strlen(y), NULL, &opts, &wf, err), SYM_ELIMIT);
+    ck_assert_uint_eq(sym_error_count(err), 1);
+    expect_error_at(err, 0, 6, 3, "more than 2 tasks (load option max_tasks)");
+    sym_error_free(err);
+}
+END_TEST
+
+/* A file in a fresh temporary directory; the caller frees the path. */
+static char *temp_file(const char *text, char *dir, size_t dircap)
+{
+    snprintf(dir, dircap, "/tmp/symphony-schema-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    size_t n = strlen(dir) + 16;
+    char *path = malloc(n);
+    ck_assert_ptr_nonnull(path);
+    snprintf(path, n, "%s/w.yaml", dir);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, strlen(text), f), strlen(text));
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+START_TEST(load_file)
+{
+    char dir[64];
+    char *path = temp_file(HEAD "tasks:\n  a: {worker: w}\n", dir, sizeof dir);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_workflow_load_file(path, NULL, &wf, err), SYM_OK);
+    ck_assert_str_eq(sym_workflow_source(wf), path);
+    sym_workflow_free(wf);
+
+    /* Over the size limit: refused before it is read. */
+    sym_load_options opts;
+    sym_load_options_init(&opts);
+    opts.max_file_bytes = 10;
+    ck_assert_int_eq(sym_workflow_load_file(path, &opts, &wf, err), SYM_ELIMIT);
+    ck_assert_ptr_null(wf);
+    ck_assert_uint_eq(sym_error_count(err), 1);
+    ck_assert_ptr_nonnull(strstr(sym_error_message(err, 0), "over the limit of 10 bytes"));
+    ck_assert_str_eq(sym_error_file(err, 0), path);
+
+    /* A directory. */
+    sym_error_clear(err);
+    ck_assert_int_eq(sym_workflow_load_file(dir, NULL, &wf, err), SYM_EIO);
+    ck_assert_ptr_nonnull(strstr(sym_error_message(err, 0), "is a directory"));
+
+    unlink(path);
+    rmdir(dir);
+    /* Gone. */
+    sym_error_clear(err);
+    ck_assert_int_eq(sym_workflow_load_file(path, NULL, &wf, err), SYM_EIO);
+    ck_assert_ptr_null(wf);
+    char want[160];
+    snprintf(want, sizeof want, "cannot open '%s': No such file or directory", path);
+    ck_assert_str_eq(sym_error_message(err, 0), want);
+    ck_assert_uint_eq(sym_error_line(err, 0), 0);
+    ck_assert_int_eq(sym_workflow_load_file(NULL, NULL, &wf, err), SYM_EINVAL);
+    free(path);
+    sym_error_free(err);
+}
+END_TEST
+
+START_TEST(load_file_with_errors_names_the_file)
+{
+    char dir[64];
+    char *path = temp_file(HEAD "tasks:\n  a: {worker: w, need: b}\n", dir, sizeof dir);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_workflow_load_file(path, NULL, &wf, err), SYM_ESCHEMA);
+    char want[200];
+    snprintf(want, sizeof want, "%s:4:18: unknown key 'need' in task 'a' (did you mean 'needs'?)",
+             path);
+    ck_assert_str_eq(sym_error_text(err, 0), want);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    sym_error_free(err);
+}
+END_TEST
+
+static Suite *schema_suite(void)
+{
+    Suite *s = suite_create("schema");
+    TCase *draft_tc = tcase_create("draft");
+    tcase_add_test(draft_tc, minimal_workflow);
+    tcase_add_test(draft_tc, top_level_keys);
+    tcase_add_test(draft_tc, task_keys);
+    tcase_add_test(draft_tc, policy_marks_only_what_is_written);
+    tcase_add_test(draft_tc, matrix_axes);
+    tcase_add_test(draft_tc, interned_worker_names);
+    tcase_add_test(draft_tc, empty_sections_mean_none);
+    tcase_add_test(draft_tc, duplicate_task_ids_reach_the_draft);
+    suite_add_tcase(s, draft_tc);
+
+    TCase *dur = tcase_create("durations");
+    tcase_add_test(dur, durations);
+    tcase_add_test(dur, bad_durations);
+    tcase_add_test(dur, duration_errors_in_files);
+    suite_add_tcase(s, dur);
+
+    TCase *errs = tcase_create("errors");
+    tcase_add_test(errs, unknown_keys_suggest);
+    tcase_add_test(errs, unknown_key_lists_the_allowed_ones);
+    tcase_add_test(errs, wrong_types);
+    tcase_add_test(errs, enumerations_suggest_and_list);
+    tcase_add_test(errs, duplicate_keys_everywhere);
+    tcase_add_test(errs, names_and_matrix_shapes);
+    tcase_add_test(errs, versions);
+    tcase_add_test(errs, missing_keys);
+    tcase_add_test(errs, non_scalar_keys);
+    tcase_add_test(errs, reports_every_error);
+    tcase_add_test(errs, stops_at_max_errors);
+    tcase_add_test(errs, syntax_error_after_schema_error);
+    suite_add_tcase(s, errs);
+
+    TCase *load = tcase_create("load");
+    tcase_add_test(load, design_example_loads);
+    tcase_add_test(load, load_buffer_arguments);
+    tcase_add_test(load, load_options_defaults);
+    tcase_add_test(load, max_tasks_while_reading);
+    tcase_add_test(load, load_file);
+    tcase_add_test(load, load_file_with_errors_names_the_file);
+    suite_add_tcase(s, load);
+    return s;
+}
+
+CHECK_MAIN(schema_suite)
