@@ -63,6 +63,9 @@ static int reset(sym_builder *b)
     draft_init(&b->d, NULL, NULL, SOURCE);
     b->d.from_code = true;
     b->last_worker = NULL;
+    b->d.ids = ids_new(64);
+    if (!b->d.ids)
+        return SYM_ENOMEM;
     if (b->name) {
         b->d.name = arena_strdup(&b->d.arena, b->name);
         if (!b->d.name)
@@ -286,21 +289,21 @@ int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, siz
                     id ? id : "(null)");
     if (!worker)
         return fail(b, SYM_EINVAL, "task '%s' has no worker", id);
-    size_t len = strlen(id);
-    if (ids_find(b->d.ids, id, len))
-        return fail(b, SYM_EEXIST, "duplicate task id '%s'", id);
     const char *w = intern_worker(b, id, worker);
     if (!w)
         return b->first == SYM_ENOMEM ? SYM_ENOMEM : SYM_EINVAL;
-    struct wf_id *item = arena_alloc(&b->d.arena, sizeof *item);
-    draft_task *t = item ? draft_add_task(&b->d, id, len) : NULL;
+    if (!b->d.ids && !(b->d.ids = ids_new(64)))
+        return oom(b);
+    size_t len = strlen(id);
+    draft_task *t = draft_add_task(&b->d, id, len);
     if (!t)
         return oom(b);
     t->worker = w;
-    item->index = (uint32_t)(b->d.ntasks - 1);
-    if (!ids_add(&b->d.ids, item, t->id, len)) {
-        b->d.ntasks--; /* the task is not there without its id */
-        return oom(b);
+    int rc = ids_put(b->d.ids, t->id, len, (uint32_t)(b->d.ntasks - 1), b->d.tasks,
+                     sizeof *b->d.tasks, NULL);
+    if (rc != SYM_OK) {
+        b->d.ntasks--; /* not added after all (its id copy stays in the arena) */
+        return rc == SYM_EEXIST ? fail(b, SYM_EEXIST, "duplicate task id '%s'", id) : oom(b);
     }
     if (index)
         *index = b->d.ntasks - 1;

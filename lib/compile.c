@@ -13,6 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* uthash keys the small table of distinct policies; allocation failures
+ * leave an item out (item->hh.tbl == NULL) instead of calling exit(). */
+#define HASH_NONFATAL_OOM 1
+#include <uthash.h>
+
 #include "draft.h"
 #include "ids.h"
 #include "names.h"
@@ -98,35 +103,29 @@ static int check_tasks(compiler *c)
 {
     draft *d = c->d;
     bool index = d->ids == NULL;
-    struct wf_id *items = NULL;
-    if (index && c->n > 0) {
-        items = arena_alloc(&d->arena, (size_t)c->n * sizeof *items);
-        if (!items)
-            return SYM_ENOMEM;
-    }
+    if (index && !(d->ids = ids_new(c->n)))
+        return SYM_ENOMEM;
     const char *last_worker = NULL; /* already checked: tasks often share it */
     for (uint32_t i = 0; i < c->n && !full(c); i++) {
         draft_task *t = &d->tasks[i];
         if (index) {
-            size_t len = strlen(t->id);
             if (!name_is_task_id(t->id))
                 REPORT(c, code_for(c, SYM_EINVAL), t->pos,
                        "task id '%s' is not valid: ids start with a letter or '_' and hold "
                        "letters, digits, '_' and '-' (at most 64)",
                        t->id);
-            struct wf_id *first = ids_find(d->ids, t->id, len);
-            if (first) {
-                draft_pos fp = d->tasks[first->index].pos;
+            uint32_t first;
+            int rc = ids_put(d->ids, t->id, strlen(t->id), i, d->tasks, sizeof *d->tasks, &first);
+            if (rc == SYM_ENOMEM)
+                return rc;
+            if (rc == SYM_EEXIST) {
+                draft_pos fp = d->tasks[first].pos;
                 if (fp.line)
                     REPORT(c, code_for(c, SYM_EEXIST), t->pos,
                            "duplicate task id '%s' (first defined at %u:%u)", t->id,
                            (unsigned)fp.line, (unsigned)fp.column);
                 else
                     REPORT(c, code_for(c, SYM_EEXIST), t->pos, "duplicate task id '%s'", t->id);
-            } else {
-                items[i].index = i;
-                if (!ids_add(&d->ids, &items[i], t->id, len))
-                    return SYM_ENOMEM;
             }
         }
         if (!t->worker)
@@ -162,12 +161,12 @@ static uint32_t resolve_need(compiler *c, uint32_t ti, const draft_need *need)
     const draft_task *t = &c->d->tasks[ti];
     uint32_t dep = need->index;
     if (need->name) {
-        const struct wf_id *found = ids_find(c->d->ids, need->name, strlen(need->name));
-        if (!found) {
+        dep = ids_find(c->d->ids, need->name, strlen(need->name), c->d->tasks,
+                       sizeof *c->d->tasks);
+        if (dep == IDS_NONE) {
             report_missing(c, t, need);
             return NONE;
         }
-        dep = found->index;
     } else if (dep >= c->n) {
         REPORT(c, code_for(c, SYM_ENOTFOUND), need->pos, "task '%s' needs task #%u, which does not exist",
                t->id, (unsigned)dep);
@@ -797,52 +796,41 @@ static int set_policies(compiler *c, sym_workflow *wf, const uint32_t *order)
 static int set_workers(compiler *c, sym_workflow *wf)
 {
     draft *d = c->d;
-    struct wf_id *names = NULL;
+    struct wf_id *names = ids_new(8);
     const char **list = NULL;
     uint32_t count = 0, cap = 0, last = 0;
     const char *last_name = NULL;
-    int rc = SYM_OK;
+    int rc = names ? SYM_OK : SYM_ENOMEM;
     for (uint32_t i = 0; i < c->n && rc == SYM_OK; i++) {
         const char *w = d->tasks[i].worker;
         if (w != last_name) {
-            size_t len = strlen(w);
-            struct wf_id *found = ids_find(names, w, len);
-            if (found) {
-                last = found->index;
-            } else {
-                struct wf_id *item = arena_alloc(&d->arena, sizeof *item);
-                if (count == cap) {
-                    cap = cap ? cap * 2 : 8;
-                    const char **grown = realloc(list, cap * sizeof *list);
-                    if (!grown) {
-                        rc = SYM_ENOMEM;
-                        break;
-                    }
-                    list = grown;
-                }
-                if (!item) {
+            if (count == cap) {
+                cap = cap ? cap * 2 : 8;
+                const char **grown = realloc(list, cap * sizeof *list);
+                if (!grown) {
                     rc = SYM_ENOMEM;
                     break;
                 }
-                item->index = count;
-                if (!ids_add(&names, item, w, len)) {
-                    rc = SYM_ENOMEM;
-                    break;
-                }
+                list = grown;
+            }
+            rc = ids_put(names, w, strlen(w), count, list, sizeof *list, &last);
+            if (rc == SYM_OK) {
                 list[count] = w;
                 last = count++;
+            } else if (rc == SYM_EEXIST) {
+                rc = SYM_OK;
             }
             last_name = w;
         }
         for (uint32_t k = 0; k < c->ninst[i]; k++)
             wf->tasks[c->base[i] + k].worker = last;
     }
-    ids_clear(&names);
+    ids_free(names);
     if (rc == SYM_OK) {
         wf->workers = arena_alloc(&d->arena, (count ? count : 1) * sizeof *wf->workers);
         if (!wf->workers)
             rc = SYM_ENOMEM;
-        else
+        else if (count)
             memcpy(wf->workers, list, count * sizeof *list);
         wf->nworkers = count;
     }
@@ -850,8 +838,8 @@ static int set_workers(compiler *c, sym_workflow *wf)
     return rc;
 }
 
-/* Fills the instances of task i: ids, matrix maps, index entries. */
-static int expand_task(compiler *c, sym_workflow *wf, uint32_t i, struct wf_id *items)
+/* Fills the instances of task i: ids, matrix maps and the draft's fields. */
+static int expand_task(compiler *c, sym_workflow *wf, uint32_t i)
 {
     draft *d = c->d;
     const draft_task *t = &d->tasks[i];
@@ -914,51 +902,59 @@ static int expand_task(compiler *c, sym_workflow *wf, uint32_t i, struct wf_id *
         *p = '\0';
         first[k].id = id;
         first[k].matrix = map;
-        struct wf_id *item = &items[k];
-        item->index = c->base[i] + k;
-        if (ids_find(d->ids, id, len)) {
-            REPORT(c, code_for(c, SYM_EEXIST), t->pos,
-                   "task '%s' has two matrix instances named '%s': give its matrix distinct values",
-                   t->id, id);
-            continue;
-        }
-        if (!ids_add(&d->ids, item, id, len))
-            return SYM_ENOMEM;
     }
     return SYM_OK;
 }
 
-/* Instance ids, the index renumbered to instance indices, and the
- * instances' own fields. */
+/* The instances, and the id index over them. When no task has a matrix
+ * and the file order is kept, instance i is draft task i under the same id
+ * string, so the draft's index serves as it is; otherwise a new index is
+ * filled from the stored hashes (plain tasks) and the instance ids. */
 static int set_instances(compiler *c, sym_workflow *wf)
 {
     draft *d = c->d;
-    struct wf_id *item, *tmp;
-    HASH_ITER(hh, d->ids, item, tmp)
-    {
-        uint32_t i = item->index;
-        if (d->tasks[i].naxes > 0)
-            HASH_DELETE(hh, d->ids, item); /* the name alone is no task */
-        else
-            item->index = c->base[i];
-    }
-    uint64_t extra = 0;
-    for (uint32_t i = 0; i < c->n; i++)
-        if (d->tasks[i].naxes > 0)
-            extra += c->ninst[i];
-    struct wf_id *items = NULL;
-    if (extra) {
-        items = arena_alloc(&d->arena, (size_t)extra * sizeof *items);
-        if (!items)
-            return SYM_ENOMEM;
-    }
+    bool same = wf->ntasks == c->n;
     for (uint32_t i = 0; i < c->n; i++) {
-        int rc = expand_task(c, wf, i, items);
+        int rc = expand_task(c, wf, i);
         if (rc != SYM_OK)
             return rc;
-        if (d->tasks[i].naxes > 0)
-            items += c->ninst[i];
+        same = same && c->base[i] == i;
     }
+    struct wf_id *x = d->ids;
+    if (!same) {
+        x = ids_new(wf->ntasks);
+        if (!x)
+            return SYM_ENOMEM;
+        for (size_t s = 0; s <= d->ids->mask; s++) {
+            uint64_t slot = d->ids->slots[s];
+            uint32_t i = (uint32_t)slot - 1;
+            if (slot != 0 && d->tasks[i].naxes == 0 &&
+                ids_put_new(x, (uint32_t)(slot >> 32), c->base[i]) != SYM_OK) {
+                ids_free(x);
+                return SYM_ENOMEM;
+            }
+        }
+        for (uint32_t i = 0; i < c->n; i++) {
+            const draft_task *t = &d->tasks[i];
+            for (uint32_t k = 0; t->naxes > 0 && k < c->ninst[i]; k++) {
+                const char *id = wf->tasks[c->base[i] + k].id;
+                int rc = ids_put(x, id, strlen(id), c->base[i] + k, wf->tasks, sizeof *wf->tasks,
+                                 NULL);
+                if (rc == SYM_EEXIST && !full(c))
+                    REPORT(c, code_for(c, SYM_EEXIST), t->pos,
+                           "task '%s' has two matrix instances named '%s': give its matrix "
+                           "distinct values",
+                           t->id, id);
+                if (rc == SYM_ENOMEM) {
+                    ids_free(x);
+                    return rc;
+                }
+            }
+        }
+        ids_free(d->ids);
+    }
+    d->ids = NULL;
+    wf->ids = x;
     return SYM_OK;
 }
 
@@ -1106,10 +1102,9 @@ int draft_compile(draft *d, sym_workflow **out)
         atomic_init(&wf->refs, 1);
         arena_init(&wf->arena);
         arena_adopt(&wf->arena, &d->arena);
-        wf->ids = d->ids;
-        d->ids = NULL;
         *out = wf;
-    } else {
+    } else if (wf) {
+        ids_free(wf->ids);
         free(wf);
     }
     free(c.dbeg);

@@ -29,7 +29,8 @@ void draft_free(draft *d)
     free(d->tasks);
     free(d->limits);
     free(d->edges);
-    ids_clear(&d->ids);
+    ids_free(d->ids);
+    d->ids = NULL;
     arena_free(&d->arena);
     d->tasks = NULL;
     d->limits = NULL;

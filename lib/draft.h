@@ -98,8 +98,8 @@ typedef struct draft {
     size_t ntasks, tasks_cap;
     draft_edge *edges; /* malloc'd; see draft_add_edge */
     size_t nedges, edges_cap;
-    struct wf_id *ids; /* id index kept while adding (the builder), or NULL:
-                          compile then builds it; see ids.h */
+    struct wf_id *ids; /* id index over tasks[].id kept while adding (the
+                          builder), or NULL: compile then builds it; ids.h */
     bool from_code;    /* built by sym_builder: errors carry SYM_EINVAL,
                           SYM_EEXIST, SYM_ENOTFOUND instead of SYM_ESCHEMA */
 } draft;

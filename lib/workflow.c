@@ -21,7 +21,7 @@ void workflow_release(sym_workflow *wf)
      * reads finished before the memory goes. */
     if (atomic_fetch_sub_explicit(&wf->refs, 1, memory_order_acq_rel) != 1)
         return;
-    ids_clear(&wf->ids);
+    ids_free(wf->ids);
     /* The struct itself lives in a malloc'd block of its own (compile.c),
      * so the arena can be freed from it. */
     arena a = wf->arena;
@@ -97,10 +97,10 @@ int sym_workflow_find_task(const sym_workflow *wf, const char *id, size_t *index
 {
     if (!wf || !id || !index)
         return SYM_EINVAL;
-    const struct wf_id *found = ids_find(wf->ids, id, strlen(id));
-    if (!found)
+    uint32_t found = ids_find(wf->ids, id, strlen(id), wf->tasks, sizeof *wf->tasks);
+    if (found == IDS_NONE)
         return SYM_ENOTFOUND;
-    *index = found->index;
+    *index = found;
     return SYM_OK;
 }
 

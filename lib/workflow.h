@@ -28,7 +28,7 @@ typedef struct wf_limit {
     unsigned concurrency;
 } wf_limit;
 
-struct wf_id; /* the uthash id index, private to compile.c */
+struct wf_id; /* the id index, private to ids.c (keys: tasks[i].id) */
 
 struct sym_workflow {
     atomic_uint refs; /* the host's reference + one per run */
