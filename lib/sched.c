@@ -1,0 +1,773 @@
+/* sched.c - the execution hot path: a task is taken off a queue, its
+ * limits are taken, its worker is called, and on completion its dependents'
+ * counters are decremented; the first dependent that becomes ready runs
+ * next on the same thread, the others go onto this thread's deque for idle
+ * threads to steal. Retries, timeouts, trigger rules and cancellation are
+ * here too, off the common path. */
+#include <sched.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define EMIT(e, ...)                                                                               \
+    do {                                                                                           \
+        if (SYM_UNLIKELY((e)->observer != NULL))                                                   \
+            engine_emit((e), __VA_ARGS__);                                                         \
+    } while (0)
+
+/* What a task without a compiled policy does: the format's defaults. */
+static const sym_task_policy default_policy = {
+    0, {1, SYM_BACKOFF_EXPONENTIAL, 1000, 300000, false, SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT},
+    SYM_TRIGGER_ALL_SUCCESS, false};
+
+static inline const sym_task_policy *policy_of(const wf_task *wt)
+{
+    return wt->policy ? wt->policy : &default_policy;
+}
+
+static char *fmt_alloc(const char *fmt, ...) SYM_PRINTF(1, 2);
+static char *fmt_alloc(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return NULL;
+    char *s = malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* ---- counting final tasks ---- */
+
+void xctx_flush(xctx *cx)
+{
+    sym_run *r = cx->batch_run;
+    int64_t n = cx->batch_n;
+    cx->batch_run = NULL;
+    cx->batch_n = 0;
+    if (r && n && atomic_fetch_sub_explicit(&r->remaining, n, memory_order_acq_rel) == n)
+        run_end(r);
+}
+
+void xctx_count(xctx *cx, sym_run *r, int64_t n)
+{
+    if (cx->batch_run != r) {
+        xctx_flush(cx);
+        cx->batch_run = r;
+    }
+    cx->batch_n += n;
+}
+
+/* ---- classification and trigger rules ---- */
+
+enum { CLS_S, CLS_K, CLS_F, CLS_U, CLS_C, CLS_OPEN };
+
+/* How task i's outcome counts for its dependents and for the run:
+ * continue_on_error turns a final failure into a success. */
+static int classify(const sym_run *r, uint32_t i, uint8_t st)
+{
+    switch (st) {
+    case SYM_TASK_SUCCEEDED:
+        return CLS_S;
+    case SYM_TASK_FAILED:
+    case SYM_TASK_TIMED_OUT:
+        return policy_of(&r->tasks[i])->continue_on_error ? CLS_S : CLS_F;
+    case SYM_TASK_SKIPPED:
+        return CLS_K;
+    case SYM_TASK_UPSTREAM_FAILED:
+        return CLS_U;
+    case SYM_TASK_CANCELLED:
+        return CLS_C;
+    default:
+        return CLS_OPEN;
+    }
+}
+
+/* Decided once every dependency of s is final. A task without
+ * dependencies always runs: trigger rules speak of dependencies. */
+static bool trigger_allows(const sym_run *r, uint32_t s)
+{
+    const wf_task *wt = &r->tasks[s];
+    sym_trigger trig = policy_of(wt)->trigger;
+    if (trig == SYM_TRIGGER_ALL_DONE || wt->dep_count == 0)
+        return true;
+    if (!atomic_load_explicit(&r->rt[s].bad, RLX))
+        return trig != SYM_TRIGGER_ALL_FAILED && trig != SYM_TRIGGER_ONE_FAILED;
+    uint32_t n[CLS_OPEN + 1] = {0};
+    const uint32_t *deps = r->wf->deps + wt->dep_begin;
+    for (uint32_t j = 0; j < wt->dep_count; j++)
+        n[classify(r, deps[j], atomic_load_explicit(&r->rt[deps[j]].state, memory_order_acquire))]++;
+    uint32_t failed = n[CLS_F] + n[CLS_U];
+    switch (trig) {
+    case SYM_TRIGGER_ALL_SUCCESS:
+        return n[CLS_S] + n[CLS_K] == wt->dep_count;
+    case SYM_TRIGGER_NONE_FAILED:
+        return failed == 0 && n[CLS_C] == 0;
+    case SYM_TRIGGER_ALL_FAILED:
+        return failed == wt->dep_count;
+    case SYM_TRIGGER_ONE_FAILED:
+        return failed > 0;
+    case SYM_TRIGGER_ONE_SUCCESS:
+        return n[CLS_S] > 0;
+    default:
+        return true;
+    }
+}
+
+/* ---- pushing ---- */
+
+static void push_item(xctx *cx, pool_item it)
+{
+    /* Out of memory for a queue slot: there is no other place the task can
+     * go without being lost, so wait for memory rather than hang the run. */
+    while (pool_push(cx->eng->pool, cx->slot, it) != SYM_OK)
+        sched_yield();
+}
+
+void sched_push(xctx *cx, sym_run *r, uint32_t index)
+{
+    pool_item it = {r, index};
+    push_item(cx, it);
+}
+
+/* ---- final states ---- */
+
+static sym_event_type event_of(uint8_t st)
+{
+    switch (st) {
+    case SYM_TASK_SUCCEEDED:
+        return SYM_EVENT_TASK_SUCCEEDED;
+    case SYM_TASK_FAILED:
+        return SYM_EVENT_TASK_FAILED;
+    case SYM_TASK_TIMED_OUT:
+        return SYM_EVENT_TASK_TIMED_OUT;
+    case SYM_TASK_SKIPPED:
+        return SYM_EVENT_TASK_SKIPPED;
+    case SYM_TASK_UPSTREAM_FAILED:
+        return SYM_EVENT_TASK_UPSTREAM_FAILED;
+    default:
+        return SYM_EVENT_TASK_CANCELLED;
+    }
+}
+
+static const char *aux_error(sym_run *r, uint32_t i)
+{
+    rtask_aux *aux = atomic_load_explicit(&r->rt[i].aux, memory_order_acquire);
+    return aux ? aux->error : NULL;
+}
+
+static void set_final(xctx *cx, sym_run *r, uint32_t i, uint8_t st, int64_t when)
+{
+    rtask *t = &r->rt[i];
+    atomic_store_explicit(&t->end_ns, when, RLX);
+    atomic_store_explicit(&t->state, st, memory_order_release);
+    EMIT(cx->eng, event_of(st), r, i, atomic_load_explicit(&t->attempts, RLX), 0,
+         st == SYM_TASK_SUCCEEDED ? NULL : aux_error(r, i));
+    xctx_count(cx, r, 1);
+}
+
+static void check_fail_fast(xctx *cx, sym_run *r, uint32_t i, uint8_t st)
+{
+    int cls = classify(r, i, st);
+    if ((cls == CLS_F || cls == CLS_U) && SYM_UNLIKELY(r->wf->fail_fast))
+        sched_stop(cx, r, STOP_FAILFAST);
+}
+
+static bool work_push(xctx *cx, uint32_t k)
+{
+    if (cx->nwork == cx->capwork) {
+        size_t cap = cx->capwork ? cx->capwork * 2 : 64;
+        uint32_t *w = realloc(cx->work, cap * sizeof *w);
+        if (!w)
+            return false;
+        cx->work = w;
+        cx->capwork = cap;
+    }
+    cx->work[cx->nwork++] = k;
+    return true;
+}
+
+/* Task i is final: its dependents learn of it. Tasks ruled out by their
+ * trigger rule end upstream_failed and are handled from a worklist (a long
+ * chain of them must not recurse). The first ready dependent goes to *next
+ * when the caller can run it inline. */
+static void propagate(xctx *cx, sym_run *r, uint32_t i, int64_t when, uint32_t *next)
+{
+    const sym_workflow *wf = r->wf;
+    size_t base = cx->nwork;
+    uint32_t k = i;
+    for (;;) {
+        /* A stopping run's pending tasks are swept to cancelled. */
+        if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
+            break;
+        const wf_task *wk = &r->tasks[k];
+        bool ok = classify(r, k, atomic_load_explicit(&r->rt[k].state, RLX)) == CLS_S;
+        const uint32_t *succ = wf->succs + wk->succ_begin;
+        for (uint32_t j = 0; j < wk->succ_count; j++) {
+            uint32_t s = succ[j];
+            rtask *ts = &r->rt[s];
+            if (SYM_UNLIKELY(!ok))
+                atomic_store_explicit(&ts->bad, 1, RLX);
+            if (atomic_fetch_add_explicit(&ts->deps_done, 1, memory_order_acq_rel) + 1 !=
+                r->tasks[s].dep_count)
+                continue;
+            uint8_t exp = SYM_TASK_PENDING;
+            if (SYM_UNLIKELY(!trigger_allows(r, s))) {
+                if (!atomic_compare_exchange_strong(&ts->state, &exp, SYM_TASK_UPSTREAM_FAILED))
+                    continue;
+                set_final(cx, r, s, SYM_TASK_UPSTREAM_FAILED, when);
+                check_fail_fast(cx, r, s, SYM_TASK_UPSTREAM_FAILED);
+                if (!work_push(cx, s))
+                    propagate(cx, r, s, when, next);
+                continue;
+            }
+            if (!atomic_compare_exchange_strong_explicit(&ts->state, &exp, SYM_TASK_READY,
+                                                         memory_order_acq_rel, RLX))
+                continue;
+            EMIT(cx->eng, SYM_EVENT_TASK_READY, r, s, 0, 0, NULL);
+            if (*next == TASK_NONE && cx->slot)
+                *next = s;
+            else
+                sched_push(cx, r, s);
+        }
+        if (cx->nwork == base)
+            break;
+        k = cx->work[--cx->nwork];
+    }
+    cx->nwork = base;
+}
+
+static void task_final(xctx *cx, sym_run *r, uint32_t i, uint8_t st, int64_t when,
+                       uint32_t *next)
+{
+    set_final(cx, r, i, st, when);
+    if (st != SYM_TASK_SUCCEEDED)
+        check_fail_fast(cx, r, i, st);
+    propagate(cx, r, i, when, next);
+}
+
+/* ---- per-task extras (rare path, under run->mu) ---- */
+
+static rtask_aux *aux_get(sym_run *r, uint32_t i)
+{
+    rtask *t = &r->rt[i];
+    rtask_aux *aux = atomic_load_explicit(&t->aux, RLX);
+    if (!aux) {
+        aux = calloc(1, sizeof *aux);
+        if (!aux)
+            return NULL;
+        aux->run = r;
+        aux->index = i;
+        atomic_store_explicit(&t->aux, aux, memory_order_release);
+    }
+    return aux;
+}
+
+static void aux_slice(rtask_aux *aux, int64_t start, int64_t end, uint16_t tid, uint8_t outcome)
+{
+    if (aux->nslices == aux->capslices) {
+        uint32_t cap = aux->capslices ? aux->capslices * 2 : 4;
+        slice *s = realloc(aux->slices, cap * sizeof *s);
+        if (!s)
+            return; /* the trace loses a slice; the run goes on */
+        aux->slices = s;
+        aux->capslices = cap;
+    }
+    aux->slices[aux->nslices++] = (slice){start, end, tid, outcome};
+}
+
+/* A single-attempt task's slice is its first_ns..end_ns on its tid; only
+ * a task with several attempts keeps a list (the first attempt is noted
+ * when it is retried). */
+static void note_attempt(rtask_aux *aux, uint32_t attempt, int64_t t0, int64_t t1, uint16_t tid,
+                         uint8_t outcome, bool more)
+{
+    if (attempt > 1 || more)
+        aux_slice(aux, t0, t1, tid, outcome);
+}
+
+static void commit_success(sym_run *r, uint32_t i, sym_task *task, int64_t t0, int64_t t1,
+                           uint16_t tid)
+{
+    pthread_mutex_lock(&r->mu);
+    rtask_aux *aux = aux_get(r, i);
+    if (aux) {
+        if (task->outputs) {
+            sym_value_free(aux->outputs);
+            aux->outputs = task->outputs;
+            task->outputs = NULL;
+        }
+        note_attempt(aux, task->attempt, t0, t1, tid, SYM_TASK_SUCCEEDED, false);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Keeps err (owned) as the task's last error and notes the attempt. */
+static rtask_aux *record_failure(sym_run *r, uint32_t i, char *err, uint32_t attempt, int64_t t0,
+                                 int64_t t1, uint16_t tid, uint8_t outcome, bool retrying)
+{
+    pthread_mutex_lock(&r->mu);
+    rtask_aux *aux = aux_get(r, i);
+    if (aux) {
+        free(aux->error);
+        aux->error = err;
+        if (attempt > 0)
+            note_attempt(aux, attempt, t0, t1, tid, outcome, retrying);
+    } else {
+        free(err);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return aux;
+}
+
+/* ---- retries ---- */
+
+static int64_t backoff_ms(sym_engine *e, const sym_retry_policy *p, uint32_t n)
+{
+    int64_t d = p->delay_ms > 0 ? p->delay_ms : 0;
+    int64_t w = d;
+    if (p->backoff == SYM_BACKOFF_LINEAR) {
+        w = d > INT64_MAX / (int64_t)n ? INT64_MAX : d * (int64_t)n;
+    } else if (p->backoff == SYM_BACKOFF_EXPONENTIAL) {
+        for (uint32_t k = 1; k < n && w < INT64_MAX / 2; k++)
+            w *= 2;
+    }
+    if (p->max_delay_ms > 0 && w > p->max_delay_ms)
+        w = p->max_delay_ms;
+    if (p->jitter && w > 0)
+        w = (int64_t)(engine_random(e) % ((uint64_t)w + 1));
+    return w;
+}
+
+static void retry_fire(timer_entry *te)
+{
+    rtask_aux *aux = (rtask_aux *)te;
+    sym_run *r = aux->run;
+    uint32_t i = aux->index;
+    uint8_t exp = SYM_TASK_RETRYING;
+    if (!atomic_compare_exchange_strong(&r->rt[i].state, &exp, SYM_TASK_READY))
+        return; /* cancelled meanwhile */
+    sym_engine *e = r->eng;
+    EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
+    pool_item it = {r, i};
+    while (pool_push(e->pool, NULL, it) != SYM_OK)
+        sched_yield();
+}
+
+/* An attempt failed (outcome FAILED) or timed out: retry it if the policy
+ * says so, else the task is final. err is owned. Returns the task to run
+ * next inline, if any. */
+static uint32_t retry_or_final(xctx *cx, sym_run *r, uint32_t i, uint32_t attempt,
+                               uint8_t outcome, bool fatal, char *err, int64_t t0, int64_t t1,
+                               uint16_t tid)
+{
+    sym_engine *e = cx->eng;
+    const sym_retry_policy *p = &policy_of(&r->tasks[i])->retry;
+    bool stopping = atomic_load(&r->stop) != STOP_NONE;
+    unsigned flag = outcome == SYM_TASK_TIMED_OUT ? SYM_RETRY_ON_TIMEOUT : SYM_RETRY_ON_ERROR;
+    bool retry = !fatal && !stopping && attempt > 0 && attempt < p->attempts && (p->retry_on & flag);
+    rtask_aux *aux = record_failure(r, i, err, attempt, t0, t1, tid, outcome, retry);
+    uint32_t next = TASK_NONE;
+    if (!retry || !aux) {
+        task_final(cx, r, i, stopping ? SYM_TASK_CANCELLED : outcome, t1, &next);
+        return next;
+    }
+    int64_t delay = backoff_ms(e, p, attempt);
+    atomic_fetch_add_explicit(&e->retries, 1, RLX);
+    EMIT(e, SYM_EVENT_TASK_RETRYING, r, i, attempt, delay, aux->error);
+    rtask *t = &r->rt[i];
+    if (delay <= 0) {
+        atomic_store(&t->state, SYM_TASK_READY);
+        EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
+        if (cx->slot)
+            return i;
+        sched_push(cx, r, i);
+        return TASK_NONE;
+    }
+    int64_t ns = delay > INT64_MAX / 2000000 ? INT64_MAX / 2 : delay * 1000000;
+    aux->retry.due = t1 > INT64_MAX / 2 ? t1 : t1 + ns;
+    aux->retry.fire = retry_fire;
+    /* Seq_cst with the load of stop below: a concurrent stop either sees
+     * RETRYING in its sweep, or this thread sees the stop. */
+    atomic_store(&t->state, SYM_TASK_RETRYING);
+    if (timer_add(&e->timer, &aux->retry) != SYM_OK) {
+        uint8_t exp = SYM_TASK_RETRYING;
+        if (atomic_compare_exchange_strong(&t->state, &exp, SYM_TASK_READY))
+            sched_push(cx, r, i); /* no timer: retry at once rather than never */
+        return TASK_NONE;
+    }
+    if (atomic_load(&r->stop) != STOP_NONE) {
+        uint8_t exp = SYM_TASK_RETRYING;
+        if (atomic_compare_exchange_strong(&t->state, &exp, SYM_TASK_CANCELLED)) {
+            timer_cancel(&e->timer, &aux->retry);
+            set_final(cx, r, i, SYM_TASK_CANCELLED, t1);
+        }
+    }
+    return TASK_NONE;
+}
+
+static uint32_t fail_now(xctx *cx, sym_run *r, uint32_t i, char *err)
+{
+    int64_t now = engine_now(cx->eng);
+    return retry_or_final(cx, r, i, 0, SYM_TASK_FAILED, true, err, now, now, (uint16_t)cx->tid);
+}
+
+/* ---- timeouts ---- */
+
+static void timeout_fire(timer_entry *te)
+{
+    attempt_ctl *c = (attempt_ctl *)te;
+    int exp = 0;
+    if (!atomic_compare_exchange_strong(&c->decided, &exp, 2))
+        return; /* the callback returned first */
+    atomic_store(&c->cancel, true);
+    sym_run *r = c->run;
+    /* The abandoned callback still runs: it holds the run until it returns. */
+    atomic_fetch_add(&r->remaining, 1);
+    xctx cx;
+    xctx_init(&cx, r->eng, NULL);
+    int64_t now = engine_now(cx.eng);
+    const sym_task_policy *p = policy_of(&r->tasks[c->index]);
+    char *err = fmt_alloc("timed out after %lld ms", (long long)p->timeout_ms);
+    retry_or_final(&cx, r, c->index, c->attempt, SYM_TASK_TIMED_OUT, false, err, c->start, now,
+                   c->tid);
+    xctx_flush(&cx);
+    xctx_fini(&cx);
+}
+
+static attempt_ctl *arm_timeout(xctx *cx, sym_run *r, uint32_t i, uint32_t attempt, int64_t t0,
+                                int64_t timeout_ms)
+{
+    attempt_ctl *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL; /* out of memory: this attempt runs without its timeout */
+    c->run = r;
+    c->index = i;
+    c->attempt = attempt;
+    c->start = t0;
+    c->tid = (uint16_t)cx->tid;
+    c->te.due = t0 + (timeout_ms > INT64_MAX / 2000000 ? INT64_MAX / 2 : timeout_ms * 1000000);
+    c->te.fire = timeout_fire;
+    if (timer_add(&cx->eng->timer, &c->te) != SYM_OK) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The callback returned: true when its result counts (the timeout did not
+ * win). Frees the control block either way. */
+static bool settle_timeout(sym_engine *e, sym_task *task)
+{
+    attempt_ctl *c = task->ctl;
+    timer_cancel(&e->timer, &c->te); /* waits out a firing in progress */
+    int exp = 0;
+    bool mine = atomic_compare_exchange_strong(&c->decided, &exp, 1);
+    free(c);
+    task->ctl = NULL;
+    return mine;
+}
+
+/* ---- limits ---- */
+
+static void limiters_of(sym_run *r, uint32_t i, limiter *ls[3])
+{
+    const wf_task *wt = &r->tasks[i];
+    reg_worker *w = r->w[wt->worker];
+    ls[0] = r->wf->concurrency ? &r->runlim : NULL;
+    ls[1] = r->wlim[wt->worker];
+    ls[2] = w->concurrency ? &w->lim : NULL;
+}
+
+static void requeue(pool_item it, void *arg)
+{
+    push_item(arg, it);
+}
+
+/* Takes the limit slots task i still lacks, in a fixed order (run,
+ * workflow worker, registration) so that waiting can never deadlock. */
+static int take_limits(xctx *cx, sym_run *r, uint32_t i)
+{
+    rtask *t = &r->rt[i];
+    limiter *ls[3];
+    limiters_of(r, i, ls);
+    pool_item me = {r, i};
+    for (int b = 0; b < 3; b++) {
+        uint8_t bit = (uint8_t)(1u << b);
+        if (!ls[b] || (t->held & bit))
+            continue;
+        int rc = limiter_acquire(ls[b], me);
+        if (rc != LIMIT_GOT) {
+            /* Queued after a stop swept the waiters: take it back out. */
+            if (rc == LIMIT_QUEUED && atomic_load(&r->stop) != STOP_NONE)
+                limiter_flush(ls[b], r, requeue, cx);
+            return rc;
+        }
+        t->held |= bit;
+    }
+    return LIMIT_GOT;
+}
+
+static void release_limits(xctx *cx, sym_run *r, uint32_t i, uint8_t held)
+{
+    limiter *ls[3];
+    limiters_of(r, i, ls);
+    for (int b = 0; b < 3; b++) {
+        uint8_t bit = (uint8_t)(1u << b);
+        pool_item nx;
+        if (!(held & bit) || !limiter_release(ls[b], &nx))
+            continue;
+        /* The slot passed to a waiter, which now holds it. */
+        sym_run *r2 = nx.ptr;
+        r2->rt[nx.index].held |= bit;
+        push_item(cx, nx);
+    }
+}
+
+/* ---- statistics ---- */
+
+static void note_stats(slot_data *sd, reg_worker *w, bool failed, int64_t ns)
+{
+    uint32_t id = w->id;
+    if (SYM_UNLIKELY(id >= atomic_load_explicit(&sd->nstats, RLX))) {
+        uint32_t cap = id + 16;
+        wstat *s = calloc(cap, sizeof *s);
+        if (!s)
+            return;
+        pthread_mutex_lock(&sd->stats_mu);
+        wstat *old = atomic_load_explicit(&sd->stats, RLX);
+        uint32_t n = atomic_load_explicit(&sd->nstats, RLX);
+        for (uint32_t k = 0; k < n; k++) {
+            atomic_init(&s[k].calls, atomic_load_explicit(&old[k].calls, RLX));
+            atomic_init(&s[k].failures, atomic_load_explicit(&old[k].failures, RLX));
+            atomic_init(&s[k].lat_sum, atomic_load_explicit(&old[k].lat_sum, RLX));
+            atomic_init(&s[k].lat_max, atomic_load_explicit(&old[k].lat_max, RLX));
+        }
+        atomic_store_explicit(&sd->stats, s, RLX);
+        atomic_store_explicit(&sd->nstats, cap, RLX);
+        pthread_mutex_unlock(&sd->stats_mu);
+        free(old);
+    }
+    wstat *s = &atomic_load_explicit(&sd->stats, RLX)[id];
+    uint64_t lat = ns > 0 ? (uint64_t)ns : 0;
+    atomic_store_explicit(&s->calls, atomic_load_explicit(&s->calls, RLX) + 1, RLX);
+    if (failed)
+        atomic_store_explicit(&s->failures, atomic_load_explicit(&s->failures, RLX) + 1, RLX);
+    atomic_store_explicit(&s->lat_sum, atomic_load_explicit(&s->lat_sum, RLX) + lat, RLX);
+    if (lat > atomic_load_explicit(&s->lat_max, RLX))
+        atomic_store_explicit(&s->lat_max, lat, RLX);
+}
+
+/* ---- one attempt ---- */
+
+/* A ready task of a stopping run: it ends cancelled without running. */
+static void drop_ready(xctx *cx, sym_run *r, uint32_t i)
+{
+    rtask *t = &r->rt[i];
+    uint8_t held = t->held;
+    t->held = 0;
+    if (held)
+        release_limits(cx, r, i, held);
+    set_final(cx, r, i, SYM_TASK_CANCELLED, engine_now(cx->eng));
+}
+
+static uint32_t attempt_done(xctx *cx, sym_run *r, uint32_t i, sym_task *task, int rc,
+                             int64_t t0, int64_t t1)
+{
+    uint32_t next = TASK_NONE;
+    if (rc == SYM_OK) {
+        if (SYM_UNLIKELY(task->outputs != NULL || task->attempt > 1))
+            commit_success(r, i, task, t0, t1, (uint16_t)cx->tid);
+        task_discard(task);
+        task_final(cx, r, i, SYM_TASK_SUCCEEDED, t1, &next);
+        return next;
+    }
+    char *err = task->error;
+    task->error = NULL;
+    if (!err)
+        err = fmt_alloc("%s", rc == SYM_EFAILED ? "task failed" : sym_strerror(rc));
+    bool fatal = task->fatal;
+    task_discard(task);
+    return retry_or_final(cx, r, i, task->attempt, SYM_TASK_FAILED, fatal, err, t0, t1,
+                          (uint16_t)cx->tid);
+}
+
+static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i)
+{
+    sym_engine *e = cx->eng;
+    rtask *t = &r->rt[i];
+    const wf_task *wt = &r->tasks[i];
+    if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX) != STOP_NONE)) {
+        drop_ready(cx, r, i);
+        return TASK_NONE;
+    }
+    if (SYM_UNLIKELY(r->has_limits)) {
+        int rc = take_limits(cx, r, i);
+        if (rc == LIMIT_QUEUED)
+            return TASK_NONE;
+        if (rc != LIMIT_GOT)
+            return fail_now(cx, r, i, fmt_alloc("out of memory"));
+    }
+    /* The attempt owns its slots from here; a retry started after a
+     * timeout takes its own while this callback may still run. */
+    uint8_t held = t->held;
+    t->held = 0;
+    reg_worker *w = r->w[wt->worker];
+    slot_data *sd = cx->sd;
+    /* Seq_cst store then load: pairs with unregister (see registry.h). */
+    atomic_store(&sd->hazard, w);
+    if (SYM_UNLIKELY(atomic_load(&w->gone))) {
+        atomic_store(&sd->hazard, NULL);
+        registry_reap(&e->reg, w);
+        if (held)
+            release_limits(cx, r, i, held);
+        return fail_now(cx, r, i, fmt_alloc("worker '%s' is not registered", w->name));
+    }
+    uint32_t attempt = atomic_load_explicit(&t->attempts, RLX) + 1;
+    atomic_store_explicit(&t->attempts, attempt, RLX);
+    atomic_store_explicit(&t->tid, (uint16_t)cx->tid, RLX);
+    atomic_store_explicit(&t->state, SYM_TASK_RUNNING, RLX);
+    int64_t t0 = engine_now(e);
+    if (attempt == 1)
+        atomic_store_explicit(&t->first_ns, t0, RLX);
+    EMIT(e, SYM_EVENT_TASK_STARTED, r, i, attempt, 0, NULL);
+    sym_task task = {.run = r, .index = i, .attempt = attempt};
+    int64_t timeout = policy_of(wt)->timeout_ms;
+    if (SYM_UNLIKELY(timeout > 0))
+        task.ctl = arm_timeout(cx, r, i, attempt, t0, timeout);
+    int rc = w->fn(&task, w->userdata);
+    int64_t t1 = engine_now(e);
+    atomic_store(&sd->hazard, NULL);
+    if (SYM_UNLIKELY(atomic_load(&w->gone)))
+        registry_reap(&e->reg, w);
+    note_stats(sd, w, rc != SYM_OK, t1 - t0);
+    if (held)
+        release_limits(cx, r, i, held);
+    if (SYM_UNLIKELY(task.ctl != NULL) && !settle_timeout(e, &task)) {
+        /* Abandoned at its timeout: the result is discarded. */
+        task_discard(&task);
+        xctx_count(cx, r, 1);
+        return TASK_NONE;
+    }
+    return attempt_done(cx, r, i, &task, rc, t0, t1);
+}
+
+void sched_exec(pool_slot *slot, pool_item item, void *user)
+{
+    slot_data *sd = pool_slot_data(slot);
+    xctx *cx = &sd->cx;
+    if (SYM_UNLIKELY(cx->slot == NULL)) {
+        xctx_init(cx, user, slot);
+        cx->sd = sd;
+    }
+    sym_run *r = item.ptr;
+    /* A batch of another run must not wait behind this task's callback. */
+    if (cx->batch_run && cx->batch_run != r)
+        xctx_flush(cx);
+    uint32_t i = item.index;
+    while (i != TASK_NONE)
+        i = attempt_task(cx, r, i);
+}
+
+void sched_idle(pool_slot *slot, void *user)
+{
+    (void)user;
+    slot_data *sd = pool_slot_data(slot);
+    xctx_flush(&sd->cx);
+}
+
+/* ---- run start and stop ---- */
+
+int sched_start(sym_run *r)
+{
+    sym_engine *e = r->eng;
+    enum { CHUNK = 256 };
+    pool_item items[CHUNK];
+    size_t n = 0;
+    for (uint32_t i = 0; i < r->wf->ntasks; i++) {
+        if (r->tasks[i].dep_count != 0)
+            continue;
+        atomic_store_explicit(&r->rt[i].state, SYM_TASK_READY, RLX);
+        EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
+        items[n++] = (pool_item){r, i};
+        if (n == CHUNK) {
+            while (pool_push_many(e->pool, items, n) != SYM_OK)
+                sched_yield();
+            n = 0;
+        }
+    }
+    while (pool_push_many(e->pool, items, n) != SYM_OK)
+        sched_yield();
+    return SYM_OK;
+}
+
+static void flush_waiters(xctx *cx, sym_run *r)
+{
+    if (r->wf->concurrency)
+        limiter_flush(&r->runlim, r, requeue, cx);
+    for (uint32_t k = 0; k < r->wf->nworkers; k++) {
+        if (r->wlim[k])
+            limiter_flush(r->wlim[k], r, requeue, cx);
+        if (r->w[k]->concurrency)
+            limiter_flush(&r->w[k]->lim, r, requeue, cx);
+    }
+}
+
+void sched_stop(xctx *cx, sym_run *r, int reason)
+{
+    int exp = STOP_NONE;
+    if (!atomic_compare_exchange_strong(&r->stop, &exp, reason))
+        return;
+    sym_engine *e = cx->eng;
+    int64_t now = engine_now(e);
+    for (uint32_t i = 0; i < r->wf->ntasks; i++) {
+        rtask *t = &r->rt[i];
+        uint8_t st = atomic_load(&t->state);
+        if (st != SYM_TASK_PENDING && st != SYM_TASK_RETRYING)
+            continue;
+        if (!atomic_compare_exchange_strong(&t->state, &st, SYM_TASK_CANCELLED))
+            continue;
+        if (st == SYM_TASK_RETRYING)
+            timer_cancel(&e->timer, &atomic_load(&t->aux)->retry);
+        set_final(cx, r, i, SYM_TASK_CANCELLED, now);
+    }
+    /* Ready tasks parked on a limit would wait for a slot: queue them now;
+     * whoever takes one ends it cancelled. */
+    if (r->has_limits)
+        flush_waiters(cx, r);
+}
+
+void sched_deadline_fire(timer_entry *te)
+{
+    sym_run *r = (sym_run *)((char *)te - offsetof(sym_run, deadline));
+    xctx cx;
+    xctx_init(&cx, r->eng, NULL);
+    sched_stop(&cx, r, STOP_CANCEL);
+    xctx_flush(&cx);
+    xctx_fini(&cx);
+}
+
+sym_run_status sched_status(const sym_run *r, uint64_t counts[SYM_TASK_STATE_COUNT])
+{
+    bool failed = false;
+    for (uint32_t i = 0; i < r->wf->ntasks; i++) {
+        uint8_t st = atomic_load_explicit(&r->rt[i].state, memory_order_acquire);
+        if (counts)
+            counts[st]++;
+        int cls = classify(r, i, st);
+        failed |= cls == CLS_F || cls == CLS_U || cls == CLS_C;
+    }
+    if (atomic_load(&r->stop) == STOP_CANCEL)
+        return SYM_RUN_CANCELLED;
+    return failed ? SYM_RUN_FAILED : SYM_RUN_SUCCEEDED;
+}

@@ -1,0 +1,46 @@
+/* timer.h - one thread that fires timers (retry backoffs, attempt timeouts,
+ * run deadlines) when the engine clock reaches them. It waits on a condvar
+ * with a real timeout worked out from the clock, so a manual clock only
+ * needs timer_poke after it moves. */
+#ifndef SYM_TIMER_H
+#define SYM_TIMER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "symphony.h"
+
+typedef struct timer_entry timer_entry;
+struct timer_entry {
+    int64_t due;                    /* engine clock, ns */
+    size_t pos;                     /* heap position + 1; 0 when not queued */
+    void (*fire)(timer_entry *e);   /* runs on the timer thread, unlocked */
+};
+
+typedef struct timer {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;      /* new entries, pokes, stop */
+    pthread_cond_t done_cv; /* a firing finished */
+    timer_entry **heap;
+    size_t len, cap;
+    timer_entry *firing; /* the entry whose fire runs now */
+    bool stop, started;
+    pthread_t th;
+    sym_clock_fn clock;
+    void *clock_user;
+} timer;
+
+int timer_init(timer *t, sym_clock_fn clock, void *clock_user);
+/* Stops the thread; entries still queued are dropped unfired. */
+void timer_destroy(timer *t);
+/* Queues e to fire at e->due. SYM_OK or SYM_ENOMEM. */
+int timer_add(timer *t, timer_entry *e);
+/* Makes sure e will not fire, or has finished firing, when this returns
+ * (unless called from e's own fire). True when it was taken off unfired. */
+bool timer_cancel(timer *t, timer_entry *e);
+/* The clock moved (a manual clock): look again at what is due. */
+void timer_poke(timer *t);
+
+#endif
