@@ -1,10 +1,10 @@
 /* load.c - sym_workflow_load_file and _buffer: bytes -> reader -> schema
  * -> draft -> compile.
  *
- * compile runs only when the schema found nothing wrong: a draft with
- * shape errors has holes (a task without a worker, a retry left at its
- * default because its value was refused), and checking references and
- * cycles over it would report errors that are only echoes of the first. */
+ * compile also runs after shape errors when the schema read the whole
+ * document (see schema_read), so a file reports its bad references, names
+ * and cycles beside its bad keys and types: all its errors at once. The
+ * workflow such a run may build is dropped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -70,10 +70,14 @@ static int load(const char *data, size_t len, const char *name, const sym_load_o
     yreader *r = NULL;
     int rc = yr_open(&r, data, len, opts, dg);
     if (rc == SYM_OK) {
-        rc = schema_read(r, &d);
+        bool checkable = false;
+        rc = schema_read(r, &d, &checkable);
         yr_close(r);
-        if (rc == SYM_OK)
-            rc = draft_compile(&d, out);
+        if (rc == SYM_OK || checkable) {
+            int crc = draft_compile(&d, out);
+            if (rc == SYM_OK)
+                rc = crc;
+        }
     }
     draft_free(&d);
     if (dg->first != SYM_OK)

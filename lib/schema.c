@@ -195,6 +195,7 @@ typedef struct walker {
     draft *d;
     diag *dg;
     bool stop;       /* the reader failed, memory ran out, or the diag is full */
+    bool ended;      /* the reader's end of the document was reached */
     strset workers;  /* interned worker names */
     strset keys;     /* keys of the user-named mapping being read */
 } walker;
@@ -276,6 +277,7 @@ static bool next(walker *w, yr_event *ev)
     if (w->stop)
         return false;
     yr_kind k = yr_next(w->r, ev);
+    w->ended = k == YR_END;
     if (k == YR_ERROR || k == YR_END || diag_full(w->dg)) {
         /* YR_END inside a node cannot happen: the reader balances nodes. */
         w->stop = true;
@@ -1268,7 +1270,19 @@ static void read_top(walker *w, const yr_event *root)
         SAY_AT(w, root, "missing key 'tasks' (a mapping of task ids to tasks)");
 }
 
-int schema_read(yreader *r, draft *d)
+/* After errors: a valid name where the schema refused a required one, so
+ * compile, checking the rest, does not report the same gap again. */
+static void stand_in(draft *d)
+{
+    static const char placeholder[] = "refused";
+    if (!d->name)
+        d->name = placeholder;
+    for (size_t i = 0; i < d->ntasks; i++)
+        if (!d->tasks[i].worker)
+            d->tasks[i].worker = placeholder;
+}
+
+int schema_read(yreader *r, draft *d, bool *checkable)
 {
     walker w = {.r = r, .d = d, .dg = d->diag};
     size_t before = d->diag->count;
@@ -1290,7 +1304,12 @@ int schema_read(yreader *r, draft *d)
     }
     strset_free(&w.workers);
     strset_free(&w.keys);
+    bool whole = w.ended && !diag_full(d->diag) && d->ntasks > 0;
+    if (checkable)
+        *checkable = whole;
     if (d->diag->count == before)
         return SYM_OK;
+    if (whole)
+        stand_in(d);
     return d->diag->first != SYM_OK ? d->diag->first : SYM_ESCHEMA;
 }

@@ -6,6 +6,7 @@
 #ifndef SYM_SCHEMA_H
 #define SYM_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,9 +17,15 @@
  * file is reported (not only the first) until the diag is full or the
  * reader fails. Returns SYM_OK when nothing was reported while reading (by
  * the reader or by the schema), else the code of the diag's first error.
- * d holds what could be read either way; it is only fit for draft_compile
- * after SYM_OK. */
-int schema_read(yreader *r, draft *d);
+ *
+ * *checkable (when not NULL) says whether d may still go through
+ * draft_compile after errors, so that a file's reference, name and cycle
+ * errors are reported beside its shape errors: the whole document was read
+ * (no syntax error, limit, unsupported version or full diag), it has
+ * tasks, and a required value the schema refused (a task's worker, the
+ * name) was replaced by a valid stand-in so compile does not report it a
+ * second time. Such a draft never yields a workflow the host sees. */
+int schema_read(yreader *r, draft *d, bool *checkable);
 
 typedef enum schema_duration_status {
     SCHEMA_DURATION_OK = 0,

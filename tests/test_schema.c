@@ -26,6 +26,7 @@ typedef struct fixture {
     draft d;
     sym_load_options opts;
     int rc;
+    bool checkable;
 } fixture;
 
 static void read_with(fixture *f, const char *yaml, size_t max_errors)
@@ -38,7 +39,7 @@ static void read_with(fixture *f, const char *yaml, size_t max_errors)
     draft_init(&f->d, &f->dg, &f->opts, "t.yaml");
     yreader *r = NULL;
     ck_assert_int_eq(yr_open(&r, yaml, strlen(yaml), &f->opts, &f->dg), SYM_OK);
-    f->rc = schema_read(r, &f->d);
+    f->rc = schema_read(r, &f->d, &f->checkable);
     yr_close(r);
 }
 
@@ -568,8 +569,8 @@ END_TEST
 /* All errors of a file                                                      */
 /* ------------------------------------------------------------------------ */
 
-static const char five_errors[] = "symphony: 1\n"                        /* 1 */
-                                  "name: five\n"                         /* 2 */
+static const char many_errors[] = "symphony: 1\n"                        /* 1 */
+                                  "name: many\n"                         /* 2 */
                                   "concurrency: many\n"                  /* 3 */
                                   "tasks:\n"                             /* 4 */
                                   "  extract:\n"                         /* 5 */
@@ -577,32 +578,94 @@ static const char five_errors[] = "symphony: 1\n"                        /* 1 */
                                   "    timout: 10s\n"                    /* 7 */
                                   "  transform:\n"                       /* 8 */
                                   "    worker: [a, {b: c}]\n"            /* 9 */
-                                  "    retry: { attempts: 0 }\n"         /* 10 */
-                                  "  load:\n"                            /* 11 */
-                                  "    needs: transform\n"               /* 12 */
-                                  "    trigger: sometimes\n";            /* 13 */
+                                  "    needs: [extrct]\n"                /* 10 */
+                                  "    retry: { attempts: 0 }\n"         /* 11 */
+                                  "  load:\n"                            /* 12 */
+                                  "    needs: transform\n"               /* 13 */
+                                  "    trigger: sometimes\n";            /* 14 */
 
+/* Shape errors and compile's reference errors together, in file order,
+ * each once. */
 START_TEST(reports_every_error)
 {
     sym_error *err = sym_error_new();
     sym_workflow *wf = (sym_workflow *)err; /* must come back NULL */
-    int rc = sym_workflow_load_buffer(five_errors, strlen(five_errors), "five.yaml", NULL, &wf,
+    int rc = sym_workflow_load_buffer(many_errors, strlen(many_errors), "many.yaml", NULL, &wf,
                                       err);
     ck_assert_int_eq(rc, SYM_ESCHEMA);
     ck_assert_ptr_null(wf);
-    ck_assert_uint_eq(sym_error_count(err), 6);
-    /* In file order, though a missing key is found when its task ends. */
+    ck_assert_uint_eq(sym_error_count(err), 7);
     expect_error_at(err, 0, 3, 14, "'concurrency' at the top level must be an integer >= 1");
     expect_error_at(err, 1, 7, 5, "unknown key 'timout' in task 'extract'");
     expect_error_at(err, 2, 9, 13, "'worker' in task 'transform' must be a worker name, not a list");
-    expect_error_at(err, 3, 10, 24, "'attempts' in task 'transform' must be an integer >= 1");
-    expect_error_at(err, 4, 11, 3, "task 'load' has no 'worker'");
-    expect_error_at(err, 5, 13, 14, "unknown trigger 'sometimes' in task 'load'");
-    ck_assert_str_eq(sym_error_file(err, 0), "five.yaml");
+    expect_error_at(err, 3, 10, 13, "task 'transform' needs 'extrct', which does not exist");
+    expect_error_at(err, 4, 11, 24, "'attempts' in task 'transform' must be an integer >= 1");
+    expect_error_at(err, 5, 12, 3, "task 'load' has no 'worker'");
+    expect_error_at(err, 6, 14, 14, "unknown trigger 'sometimes' in task 'load'");
+    ck_assert_str_eq(sym_error_file(err, 0), "many.yaml");
     ck_assert_str_eq(sym_error_text(err, 1),
-                     "five.yaml:7:5: unknown key 'timout' in task 'extract' (did you mean "
+                     "many.yaml:7:5: unknown key 'timout' in task 'extract' (did you mean "
                      "'timeout'?)");
     sym_error_free(err);
+}
+END_TEST
+
+/* A load reporting exactly one error, containing text. */
+static void load_expect_one(const char *yaml, const char *text)
+{
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_workflow_load_buffer(yaml, strlen(yaml), NULL, NULL, &wf, err),
+                     SYM_ESCHEMA);
+    ck_assert_ptr_null(wf);
+    ck_assert_msg(sym_error_count(err) == 1, "%zu errors for one fault; second '%s'",
+                  sym_error_count(err), sym_error_message(err, 1));
+    ck_assert_ptr_nonnull(strstr(sym_error_message(err, 0), text));
+    sym_error_free(err);
+}
+
+/* What the schema refused is not reported again by compile. */
+START_TEST(no_repeats_from_compile)
+{
+    load_expect_one(HEAD "tasks:\n  a: {worker: [x]}\n  b: {worker: w, needs: a}\n",
+                    "'worker' in task 'a' must be a worker name");
+    load_expect_one(HEAD "tasks:\n  a: 7\n  b: {worker: w, needs: a}\n",
+                    "task 'a' must be a mapping");
+    load_expect_one(HEAD "tasks:\n  a: {needs: []}\n", "task 'a' has no 'worker'");
+    load_expect_one(HEAD "tasks:\n  a: {wroker: w}\n", "did you mean 'worker'?");
+    load_expect_one("symphony: 1\nname: [x]\ntasks:\n  a: {worker: w}\n",
+                    "'name' at the top level must be a string, not a list");
+    load_expect_one("symphony: 1\ntasks:\n  a: {worker: w}\n", "missing key 'name'");
+    load_expect_one(HEAD "tasks: []\n", "'tasks' at the top level must be a mapping");
+    load_expect_one(HEAD "tasks: {}\n", "'tasks' has no tasks");
+}
+END_TEST
+
+/* When the draft may go on to compile after errors. */
+START_TEST(checkable_drafts)
+{
+    fixture f;
+    read_yaml(&f, HEAD "tasks:\n  a: {worker: [x], timeout: 5}\n");
+    ck_assert_int_eq(f.rc, SYM_ESCHEMA);
+    ck_assert(f.checkable);
+    ck_assert_ptr_nonnull(f.d.tasks[0].worker); /* a stand-in */
+    done(&f);
+    read_yaml(&f, HEAD "tasks:\n  a: {worker: w}\n");
+    ck_assert_int_eq(f.rc, SYM_OK);
+    ck_assert(f.checkable);
+    done(&f);
+    read_yaml(&f, HEAD "tasks:\n  a: {worker: w, timeout: 5}\n  b: [\n");
+    ck_assert(!f.checkable); /* syntax error */
+    done(&f);
+    read_yaml(&f, "symphony: 2\nname: t\ntasks:\n  a: {worker: w}\n");
+    ck_assert(!f.checkable); /* another format */
+    done(&f);
+    read_yaml(&f, HEAD "tasks: 3\n");
+    ck_assert(!f.checkable); /* nothing to check */
+    done(&f);
+    read_with(&f, HEAD "concurrency: x\ntasks:\n  a: {worker: w, timeout: 5}\n", 2);
+    ck_assert(!f.checkable); /* the diag is full */
+    done(&f);
 }
 END_TEST
 
@@ -613,7 +676,7 @@ START_TEST(stops_at_max_errors)
     opts.max_errors = 2;
     sym_error *err = sym_error_new();
     sym_workflow *wf = NULL;
-    int rc = sym_workflow_load_buffer(five_errors, strlen(five_errors), NULL, &opts, &wf, err);
+    int rc = sym_workflow_load_buffer(many_errors, strlen(many_errors), NULL, &opts, &wf, err);
     ck_assert_int_eq(rc, SYM_ESCHEMA);
     ck_assert_uint_eq(sym_error_count(err), 2);
     expect_error_at(err, 1, 7, 5, "unknown key 'timout'");
@@ -860,6 +923,8 @@ static Suite *schema_suite(void)
     tcase_add_test(errs, missing_keys);
     tcase_add_test(errs, non_scalar_keys);
     tcase_add_test(errs, reports_every_error);
+    tcase_add_test(errs, no_repeats_from_compile);
+    tcase_add_test(errs, checkable_drafts);
     tcase_add_test(errs, stops_at_max_errors);
     tcase_add_test(errs, syntax_error_after_schema_error);
     suite_add_tcase(s, errs);
