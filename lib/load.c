@@ -59,9 +59,37 @@ static void sort_entries(sym_error *err, size_t from)
     }
 }
 
-/* The load proper, into a diag set up by the caller (*out is NULL). The
- * result is the code of the first error reported, so a host sees the
- * same code whichever stage found it. */
+/* Where one load reports: the caller's list, or a private one when the
+ * caller gave none, so the result is the same code either way. */
+typedef struct report {
+    sym_error *err; /* NULL only when the private list could not be made */
+    sym_error *own;
+    size_t from; /* the first entry this load adds */
+    diag dg;
+} report;
+
+static void report_begin(report *rp, sym_error *err, const char *name, size_t max_errors)
+{
+    rp->own = err ? NULL : sym_error_new();
+    rp->err = err ? err : rp->own;
+    rp->from = sym_error_count(rp->err);
+    diag_init(&rp->dg, rp->err, name, max_errors);
+}
+
+/* Puts this load's errors in file order and returns the code of the first
+ * of them (a load's result is the code of the first error it lists). */
+static int report_end(report *rp, int rc)
+{
+    if (rc != SYM_OK) {
+        sort_entries(rp->err, rp->from);
+        if (sym_error_count(rp->err) > rp->from)
+            rc = sym_error_code(rp->err, rp->from);
+    }
+    sym_error_free(rp->own);
+    return rc;
+}
+
+/* The load proper, into a diag set up by the caller (*out is NULL). */
 static int load(const char *data, size_t len, const char *name, const sym_load_options *opts,
                 diag *dg, sym_workflow **out)
 {
@@ -105,12 +133,9 @@ SYM_API int sym_workflow_load_buffer(const char *data, size_t len, const char *n
         sym_load_options_init(&defaults);
         opts = &defaults;
     }
-    diag dg;
-    diag_init(&dg, err, name, opts->max_errors);
-    size_t from = sym_error_count(err);
-    int rc = load(data, len, name, opts, &dg, out);
-    sort_entries(err, from);
-    return rc;
+    report rp;
+    report_begin(&rp, err, name, opts->max_errors);
+    return report_end(&rp, load(data, len, name, opts, &rp.dg, out));
 }
 
 /* Reads the whole of fd, a file of `size` bytes by fstat (0 when it has no
@@ -224,16 +249,13 @@ SYM_API int sym_workflow_load_file(const char *path, const sym_load_options *opt
         sym_load_options_init(&defaults);
         opts = &defaults;
     }
-    diag dg;
-    diag_init(&dg, err, path, opts->max_errors);
+    report rp;
+    report_begin(&rp, err, path, opts->max_errors);
     char *data = NULL;
     size_t len = 0;
-    int rc = read_file(path, opts->max_file_bytes, &dg, &data, &len);
-    if (rc != SYM_OK)
-        return rc;
-    size_t from = sym_error_count(err);
-    rc = load(data, len, path, opts, &dg, out);
-    sort_entries(err, from);
+    int rc = read_file(path, opts->max_file_bytes, &rp.dg, &data, &len);
+    if (rc == SYM_OK)
+        rc = load(data, len, path, opts, &rp.dg, out);
     free(data);
-    return rc;
+    return report_end(&rp, rc);
 }

@@ -528,15 +528,13 @@ static int get_enum(walker *w, const yr_event *ev, const char *key, const char *
 {
     char all[160];
     list_names(all, sizeof all, names, count);
-    int i = -1;
-    if (is_string(w, ev))
-        i = find_name(ev->value, ev->length, names, count);
-    else if (ev->kind != YR_SCALAR) {
+    if (!is_string(w, ev)) {
         char wanted[200];
         snprintf(wanted, sizeof wanted, "one of %s", all);
         wrong(w, ev, key, where, wanted);
         return -1;
     }
+    int i = find_name(ev->value, ev->length, names, count);
     if (i >= 0)
         return i;
     shown sh;

@@ -481,6 +481,9 @@ START_TEST(enumerations_suggest_and_list)
                       "unknown retry_on value 'crash' in task 'a'; use one of error or timeout");
     expect_only_error(HEAD "tasks:\n  a: {worker: w, trigger: [all_done]}\n", 4, 27,
                       "'trigger' in task 'a' must be one of all_success");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: {backoff: }}\n", 4, 35,
+                      "'backoff' in task 'a' must be one of fixed, linear or exponential, not an "
+                      "empty value");
 }
 END_TEST
 
@@ -696,6 +699,26 @@ START_TEST(syntax_error_after_schema_error)
     expect_error_at(f.err, 0, 3, 12, "'fail_fast' at the top level must be true or false");
     ck_assert_int_eq(sym_error_code(f.err, 1), SYM_ESYNTAX);
     done(&f);
+}
+END_TEST
+
+/* A load's result is the code of the first error it lists, in file order,
+ * whether or not the caller keeps the list. Here libyaml hands over an
+ * empty value at 6:1 before it finds the syntax error at 5:42. */
+START_TEST(result_is_the_first_listed_code)
+{
+    const char *y = HEAD "tasks:\n  a:\n    worker: w\n    retry: { attempts: 4, backoff";
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    int rc = sym_workflow_load_buffer(y, strlen(y), NULL, NULL, &wf, err);
+    ck_assert_int_eq(rc, SYM_ESYNTAX);
+    ck_assert_uint_eq(sym_error_count(err), 2);
+    ck_assert_int_eq(sym_error_code(err, 0), SYM_ESYNTAX);
+    ck_assert_uint_eq(sym_error_line(err, 0), 6);
+    ck_assert_int_eq(sym_error_code(err, 1), SYM_ESCHEMA);
+    ck_assert_int_eq(sym_workflow_load_buffer(y, strlen(y), NULL, NULL, &wf, NULL), SYM_ESYNTAX);
+    ck_assert_ptr_null(wf);
+    sym_error_free(err);
 }
 END_TEST
 
@@ -927,6 +950,7 @@ static Suite *schema_suite(void)
     tcase_add_test(errs, checkable_drafts);
     tcase_add_test(errs, stops_at_max_errors);
     tcase_add_test(errs, syntax_error_after_schema_error);
+    tcase_add_test(errs, result_is_the_first_listed_code);
     suite_add_tcase(s, errs);
 
     TCase *load = tcase_create("load");
