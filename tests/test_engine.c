@@ -1,0 +1,445 @@
+/* test_engine.c - the engine API: configuration, names, lifecycle,
+ * registration and unregistration with calls in flight, concurrency
+ * limits, resizing while running, outputs, metrics. */
+#include "check_main.h"
+#include "engine_util.h"
+
+START_TEST(config_defaults_and_names)
+{
+    sym_engine_config cfg;
+    memset(&cfg, 0xff, sizeof cfg);
+    sym_engine_config_init(&cfg);
+    ck_assert_uint_eq(cfg.threads, 0);
+    ck_assert(cfg.clock == NULL);
+    ck_assert(cfg.observer == NULL);
+    ck_assert_uint_eq(cfg.max_output_bytes, 1u << 20);
+    sym_worker_options wo;
+    memset(&wo, 0xff, sizeof wo);
+    sym_worker_options_init(&wo);
+    ck_assert_uint_eq(wo.concurrency, 0);
+    ck_assert(wo.release == NULL);
+    sym_run_options ro;
+    memset(&ro, 0xff, sizeof ro);
+    sym_run_options_init(&ro);
+    ck_assert_ptr_null(ro.run_id);
+    ck_assert_ptr_null(ro.params);
+    ck_assert_str_eq(sym_task_state_name(SYM_TASK_UPSTREAM_FAILED), "upstream_failed");
+    ck_assert_str_eq(sym_task_state_name(SYM_TASK_RETRYING), "retrying");
+    ck_assert_ptr_null(sym_task_state_name(SYM_TASK_STATE_COUNT));
+    ck_assert_str_eq(sym_run_status_name(SYM_RUN_CANCELLED), "cancelled");
+    ck_assert_str_eq(sym_event_type_name(SYM_EVENT_TASK_TIMED_OUT), "task_timed_out");
+    ck_assert_str_eq(sym_event_type_name(SYM_EVENT_RUN_STARTED), "run_started");
+    ck_assert_ptr_null(sym_event_type_name((sym_event_type)99));
+}
+END_TEST
+
+START_TEST(lifecycle_and_registration)
+{
+    sym_engine_free(NULL);
+    sym_run_free(NULL);
+    ck_assert_int_eq(sym_engine_new(NULL, NULL), SYM_EINVAL);
+    sym_engine *e = NULL;
+    ck_assert_int_eq(sym_engine_new(NULL, &e), SYM_OK);
+    ck_assert_uint_ge(sym_engine_threads(e), 1);
+    ck_assert_int_eq(sym_engine_register(e, "a.b-c_1", w_ok, NULL, NULL), SYM_OK);
+    ck_assert_int_eq(sym_engine_register(e, "a.b-c_1", w_ok, NULL, NULL), SYM_EEXIST);
+    ck_assert_int_eq(sym_engine_register(e, "bad name", w_ok, NULL, NULL), SYM_EINVAL);
+    ck_assert_int_eq(sym_engine_register(e, "x", NULL, NULL, NULL), SYM_EINVAL);
+    ck_assert_int_eq(sym_engine_unregister(e, "nope"), SYM_ENOTFOUND);
+    ck_assert_int_eq(sym_engine_unregister(e, "a.b-c_1"), SYM_OK);
+    ck_assert_int_eq(sym_engine_register(e, "a.b-c_1", w_ok, NULL, NULL), SYM_OK);
+    ck_assert_int_eq(sym_engine_set_threads(e, 0), SYM_EINVAL);
+    ck_assert_uint_eq(sym_engine_worker_metrics(e, NULL, 0), 1);
+    sym_engine_free(e);
+}
+END_TEST
+
+/* ---- unregister with calls in flight ---- */
+
+typedef struct held {
+    gate g;
+    atomic_int entered;
+    atomic_int released;
+} held;
+
+static int w_held(sym_task *t, void *u)
+{
+    (void)t;
+    held *h = u;
+    atomic_fetch_add(&h->entered, 1);
+    gate_wait(&h->g);
+    return SYM_OK;
+}
+
+static void on_release(void *u)
+{
+    held *h = u;
+    atomic_fetch_add(&h->released, 1);
+}
+
+START_TEST(unregister_waits_for_calls_in_flight)
+{
+    sym_engine *e = new_engine(2, NULL, NULL);
+    held h;
+    gate_init(&h.g);
+    atomic_init(&h.entered, 0);
+    atomic_init(&h.released, 0);
+    sym_worker_options o;
+    sym_worker_options_init(&o);
+    o.release = on_release;
+    ck_assert_int_eq(sym_engine_register(e, "held", w_held, &h, &o), SYM_OK);
+    sym_builder *b = sym_builder_new("unreg");
+    size_t a = b_task(b, "a", "held");
+    size_t c = b_task(b, "c", "held");
+    sym_builder_add_dep(b, c, a);
+    sym_workflow *wf = b_build(b);
+    sym_run *r;
+    ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
+    while (atomic_load(&h.entered) == 0)
+        sleep_ms(1);
+    sym_worker_metrics m;
+    ck_assert_uint_eq(sym_engine_worker_metrics(e, &m, 1), 1);
+    ck_assert_uint_eq(m.in_flight, 1);
+    ck_assert_int_eq(sym_engine_unregister(e, "held"), SYM_OK);
+    ck_assert_int_eq(atomic_load(&h.released), 0); /* a call is in flight */
+    gate_open(&h.g);
+    ck_assert_int_eq(sym_run_wait(r, 10000), SYM_OK);
+    ck_assert_int_eq(atomic_load(&h.released), 1);
+    sym_task_result res;
+    sym_run_task_result(r, a, &res);
+    ck_assert_int_eq(res.state, SYM_TASK_SUCCEEDED); /* its result counts */
+    sym_run_task_result(r, c, &res);
+    ck_assert_int_eq(res.state, SYM_TASK_FAILED);
+    ck_assert_int_eq(res.attempts, 0);
+    ck_assert_str_eq(res.error, "worker 'held' is not registered");
+    ck_assert_int_eq(atomic_load(&h.entered), 1);
+    sym_run_free(r);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+    ck_assert_int_eq(atomic_load(&h.released), 1);
+    gate_free(&h.g);
+}
+END_TEST
+
+START_TEST(release_on_unregister_without_calls_and_on_engine_free)
+{
+    sym_engine *e = new_engine(1, NULL, NULL);
+    held h1, h2;
+    atomic_init(&h1.released, 0);
+    atomic_init(&h2.released, 0);
+    sym_worker_options o;
+    sym_worker_options_init(&o);
+    o.release = on_release;
+    sym_engine_register(e, "one", w_ok, &h1, &o);
+    sym_engine_register(e, "two", w_ok, &h2, &o);
+    sym_engine_unregister(e, "one");
+    ck_assert_int_eq(atomic_load(&h1.released), 1);
+    ck_assert_int_eq(atomic_load(&h2.released), 0);
+    sym_engine_free(e);
+    ck_assert_int_eq(atomic_load(&h2.released), 1);
+}
+END_TEST
+
+/* ---- limits ---- */
+
+typedef struct counter {
+    atomic_int now, max;
+    atomic_int *run_now, *run_max; /* shared across workers, per run */
+} counter;
+
+static void bump_max(atomic_int *max, int v)
+{
+    int m = atomic_load(max);
+    while (v > m && !atomic_compare_exchange_weak(max, &m, v))
+        ;
+}
+
+static int w_count(sym_task *t, void *u)
+{
+    (void)t;
+    counter *c = u;
+    bump_max(&c->max, atomic_fetch_add(&c->now, 1) + 1);
+    if (c->run_now)
+        bump_max(c->run_max, atomic_fetch_add(c->run_now, 1) + 1);
+    sleep_ms(2);
+    if (c->run_now)
+        atomic_fetch_sub(c->run_now, 1);
+    atomic_fetch_sub(&c->now, 1);
+    return SYM_OK;
+}
+
+static sym_workflow *wide(const char *worker, int n, unsigned run_conc, unsigned wf_limit)
+{
+    sym_builder *b = sym_builder_new("wide");
+    char id[16];
+    for (int i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "t%d", i);
+        b_task(b, id, worker);
+    }
+    if (run_conc)
+        sym_builder_set_concurrency(b, run_conc);
+    if (wf_limit)
+        sym_builder_set_worker_limit(b, worker, wf_limit);
+    return b_build(b);
+}
+
+static int run_wide(sym_engine *e, sym_workflow *wf, int runs)
+{
+    sym_run *r[4];
+    for (int i = 0; i < runs; i++)
+        ck_assert_int_eq(sym_run_start(e, wf, NULL, &r[i], NULL), SYM_OK);
+    int ok = 0;
+    for (int i = 0; i < runs; i++) {
+        ck_assert_int_eq(sym_run_wait(r[i], 20000), SYM_OK);
+        ok += sym_run_get_status(r[i]) == SYM_RUN_SUCCEEDED;
+        sym_run_free(r[i]);
+    }
+    return ok;
+}
+
+START_TEST(registration_limit_holds)
+{
+    sym_engine *e = new_engine(4, NULL, NULL);
+    counter c = {0};
+    sym_worker_options o;
+    sym_worker_options_init(&o);
+    o.concurrency = 2;
+    sym_engine_register(e, "c", w_count, &c, &o);
+    sym_workflow *wf = wide("c", 24, 0, 0);
+    ck_assert_int_eq(run_wide(e, wf, 2), 2);
+    ck_assert_int_le(atomic_load(&c.max), 2);
+    ck_assert_int_ge(atomic_load(&c.max), 1);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
+START_TEST(workflow_worker_limit_is_shared_by_runs)
+{
+    sym_engine *e = new_engine(4, NULL, NULL);
+    counter c = {0};
+    sym_worker_options o;
+    sym_worker_options_init(&o);
+    o.concurrency = 3; /* the smaller of 3 and 1 applies */
+    sym_engine_register(e, "c", w_count, &c, &o);
+    sym_workflow *wf = wide("c", 12, 0, 1);
+    ck_assert_int_eq(run_wide(e, wf, 3), 3);
+    ck_assert_int_eq(atomic_load(&c.max), 1);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
+START_TEST(run_concurrency_holds)
+{
+    sym_engine *e = new_engine(4, NULL, NULL);
+    atomic_int run_now = 0, run_max = 0;
+    counter c = {0};
+    c.run_now = &run_now;
+    c.run_max = &run_max;
+    sym_engine_register(e, "c", w_count, &c, NULL);
+    sym_workflow *wf = wide("c", 30, 2, 0);
+    ck_assert_int_eq(run_wide(e, wf, 1), 1);
+    ck_assert_int_le(atomic_load(&run_max), 2);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
+START_TEST(pool_size_holds_and_resizes_while_running)
+{
+    sym_engine *e = new_engine(1, NULL, NULL);
+    counter c = {0};
+    sym_engine_register(e, "c", w_count, &c, NULL);
+    sym_workflow *wf = wide("c", 150, 0, 0);
+    sym_run *r;
+    ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
+    sleep_ms(20);
+    ck_assert_int_eq(atomic_load(&c.max), 1);
+    ck_assert_int_eq(sym_engine_set_threads(e, 4), SYM_OK);
+    ck_assert_uint_eq(sym_engine_threads(e), 4);
+    sleep_ms(40);
+    ck_assert_int_eq(sym_engine_set_threads(e, 2), SYM_OK);
+    ck_assert_int_eq(sym_engine_set_threads(e, 3), SYM_OK);
+    ck_assert_int_eq(sym_engine_set_threads(e, 1), SYM_OK);
+    ck_assert_int_eq(sym_run_wait(r, 20000), SYM_OK);
+    ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
+    ck_assert_int_le(atomic_load(&c.max), 4);
+    sym_metrics m;
+    sym_engine_metrics(e, &m);
+    ck_assert_uint_eq(m.threads, 1);
+    sym_run_free(r);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
+/* ---- outputs ---- */
+
+static int w_big(sym_task *t, void *u)
+{
+    (void)u;
+    ck_assert_int_eq(sym_task_set_output(t, "k", "0123456789"), SYM_OK);
+    ck_assert_int_eq(sym_task_set_output(t, "k", "01234567890123"), SYM_OK); /* replaces */
+    ck_assert_int_eq(sym_task_set_output(t, "j", "0123456789"), SYM_ETOOBIG);
+    ck_assert_int_eq(sym_task_set_output(t, NULL, "x"), SYM_EINVAL);
+    ck_assert_str_eq(sym_task_id(t), "a");
+    ck_assert_str_eq(sym_task_worker(t), "big");
+    ck_assert_str_eq(sym_task_run_id(t), "r1");
+    ck_assert_int_eq(sym_task_attempt(t), 1);
+    ck_assert_uint_eq(sym_value_count(sym_task_inputs(t)), 0);
+    ck_assert(!sym_task_cancelled(t));
+    return SYM_OK;
+}
+
+START_TEST(outputs_capped_per_task)
+{
+    sym_engine_config cfg;
+    sym_engine_config_init(&cfg);
+    cfg.threads = 1;
+    cfg.max_output_bytes = 20;
+    sym_engine *e;
+    ck_assert_int_eq(sym_engine_new(&cfg, &e), SYM_OK);
+    sym_engine_register(e, "big", w_big, NULL, NULL);
+    sym_builder *b = sym_builder_new("out");
+    b_task(b, "a", "big");
+    sym_workflow *wf = b_build(b);
+    sym_run_options o;
+    sym_run_options_init(&o);
+    o.run_id = "r1";
+    sym_run *r;
+    ck_assert_int_eq(sym_run_start(e, wf, &o, &r, NULL), SYM_OK);
+    sym_run_wait(r, -1);
+    sym_task_result res;
+    ck_assert_int_eq(sym_run_task_result(r, 0, &res), SYM_OK);
+    ck_assert_int_eq(sym_run_task_result(r, 1, &res), SYM_ENOTFOUND);
+    sym_run_task_result(r, 0, &res);
+    ck_assert_int_eq(res.state, SYM_TASK_SUCCEEDED);
+    ck_assert_str_eq(sym_value_string(sym_value_get(res.outputs, "k"), NULL), "01234567890123");
+    ck_assert_uint_eq(sym_value_count(res.outputs), 1);
+    sym_run_free(r);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
+/* ---- metrics ---- */
+
+START_TEST(metrics_after_runs)
+{
+    sym_engine *e = new_engine(2, NULL, NULL);
+    sym_engine_register(e, "ok", w_ok, NULL, NULL);
+    sym_engine_register(e, "fail", w_fail, NULL, NULL);
+    sym_builder *b = sym_builder_new("m");
+    size_t a = b_task(b, "a", "ok");
+    size_t f = b_task(b, "f", "fail");
+    size_t d = b_task(b, "d", "ok");
+    sym_builder_add_dep(b, d, a);
+    sym_builder_add_dep(b, d, f);
+    sym_task_policy p;
+    sym_task_policy_init(&p);
+    p.retry.attempts = 3;
+    p.retry.delay_ms = 0;
+    sym_builder_set_policy(b, f, &p);
+    sym_workflow *wf = b_build(b);
+    for (int i = 0; i < 3; i++) {
+        sym_run *r;
+        ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
+        sym_run_wait(r, -1);
+        ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_FAILED);
+        sym_run_free(r);
+    }
+    sym_metrics m;
+    ck_assert_int_eq(sym_engine_metrics(e, &m), SYM_OK);
+    ck_assert_uint_eq(m.tasks[SYM_TASK_SUCCEEDED], 3);
+    ck_assert_uint_eq(m.tasks[SYM_TASK_FAILED], 3);
+    ck_assert_uint_eq(m.tasks[SYM_TASK_UPSTREAM_FAILED], 3);
+    ck_assert_uint_eq(m.tasks[SYM_TASK_RUNNING], 0);
+    ck_assert_uint_eq(m.retries, 6);
+    ck_assert_uint_eq(m.runs_active, 0);
+    ck_assert_uint_eq(m.threads, 2);
+    ck_assert_uint_eq(m.busy_threads, 0);
+    ck_assert_uint_eq(m.queue_depth, 0);
+    sym_worker_metrics wm[3];
+    ck_assert_uint_eq(sym_engine_worker_metrics(e, wm, 3), 2);
+    ck_assert_str_eq(wm[0].name, "fail");
+    ck_assert_uint_eq(wm[0].calls, 9);
+    ck_assert_uint_eq(wm[0].failures, 9);
+    ck_assert_str_eq(wm[1].name, "ok");
+    ck_assert_uint_eq(wm[1].calls, 3);
+    ck_assert_uint_eq(wm[1].failures, 0);
+    ck_assert_uint_ge(wm[1].latency_sum_ns, wm[1].latency_max_ns);
+    ck_assert_uint_eq(wm[1].in_flight, 0);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
+START_TEST(engine_free_cancels_live_runs)
+{
+    sym_engine *e = new_engine(2, NULL, NULL);
+    sym_engine_register(e, "block", w_until_cancelled, NULL, NULL);
+    sym_builder *b = sym_builder_new("live");
+    size_t a = b_task(b, "a", "block");
+    size_t c = b_task(b, "c", "block");
+    sym_builder_add_dep(b, c, a);
+    sym_workflow *wf = b_build(b);
+    sym_run *r1, *r2;
+    ck_assert_int_eq(sym_run_start(e, wf, NULL, &r1, NULL), SYM_OK);
+    ck_assert_int_eq(sym_run_start(e, wf, NULL, &r2, NULL), SYM_OK);
+    sym_metrics m;
+    sym_engine_metrics(e, &m);
+    ck_assert_uint_eq(m.runs_active, 2);
+    sym_workflow_free(wf); /* the runs keep it alive */
+    sym_engine_free(e);
+    ck_assert_int_eq(sym_run_get_status(r1), SYM_RUN_CANCELLED);
+    ck_assert_int_eq(sym_run_get_status(r2), SYM_RUN_CANCELLED);
+    char *json = sym_run_report_json(r1); /* still readable */
+    ck_assert_ptr_nonnull(json);
+    sym_free(json);
+    ck_assert_int_eq(sym_run_cancel(r1), SYM_ESTATE);
+    sym_run_free(r1);
+    sym_run_free(r2);
+}
+END_TEST
+
+START_TEST(empty_workflow_succeeds)
+{
+    sym_engine *e = new_engine(1, NULL, NULL);
+    sym_builder *b = sym_builder_new("empty");
+    sym_workflow *wf = NULL;
+    if (sym_builder_build(b, &wf, NULL) == SYM_OK) {
+        sym_run *r;
+        ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
+        ck_assert_int_eq(sym_run_wait(r, 5000), SYM_OK);
+        ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
+        sym_run_free(r);
+        sym_workflow_free(wf);
+    }
+    sym_builder_free(b);
+    sym_engine_free(e);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+    Suite *s = suite_create("engine");
+    TCase *tc = tcase_create("engine");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, config_defaults_and_names);
+    tcase_add_test(tc, lifecycle_and_registration);
+    tcase_add_test(tc, unregister_waits_for_calls_in_flight);
+    tcase_add_test(tc, release_on_unregister_without_calls_and_on_engine_free);
+    tcase_add_test(tc, registration_limit_holds);
+    tcase_add_test(tc, workflow_worker_limit_is_shared_by_runs);
+    tcase_add_test(tc, run_concurrency_holds);
+    tcase_add_test(tc, pool_size_holds_and_resizes_while_running);
+    tcase_add_test(tc, outputs_capped_per_task);
+    tcase_add_test(tc, metrics_after_runs);
+    tcase_add_test(tc, engine_free_cancels_live_runs);
+    tcase_add_test(tc, empty_workflow_succeeds);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+CHECK_MAIN(engine_suite)
