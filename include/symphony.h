@@ -111,8 +111,10 @@ SYM_API void sym_error_free(sym_error *err);
 SYM_API void sym_error_clear(sym_error *err);
 /* The number of entries kept. */
 SYM_API size_t sym_error_count(const sym_error *err);
-/* How many further errors were found but not kept (past the load option
- * max_errors). */
+/* How many errors were reported to this list but not kept (memory ran out
+ * while recording them). A load stops looking once it has reported
+ * max_errors (see sym_load_options), so a count equal to that limit means
+ * the file may hold more. */
 SYM_API size_t sym_error_dropped(const sym_error *err);
 /* Entry i's code (SYM_E*), or SYM_OK when i is out of range. */
 SYM_API int sym_error_code(const sym_error *err, size_t i);

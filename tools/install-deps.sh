@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the build dependencies a fresh Debian machine lacks: libyaml,
-# uthash, Check, pkg-config, and valgrind for `make check`. Uses apt-get when
+# uthash, Check, pkg-config, and valgrind and graphviz (dot) for `make check`. Uses apt-get when
 # run as root; otherwise names the packages to install and fails.
 set -u
 missing=""
@@ -13,6 +13,7 @@ need libyaml-dev test -f /usr/include/yaml.h
 need uthash-dev test -f /usr/include/uthash.h
 need check test -f /usr/include/check.h
 need valgrind command -v valgrind
+need graphviz command -v dot
 need make command -v make
 need gcc command -v gcc
 [ -z "$missing" ] && exit 0
