@@ -346,6 +346,9 @@ typedef struct seen_keys {
     unsigned suggested; /* bit i: key i was offered as "did you mean" */
 } seen_keys;
 
+_Static_assert(TOP_COUNT <= 16 && TASK_COUNT <= 16 && RETRY_COUNT <= 16,
+               "seen_keys holds 16 keys per mapping");
+
 /* Whether required key i is absent and was not already hinted at. */
 static bool missing(const seen_keys *seen, int i)
 {
