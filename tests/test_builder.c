@@ -1,0 +1,409 @@
+/* test_builder.c - workflows built in code: order, CSR arrays, matrices,
+ * defaults, every builder error, exports and reference counting. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "symphony.h"
+#include "workflow.h"
+
+static size_t add(sym_builder *b, const char *id, const char *worker)
+{
+    size_t ix = (size_t)-1;
+    ck_assert_int_eq(sym_builder_add_task(b, id, worker, &ix), SYM_OK);
+    return ix;
+}
+
+static size_t find(const sym_workflow *wf, const char *id)
+{
+    size_t ix = (size_t)-1;
+    ck_assert_msg(sym_workflow_find_task(wf, id, &ix) == SYM_OK, "no task %s", id);
+    return ix;
+}
+
+/* Every dependency comes first, and deps/succs mirror each other. */
+static void check_dag(const sym_workflow *wf)
+{
+    size_t n = sym_workflow_task_count(wf), edges = 0;
+    for (size_t i = 0; i < n; i++) {
+        sym_task_info info;
+        ck_assert_int_eq(sym_workflow_task_info(wf, i, &info), SYM_OK);
+        for (size_t j = 0; j < info.dep_count; j++) {
+            size_t d = sym_workflow_task_dep(wf, i, j);
+            ck_assert_uint_lt(d, i);
+            sym_task_info dinfo;
+            sym_workflow_task_info(wf, d, &dinfo);
+            bool back = false;
+            for (size_t k = 0; k < dinfo.succ_count; k++)
+                back |= sym_workflow_task_succ(wf, d, k) == i;
+            ck_assert(back);
+        }
+        for (size_t k = 1; k < info.succ_count; k++)
+            ck_assert_uint_lt(sym_workflow_task_succ(wf, i, k - 1), sym_workflow_task_succ(wf, i, k));
+        ck_assert_uint_eq(sym_workflow_task_dep(wf, i, info.dep_count), (size_t)-1);
+        ck_assert_uint_eq(find(wf, info.id), i);
+        edges += info.dep_count;
+    }
+    ck_assert_uint_eq(edges, wf->nedges);
+}
+
+START_TEST(diamond_in_order)
+{
+    sym_builder *b = sym_builder_new("diamond");
+    size_t a = add(b, "a", "w"), l = add(b, "left", "w"), r = add(b, "right", "x"), z = add(b, "z", "w");
+    ck_assert_int_eq(sym_builder_add_dep(b, l, a), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep(b, r, a), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep(b, z, l), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, z, "right"), SYM_OK);
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    ck_assert_uint_eq(sym_workflow_task_count(wf), 4);
+    ck_assert_str_eq(sym_workflow_name(wf), "diamond");
+    ck_assert_str_eq(sym_workflow_source(wf), "<builder>");
+    ck_assert_uint_eq(sym_value_count(sym_workflow_params(wf)), 0);
+    check_dag(wf);
+    sym_task_info info;
+    sym_workflow_task_info(wf, find(wf, "z"), &info);
+    ck_assert_uint_eq(info.dep_count, 2);
+    ck_assert_str_eq(info.worker, "w");
+    ck_assert_uint_eq(info.line, 0);
+    ck_assert_uint_eq(wf->nworkers, 2);
+    ck_assert_str_eq(wf->workers[0], "w");
+    ck_assert_str_eq(wf->workers[1], "x");
+    size_t ix;
+    ck_assert_int_eq(sym_workflow_find_task(wf, "nope", &ix), SYM_ENOTFOUND);
+    ck_assert_int_eq(sym_workflow_task_info(wf, 4, &info), SYM_ENOTFOUND);
+    sym_workflow_free(wf);
+    sym_builder_free(b);
+}
+END_TEST
+
+START_TEST(order_is_stable_by_file_order)
+{
+    /* a needs c, added later: the order becomes b, c, a (ties by file). */
+    sym_builder *b = sym_builder_new("stable");
+    size_t a = add(b, "a", "w");
+    add(b, "b", "w");
+    size_t c = add(b, "c", "w");
+    ck_assert_int_eq(sym_builder_add_dep(b, a, c), SYM_OK);
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    ck_assert_str_eq(wf->tasks[0].id, "b");
+    ck_assert_str_eq(wf->tasks[1].id, "c");
+    ck_assert_str_eq(wf->tasks[2].id, "a");
+    check_dag(wf);
+    sym_workflow_free(wf);
+    sym_builder_free(b);
+}
+END_TEST
+
+START_TEST(matrix_instances_and_edges)
+{
+    sym_builder *b = sym_builder_new("m");
+    size_t src = add(b, "src", "w"), t = add(b, "t", "w"), sink = add(b, "sink", "w");
+    sym_value *as = sym_value_new_list();
+    sym_value_list_append(as, sym_value_new_int(1));
+    sym_value_list_append(as, sym_value_new_int(2));
+    sym_value *bs = sym_value_new_list();
+    sym_value_list_append(bs, sym_value_new_string("x"));
+    sym_value_list_append(bs, sym_value_new_bool(true));
+    sym_value_list_append(bs, sym_value_new_float(2.5));
+    ck_assert_int_eq(sym_builder_add_matrix(b, t, "a", as), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_matrix(b, t, "b", bs), SYM_OK);
+    sym_builder_add_dep(b, t, src);
+    sym_builder_add_dep(b, sink, t);
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    ck_assert_uint_eq(sym_workflow_task_count(wf), 8);
+    const char *ids[] = {"t[a=1,b=x]", "t[a=1,b=true]", "t[a=1,b=2.5]",
+                         "t[a=2,b=x]", "t[a=2,b=true]", "t[a=2,b=2.5]"};
+    size_t first = find(wf, ids[0]);
+    for (size_t k = 0; k < 6; k++) {
+        size_t ix = find(wf, ids[k]);
+        ck_assert_uint_eq(ix, first + k);
+        sym_task_info info;
+        sym_workflow_task_info(wf, ix, &info);
+        ck_assert_str_eq(info.name, "t");
+        ck_assert_uint_eq(info.dep_count, 1);
+        ck_assert_uint_eq(sym_workflow_task_dep(wf, ix, 0), find(wf, "src"));
+        int64_t a;
+        ck_assert_int_eq(sym_value_get_int(sym_value_get(info.matrix, "a"), &a), SYM_OK);
+        ck_assert_int_eq(a, k < 3 ? 1 : 2);
+    }
+    size_t ix;
+    ck_assert_int_eq(sym_workflow_find_task(wf, "t", &ix), SYM_ENOTFOUND);
+    sym_task_info info;
+    sym_workflow_task_info(wf, find(wf, "sink"), &info);
+    ck_assert_uint_eq(info.dep_count, 6);
+    sym_workflow_task_info(wf, find(wf, "src"), &info);
+    ck_assert_uint_eq(info.succ_count, 6);
+    check_dag(wf);
+    sym_workflow_free(wf);
+    sym_builder_free(b);
+}
+END_TEST
+
+START_TEST(defaults_and_shared_policies)
+{
+    sym_builder *b = sym_builder_new("p");
+    size_t a = add(b, "a", "w");
+    sym_task_policy defs;
+    sym_task_policy_init(&defs);
+    ck_assert_uint_eq(defs.retry.attempts, 1);
+    ck_assert_int_eq(defs.retry.backoff, SYM_BACKOFF_EXPONENTIAL);
+    ck_assert_int_eq(defs.retry.delay_ms, 1000);
+    ck_assert_int_eq(defs.retry.max_delay_ms, 300000);
+    defs.retry.attempts = 3;
+    defs.timeout_ms = 5000;
+    ck_assert_int_eq(sym_builder_set_defaults(b, &defs), SYM_OK);
+    size_t c = add(b, "c", "w"), d = add(b, "d", "w");
+    (void)a;
+    (void)c;
+    sym_task_policy own = defs;
+    own.trigger = SYM_TRIGGER_ALL_DONE;
+    ck_assert_int_eq(sym_builder_set_policy(b, d, &own), SYM_OK);
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    sym_task_info ia, ic, id;
+    sym_workflow_task_info(wf, find(wf, "a"), &ia);
+    sym_workflow_task_info(wf, find(wf, "c"), &ic);
+    sym_workflow_task_info(wf, find(wf, "d"), &id);
+    ck_assert_uint_eq(ia.policy.retry.attempts, 3); /* set after a was added */
+    ck_assert_int_eq(ic.policy.timeout_ms, 5000);
+    ck_assert_int_eq(id.policy.trigger, SYM_TRIGGER_ALL_DONE);
+    ck_assert_ptr_eq(wf->tasks[0].policy, wf->tasks[1].policy);
+    ck_assert_ptr_ne(wf->tasks[0].policy, wf->tasks[2].policy);
+    sym_workflow_free(wf);
+    sym_builder_free(b);
+}
+END_TEST
+
+static bool has_error(const sym_error *err, int code, const char *text)
+{
+    for (size_t i = 0; i < sym_error_count(err); i++)
+        if (sym_error_code(err, i) == code && strcmp(sym_error_message(err, i), text) == 0)
+            return true;
+    return false;
+}
+
+static void dump(const sym_error *err)
+{
+    for (size_t i = 0; i < sym_error_count(err); i++)
+        fprintf(stderr, "  [%d] %s\n", sym_error_code(err, i), sym_error_text(err, i));
+}
+
+#define EXPECT(err, code, text)                                                              \
+    do {                                                                                     \
+        if (!has_error(err, code, text))                                                     \
+            dump(err);                                                                       \
+        ck_assert_msg(has_error(err, code, text), "missing error: %s", text);               \
+    } while (0)
+
+START_TEST(setter_errors_are_all_reported)
+{
+    sym_builder *b = sym_builder_new("errs");
+    size_t ix;
+    ck_assert_int_eq(sym_builder_add_task(b, "9x", "w", &ix), SYM_EINVAL);
+    size_t a = add(b, "load", "w");
+    ck_assert_int_eq(sym_builder_add_task(b, "load", "w", &ix), SYM_EEXIST);
+    ck_assert_int_eq(sym_builder_add_task(b, "bad", "no spaces", &ix), SYM_EINVAL);
+    ck_assert_int_eq(sym_builder_add_dep(b, a, a), SYM_EINVAL);
+    ck_assert_int_eq(sym_builder_add_dep(b, a, 7), SYM_EINVAL);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, a, "lod"), SYM_OK); /* resolved at build */
+    ck_assert_int_eq(sym_builder_add_matrix(b, a, "1k", sym_value_new_list()), SYM_EINVAL);
+    ck_assert_int_eq(sym_builder_add_matrix(b, a, "k", sym_value_new_int(3)), SYM_ETYPE);
+    ck_assert_int_eq(sym_builder_set_param(b, "bad-name", sym_value_new_int(1)), SYM_EINVAL);
+    ck_assert_int_eq(sym_builder_set_deadline_ms(b, -1), SYM_EINVAL);
+    sym_task_policy p;
+    sym_task_policy_init(&p);
+    p.retry.attempts = 0;
+    ck_assert_int_eq(sym_builder_set_policy(b, a, &p), SYM_EINVAL);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = (sym_workflow *)&p;
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_EINVAL);
+    ck_assert_ptr_null(wf);
+    EXPECT(err, SYM_EINVAL,
+           "task id '9x' is not valid: ids start with a letter or '_' and hold letters, digits, "
+           "'_' and '-' (at most 64)");
+    EXPECT(err, SYM_EEXIST, "duplicate task id 'load'");
+    EXPECT(err, SYM_EINVAL, "task 'load' needs itself");
+    EXPECT(err, SYM_ENOTFOUND, "task 'load' needs 'lod', which does not exist (did you mean 'load'?)");
+    EXPECT(err, SYM_EINVAL, "task 'load': retry attempts must be at least 1 (1 = no retry)");
+    ck_assert_uint_ge(sym_error_count(err), 10);
+    /* The builder is empty again and reusable. */
+    sym_error_clear(err);
+    add(b, "only", "w");
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_OK);
+    ck_assert_uint_eq(sym_workflow_task_count(wf), 1);
+    ck_assert_str_eq(sym_workflow_name(wf), "errs");
+    sym_workflow_free(wf);
+    sym_error_free(err);
+    sym_builder_free(b);
+}
+END_TEST
+
+START_TEST(compile_errors_from_code)
+{
+    sym_builder *b = sym_builder_new("bad name!");
+    size_t a = add(b, "a", "w"), c = add(b, "c", "w"), d = add(b, "d", "w");
+    sym_builder_add_dep(b, a, d);
+    sym_builder_add_dep(b, d, c);
+    sym_builder_add_dep(b, c, a);
+    sym_builder_add_dep(b, c, a);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf;
+    ck_assert_int_ne(sym_builder_build(b, &wf, err), SYM_OK);
+    ck_assert_ptr_null(wf);
+    EXPECT(err, SYM_EINVAL,
+           "workflow name 'bad name!' is not valid: names hold letters, digits, '_', '.' and '-' "
+           "(at most 128)");
+    EXPECT(err, SYM_EINVAL, "task 'c' lists 'a' twice in needs");
+    EXPECT(err, SYM_ECYCLE, "cycle: a -> c -> d -> a");
+    sym_error_free(err);
+    sym_builder_free(b);
+}
+END_TEST
+
+START_TEST(one_cycle_per_component)
+{
+    sym_builder *b = sym_builder_new("cycles");
+    size_t x = add(b, "x", "w"), y = add(b, "y", "w"), ok = add(b, "ok", "w");
+    size_t p = add(b, "p", "w"), q = add(b, "q", "w"), r = add(b, "r", "w");
+    sym_builder_add_dep(b, x, y);
+    sym_builder_add_dep(b, y, x);
+    sym_builder_add_dep(b, ok, x); /* behind a cycle, on none */
+    sym_builder_add_dep(b, p, q);
+    sym_builder_add_dep(b, q, r);
+    sym_builder_add_dep(b, r, p);
+    sym_builder_add_dep(b, q, p); /* a second cycle in the same component */
+    sym_error *err = sym_error_new();
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_ECYCLE);
+    ck_assert_uint_eq(sym_error_count(err), 2);
+    EXPECT(err, SYM_ECYCLE, "cycle: x -> y -> x");
+    EXPECT(err, SYM_ECYCLE, "cycle: p -> q -> p");
+    sym_error_free(err);
+    sym_builder_free(b);
+}
+END_TEST
+
+START_TEST(exports)
+{
+    sym_builder *b = sym_builder_new("exp");
+    sym_builder_set_description(b, "say \"hi\"");
+    sym_builder_set_param(b, "n", sym_value_new_int(4));
+    sym_builder_set_worker_limit(b, "w", 2);
+    size_t a = add(b, "a", "w"), q = add(b, "q_2", "x.y");
+    sym_builder_add_dep(b, q, a);
+    sym_builder_set_input(b, q, "url", sym_value_new_string("http://e/\"q\""));
+    sym_builder_set_condition(b, q, "${{ params.n > 1 }}");
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    char *json = sym_workflow_to_json(wf);
+    ck_assert_ptr_nonnull(json);
+    sym_value *v;
+    ck_assert_int_eq(sym_value_parse(json, strlen(json), &v, NULL), SYM_OK);
+    ck_assert_str_eq(sym_value_string(sym_value_path(v, "name"), NULL), "exp");
+    ck_assert_str_eq(sym_value_string(sym_value_path(v, "description"), NULL), "say \"hi\"");
+    ck_assert_str_eq(sym_value_string(sym_value_path(v, "tasks[1].needs[0]"), NULL), "a");
+    ck_assert_str_eq(sym_value_string(sym_value_path(v, "tasks[1].with.url"), NULL), "http://e/\"q\"");
+    ck_assert_str_eq(sym_value_string(sym_value_path(v, "tasks[1].if"), NULL), "${{ params.n > 1 }}");
+    ck_assert_str_eq(sym_value_string(sym_value_path(v, "tasks[1].trigger"), NULL), "all_success");
+    int64_t i;
+    sym_value_get_int(sym_value_path(v, "tasks[0].retry.attempts"), &i);
+    ck_assert_int_eq(i, 1);
+    sym_value_get_int(sym_value_path(v, "params.n"), &i);
+    ck_assert_int_eq(i, 4);
+    sym_value_get_int(sym_value_path(v, "workers.w.concurrency"), &i);
+    ck_assert_int_eq(i, 2);
+    sym_value_free(v);
+    sym_free(json);
+
+    char *dot = sym_workflow_to_dot(wf);
+    ck_assert_ptr_nonnull(dot);
+    ck_assert_ptr_nonnull(strstr(dot, "\"a\" -> \"q_2\";"));
+    ck_assert_ptr_nonnull(strstr(dot, "[label=\"q_2\\nx.y\"]"));
+    if (system("command -v dot >/dev/null 2>&1") == 0) {
+        char path[] = "/tmp/symphony-dot-XXXXXX";
+        int fd = mkstemp(path);
+        ck_assert_int_ge(fd, 0);
+        FILE *f = fdopen(fd, "w");
+        fputs(dot, f);
+        fclose(f);
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "dot -Tsvg %s >/dev/null 2>&1", path);
+        ck_assert_int_eq(system(cmd), 0);
+        remove(path);
+    }
+    sym_free(dot);
+    sym_workflow_free(wf);
+    sym_builder_free(b);
+}
+END_TEST
+
+START_TEST(references)
+{
+    sym_builder *b = sym_builder_new("refs");
+    add(b, "a", "w");
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    sym_builder_free(b);
+    ck_assert_uint_eq(atomic_load(&wf->refs), 1);
+    workflow_retain(wf);
+    ck_assert_uint_eq(atomic_load(&wf->refs), 2);
+    sym_workflow_free(wf); /* the host's reference */
+    ck_assert_str_eq(sym_workflow_name(wf), "refs"); /* still alive for the run */
+    workflow_release(wf);
+    sym_workflow_free(NULL);
+}
+END_TEST
+
+START_TEST(big_chain_and_fan_out)
+{
+    const size_t n = 100000;
+    sym_builder *b = sym_builder_new("big");
+    char id[32];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "t%zu", i);
+        size_t ix = add(b, id, "w");
+        if (i > 0)
+            ck_assert_int_eq(sym_builder_add_dep(b, ix, i % 2 ? ix - 1 : 0), SYM_OK);
+    }
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    ck_assert_uint_eq(sym_workflow_task_count(wf), n);
+    ck_assert_uint_eq(find(wf, "t99999"), 99999);
+    check_dag(wf);
+    sym_workflow_free(wf);
+    sym_builder_free(b);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("builder");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, diamond_in_order);
+    tcase_add_test(tc, order_is_stable_by_file_order);
+    tcase_add_test(tc, matrix_instances_and_edges);
+    tcase_add_test(tc, defaults_and_shared_policies);
+    tcase_add_test(tc, setter_errors_are_all_reported);
+    tcase_add_test(tc, compile_errors_from_code);
+    tcase_add_test(tc, one_cycle_per_component);
+    tcase_add_test(tc, exports);
+    tcase_add_test(tc, references);
+    tcase_add_test(tc, big_chain_and_fan_out);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
