@@ -96,9 +96,10 @@ static int dq_push(deque *q, pool_item it)
             return SYM_ENOMEM;
     }
     cell_put(a, b, it);
-    /* A release store (rather than fence + relaxed) so that thread
-     * sanitizers see the item's data published too. */
-    atomic_store_explicit(&q->bottom, b + 1, memory_order_release);
+    /* Seq_cst (not fence + relaxed): it publishes the item, and orders
+     * this store before the caller's load of the sleeper count (see
+     * notify); thread sanitizers understand it, unlike fences. */
+    atomic_store_explicit(&q->bottom, b + 1, memory_order_seq_cst);
     return SYM_OK;
 }
 
@@ -106,9 +107,9 @@ static int dq_take(deque *q, pool_item *out)
 {
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed) - 1;
     dq_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
-    atomic_store_explicit(&q->bottom, b, memory_order_relaxed);
-    atomic_thread_fence(memory_order_seq_cst);
-    int64_t t = atomic_load_explicit(&q->top, memory_order_relaxed);
+    /* The store must be seen before top is read (the classic fence). */
+    atomic_store_explicit(&q->bottom, b, memory_order_seq_cst);
+    int64_t t = atomic_load_explicit(&q->top, memory_order_seq_cst);
     if (t > b) {
         atomic_store_explicit(&q->bottom, b + 1, memory_order_relaxed);
         return DQ_EMPTY;
@@ -127,9 +128,8 @@ static int dq_take(deque *q, pool_item *out)
 
 static int dq_steal(deque *q, pool_item *out)
 {
-    int64_t t = atomic_load_explicit(&q->top, memory_order_acquire);
-    atomic_thread_fence(memory_order_seq_cst);
-    int64_t b = atomic_load_explicit(&q->bottom, memory_order_acquire);
+    int64_t t = atomic_load_explicit(&q->top, memory_order_seq_cst);
+    int64_t b = atomic_load_explicit(&q->bottom, memory_order_seq_cst);
     if (t >= b)
         return DQ_EMPTY;
     dq_array *a = atomic_load_explicit(&q->array, memory_order_acquire);
@@ -197,11 +197,11 @@ static void wake(pool *p, bool all)
     pthread_mutex_unlock(&p->sleep_mu);
 }
 
-/* After a push: wake a sleeper only if there is one (the common case pays
- * one fence and one load). */
+/* After a push (whose publishing store was seq_cst): wake a sleeper only
+ * if there is one. A sleeper counts itself before it looks at the queues
+ * once more, so either it sees the item or this sees it. */
 static void notify(pool *p)
 {
-    atomic_thread_fence(memory_order_seq_cst);
     if (atomic_load_explicit(&p->sleepers, memory_order_seq_cst) > 0)
         wake(p, false);
 }
@@ -238,11 +238,8 @@ int pool_push_many(pool *p, const pool_item *items, size_t n)
         atomic_store(&p->inj_count, p->inj_len);
     }
     pthread_mutex_unlock(&p->inj_mu);
-    if (rc == SYM_OK) {
-        atomic_thread_fence(memory_order_seq_cst);
-        if (atomic_load(&p->sleepers) > 0)
-            wake(p, n > 1);
-    }
+    if (rc == SYM_OK && atomic_load(&p->sleepers) > 0)
+        wake(p, n > 1);
     return rc;
 }
 
@@ -259,7 +256,7 @@ int pool_push(pool *p, pool_slot *slot, pool_item item)
  * deque so that others can steal them. */
 static bool inj_take(pool *p, pool_slot *s, pool_item *out)
 {
-    if (atomic_load_explicit(&p->inj_count, memory_order_relaxed) == 0)
+    if (atomic_load_explicit(&p->inj_count, memory_order_seq_cst) == 0)
         return false;
     pthread_mutex_lock(&p->inj_mu);
     if (p->inj_len == 0) {
