@@ -129,9 +129,10 @@ START_TEST(valid_files_load)
         sym_workflow_free(wf);
         sym_error_free(err);
     }
+    size_t total = files.n;
+    names_free(&files); /* before the verdict, so a failure leaks nothing */
     ck_assert_msg(failed == 0, "%zu of %zu valid workflows failed to load (see stderr)", failed,
-                  files.n);
-    names_free(&files);
+                  total);
 }
 END_TEST
 
@@ -218,9 +219,10 @@ START_TEST(invalid_files_report_exact_errors)
     for (size_t i = 0; i < files.n; i++)
         if (!check_invalid(dir, files.v[i]))
             failed++;
-    ck_assert_msg(failed == 0, "%zu of %zu invalid workflows did not report as expected "
-                  "(see stderr)", failed, files.n);
+    size_t total = files.n;
     names_free(&files);
+    ck_assert_msg(failed == 0, "%zu of %zu invalid workflows did not report as expected "
+                  "(see stderr)", failed, total);
 }
 END_TEST
 
