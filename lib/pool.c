@@ -518,10 +518,12 @@ void pool_free(pool *p)
     pthread_mutex_lock(&p->mu);
     unsigned n = atomic_load(&p->nslots);
     pthread_mutex_unlock(&p->mu);
+    /* Every thread first: a live one may still steal from any slot. */
+    for (unsigned i = 0; i < n; i++)
+        if (!p->slots[i]->joined)
+            pthread_join(p->slots[i]->th, NULL);
     for (unsigned i = 0; i < n; i++) {
         pool_slot *s = p->slots[i];
-        if (!s->joined)
-            pthread_join(s->th, NULL);
         if (p->hooks.slot_fini)
             p->hooks.slot_fini(s->data);
         dq_destroy(&s->dq);
