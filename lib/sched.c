@@ -94,7 +94,10 @@ static int classify(const sym_run *r, uint32_t i, uint8_t st)
 }
 
 /* Decided once every dependency of s is final. A task without
- * dependencies always runs: trigger rules speak of dependencies. */
+ * dependencies always runs: trigger rules speak of dependencies. The `if`
+ * condition is not evaluated yet (expressions come in a later step): a
+ * task with a condition runs as if it were true, so nothing ends skipped
+ * for now, though skipped is handled wherever outcomes are counted. */
 static bool trigger_allows(const sym_run *r, uint32_t s)
 {
     const wf_task *wt = &r->tasks[s];
