@@ -27,7 +27,8 @@ SYM_API void sym_load_options_init(sym_load_options *opts)
     memset(opts, 0, sizeof *opts);
     opts->max_file_bytes = (size_t)64 << 20;
     opts->max_depth = 64;
-    opts->max_nodes = 1000000;
+    opts->max_nodes = 10000000;
+    opts->max_alias_nodes = 1000000;
     opts->max_scalar_bytes = (size_t)1 << 20;
     opts->max_tasks = 1000000;
     opts->max_matrix = 10000;

@@ -30,7 +30,8 @@
 
 #define DEFAULT_MAX_FILE ((size_t)64 << 20)
 #define DEFAULT_MAX_DEPTH ((size_t)64)
-#define DEFAULT_MAX_NODES ((size_t)1000000)
+#define DEFAULT_MAX_NODES ((size_t)10000000)
+#define DEFAULT_MAX_ALIAS_NODES ((size_t)1000000)
 #define DEFAULT_MAX_SCALAR ((size_t)1 << 20)
 
 /* A recorded event. kind is a yr_kind, or REC_ALIAS for an alias met while
@@ -89,12 +90,13 @@ struct yreader {
     const char *data;
     size_t len;
     diag *d;
-    size_t max_depth, max_nodes, max_scalar;
+    size_t max_depth, max_nodes, max_alias_nodes, max_scalar;
 
     bool started, failed, ended;
     int fail_code;
     size_t docs;
     size_t nodes;
+    size_t alias_nodes; /* of nodes, those replayed for aliases */
 
     frame *frames;
     size_t nframes, frames_cap;
@@ -296,6 +298,7 @@ int yr_open(yreader **out, const char *data, size_t len, const sym_load_options 
     r->d = d;
     r->max_depth = opts ? opts->max_depth : DEFAULT_MAX_DEPTH;
     r->max_nodes = opts ? opts->max_nodes : DEFAULT_MAX_NODES;
+    r->max_alias_nodes = opts ? opts->max_alias_nodes : DEFAULT_MAX_ALIAS_NODES;
     r->max_scalar = opts ? opts->max_scalar_bytes : DEFAULT_MAX_SCALAR;
     *out = r;
     return SYM_OK;
@@ -512,11 +515,22 @@ static yr_kind start_alias(yreader *r, const yaml_event_t *e)
                     "alias expansion exceeds the node limit: '*%.60s' expands to %zu nodes, after "
                     "%zu already read, over %zu (load option max_nodes)",
                     name, an->nodes, r->nodes, r->max_nodes);
+    /* A second, smaller budget for expansions alone: a small file can ask
+     * for millions of nodes through aliases, and a value read from them is
+     * held in memory, so expansions are cut well before the document's own
+     * node limit. */
+    if (r->max_alias_nodes &&
+        (an->nodes > r->max_alias_nodes || r->alias_nodes > r->max_alias_nodes - an->nodes))
+        return fail(r, SYM_ELIMIT, line, column,
+                    "alias expansion exceeds the alias limit: '*%.60s' expands to %zu nodes, "
+                    "after %zu from aliases already, over %zu (load option max_alias_nodes)",
+                    name, an->nodes, r->alias_nodes, r->max_alias_nodes);
     if (r->max_depth && r->nframes + an->height > r->max_depth)
         return fail(r, SYM_ELIMIT, line, column,
                     "alias '*%.60s' nests deeper than %zu levels (load option max_depth)", name,
                     r->max_depth);
     r->nodes += an->nodes;
+    r->alias_nodes += an->nodes;
     if (r->recording) {
         yr_event ev = {.line = line, .column = column};
         if (!record(r, &ev, REC_ALIAS, index))

@@ -817,7 +817,8 @@ START_TEST(load_options_defaults)
     sym_load_options_init(&o);
     ck_assert_uint_eq(o.max_file_bytes, 64u << 20);
     ck_assert_uint_eq(o.max_depth, 64);
-    ck_assert_uint_eq(o.max_nodes, 1000000);
+    ck_assert_uint_eq(o.max_nodes, 10000000);
+    ck_assert_uint_eq(o.max_alias_nodes, 1000000);
     ck_assert_uint_eq(o.max_scalar_bytes, 1u << 20);
     ck_assert_uint_eq(o.max_tasks, 1000000);
     ck_assert_uint_eq(o.max_matrix, 10000);

@@ -494,7 +494,8 @@ START_TEST(billion_laughs)
 {
     sym_error *err = sym_error_new();
     size_t n = 0;
-    char *got = events_n(laughs, strlen(laughs), NULL, err, &n);
+    sym_load_options whole = defaults(); /* no alias budget: the node limit acts */
+    char *got = events_n(laughs, strlen(laughs), &whole, err, &n);
     ck_assert_uint_eq(sym_error_count(err), 1);
     /* a..f hold 10, 91, 820, 7381, 66430 and 597871 nodes: with the keys
      * that is 672612 by g's first *f, which would pass 1,000,000 */
@@ -523,6 +524,32 @@ START_TEST(billion_laughs)
     got = json_n(laughs, strlen(laughs), &o, err, &rc);
     ck_assert_int_eq(rc, SYM_ELIMIT);
     ck_assert_uint_eq(sym_error_count(err), 1);
+    free(got);
+    sym_error_free(err);
+}
+END_TEST
+
+START_TEST(alias_limit)
+{
+    /* with the library's defaults, expansions stop at max_alias_nodes long
+     * before the document's own node limit */
+    sym_error *err = sym_error_new();
+    size_t n = 0;
+    char *got = events_n(laughs, strlen(laughs), NULL, err, &n);
+    ck_assert_uint_eq(sym_error_count(err), 1);
+    check_error(err, 0, SYM_ELIMIT, 7, 8, "alias expansion exceeds the alias limit");
+    ck_assert_ptr_nonnull(strstr(sym_error_message(err, 0), "load option max_alias_nodes"));
+    ck_assert_uint_le(n, 1100000);
+    free(got);
+
+    /* a small budget: the a..b expansions fit, the first *b does not */
+    sym_load_options o = defaults();
+    o.max_alias_nodes = 50;
+    sym_error_clear(err);
+    got = events_n(laughs, strlen(laughs), &o, err, &n);
+    check_error(err, 0, SYM_ELIMIT, 2, 28,
+                "alias expansion exceeds the alias limit: '*a' expands to 10 nodes, after 50 "
+                "from aliases already, over 50 (load option max_alias_nodes)");
     free(got);
     sym_error_free(err);
 }
@@ -1108,7 +1135,7 @@ START_TEST(value_parse_errors)
 
     sym_error_clear(err);
     ck_assert_int_eq(sym_value_parse(laughs, strlen(laughs), &v, err), SYM_ELIMIT);
-    check_error(err, 0, SYM_ELIMIT, 7, 8, "alias expansion exceeds the node limit");
+    check_error(err, 0, SYM_ELIMIT, 7, 8, "alias expansion exceeds the alias limit");
     ck_assert_ptr_null(v);
 
     sym_error_clear(err);
@@ -1141,6 +1168,7 @@ static Suite *suite(void)
     tcase_add_test(tc, depth_block);
     tcase_add_test(tc, depth_option);
     tcase_add_test(tc, billion_laughs);
+    tcase_add_test(tc, alias_limit);
     tcase_add_test(tc, node_limit);
     tcase_add_test(tc, scalar_limit);
     tcase_add_test(tc, file_limit);
