@@ -4,6 +4,7 @@
 // and edges, "run" is putting a message into every source node and waiting
 // for the graph, as for libsymphony's build and run.
 #include <tbb/flow_graph.h>
+#include <tbb/global_control.h>
 #include <tbb/task_arena.h>
 
 #include <cstdio>
@@ -64,6 +65,9 @@ extern "C" int bench_tbb(const bench_graph *g, unsigned threads, unsigned reps,
                          bench_sample *samples, char *err, size_t errlen)
 {
     try {
+        // Lets the arena have `threads` threads even past the CPU count,
+        // as the other libraries do when asked.
+        tbb::global_control limit(tbb::global_control::max_allowed_parallelism, threads);
         tbb::task_arena arena(static_cast<int>(threads));
         std::vector<padded_count> counts(threads);
         for (unsigned r = 0; r < reps; r++)
