@@ -170,11 +170,12 @@ $(BENCH_ENGINE): $(BENCH_OBJ) $(STATIC)
 # build/fuzz/corpus, crashes to build/fuzz/crash-*. FUZZ_FLAGS adds compile flags
 # (-DFUZZ_IGNORE_CONTRACT: report only memory errors and hangs).
 FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
 FUZZ_MAX_LEN ?= 16384
 FUZZ_BIN     := build/fuzz/fuzz_load
 $(FUZZ_BIN): tests/fuzz/fuzz_load.c $(LIB_SRC) $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	clang $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	$(FUZZ_CC) $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_load.c $(LIB_SRC) $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
