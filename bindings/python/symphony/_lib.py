@@ -152,6 +152,7 @@ _PROTOTYPES = {
     "sym_value_list_append": (c_int, [_P, _P]),
     "sym_value_map_set": (c_int, [_P, c_char_p, _P]),
     "sym_value_free": (None, [_P]),
+    "sym_value_parse": (c_int, [c_char_p, c_size_t, POINTER(_P), _P]),
     # policies
     "sym_task_policy_init": (None, [POINTER(TaskPolicy)]),
     "sym_trigger_name": (c_char_p, [c_int]),

@@ -125,3 +125,20 @@ class Owned:
             self.ptr = None
 
 
+
+
+def parse(text: str) -> Value:
+    """text read as one YAML value (`42`, `true`, `[1, 2]`, `{a: b}`, or a
+    plain string), as the library reads `--param KEY=VALUE`. ValueError
+    when it is not one."""
+    from .errors import _ErrorList
+    data = text.encode("utf-8")
+    out = ctypes.c_void_p()
+    with _ErrorList() as err:
+        rc = _lib.lib().sym_value_parse(data, len(data), ctypes.byref(out), err.ptr)
+        if rc != _lib.SYM_OK:
+            raise ValueError("; ".join(e.text for e in err.entries()) or f"cannot read {text!r}")
+    try:
+        return to_python(out.value)
+    finally:
+        _lib.lib().sym_value_free(out.value)

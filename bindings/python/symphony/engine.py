@@ -215,14 +215,6 @@ def _attempt(fn: Worker, task_ptr: int) -> int:
         task._ptr = None
 
 
-def _report_unraisable(exc: BaseException, what: str) -> None:
-    try:
-        sys.unraisablehook(sys.UnraisableHookArgs(  # type: ignore[attr-defined]
-            type(exc), exc, exc.__traceback__, what, None))
-    except BaseException:
-        pass
-
-
 class _State:
     """The parts of an engine its callbacks reach. Separate from Engine so
     the callbacks do not keep the Engine object alive."""
@@ -238,29 +230,25 @@ class _State:
     def _release(self, userdata: Optional[int]) -> None:
         # The worker's trampoline has returned for good: drop it. (This
         # trampoline itself lives until the engine is freed.)
-        try:
-            with _InCallback():
-                self.slots.pop(userdata or 0, None)
-        except BaseException as e:
-            _report_unraisable(e, "symphony release callback")
+        with _InCallback():
+            self.slots.pop(userdata or 0, None)
 
     def _observe(self, ev_ptr: Any, _userdata: Optional[int]) -> None:
-        try:
-            with _InCallback():
-                ev = ev_ptr.contents
-                is_task = ev.task_index != _lib.NO_INDEX
-                event = Event(type=EVENT_TYPES[ev.type] if 0 <= ev.type < len(EVENT_TYPES)
-                              else str(ev.type),
-                              run_id=_lib.text(ev.run_id) or "",
-                              task_id=_lib.text(ev.task_id),
-                              task_index=ev.task_index if is_task else None,
-                              attempt=ev.attempt, time_ns=ev.time_ns, delay_ms=ev.delay_ms,
-                              error=_lib.text(ev.error),
-                              status=RUN_STATUSES[ev.status] if ev.type == 1 else None)
-                assert self.observer is not None
-                self.observer(event)
-        except BaseException as e:
-            _report_unraisable(e, "symphony observer")
+        # An exception here stops in ctypes, which hands it to
+        # sys.unraisablehook (printed by default); C sees a plain return.
+        with _InCallback():
+            ev = ev_ptr.contents
+            is_task = ev.task_index != _lib.NO_INDEX
+            event = Event(type=EVENT_TYPES[ev.type] if 0 <= ev.type < len(EVENT_TYPES)
+                          else str(ev.type),
+                          run_id=_lib.text(ev.run_id) or "",
+                          task_id=_lib.text(ev.task_id),
+                          task_index=ev.task_index if is_task else None,
+                          attempt=ev.attempt, time_ns=ev.time_ns, delay_ms=ev.delay_ms,
+                          error=_lib.text(ev.error),
+                          status=RUN_STATUSES[ev.status] if ev.type == 1 else None)
+            assert self.observer is not None
+            self.observer(event)
 
 
 class Engine:

@@ -1,0 +1,65 @@
+"""python3 -m symphony validate|graph|run, as the CLI does them."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+from support import DATA, EXAMPLES, PACKAGE_ROOT, yaml
+
+
+def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "symphony", *args], cwd=PACKAGE_ROOT,
+                          input=stdin, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ))
+
+
+class Cli(unittest.TestCase):
+    def test_validate(self) -> None:
+        p = cli("validate", "-v", *map(str, sorted(EXAMPLES.glob("*.yaml"))))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("nightly-etl.yaml: ok", p.stdout)
+        p = cli("validate", str(DATA / "invalid" / "many-errors.yaml"))
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("many-errors.yaml:7:5: unknown key 'timout'", p.stderr)
+
+    def test_graph(self) -> None:
+        p = cli("graph", str(EXAMPLES / "nightly-etl.yaml"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(p.stdout.startswith("digraph"))
+        p = cli("graph", "--format", "json", "-", stdin="symphony: 1\nname: s\ntasks: {a: {worker: w}}\n")
+        self.assertEqual(json.loads(p.stdout)["name"], "s")
+        self.assertEqual(cli("graph", "--format", "svg", "x").returncode, 2)
+
+    def test_run_with_exec_outputs_and_params(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            wf = Path(tmp, "w.yaml")
+            wf.write_text(yaml("""
+symphony: 1
+name: cli-run
+params: { n: 1 }
+tasks:
+  a: { worker: exec, with: { shell: 'echo hi; echo rows=7 >> "$SYMPHONY_OUTPUT"' } }
+  b: { worker: sleep, needs: a, with: { duration: 10ms } }
+  c: { worker: noop, needs: b }
+"""))
+            report = Path(tmp, "r.json")
+            p = cli("run", str(wf), "--param", "n=5", "--report", str(report))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("[a] hi", p.stdout)
+            r = json.loads(report.read_text())
+            self.assertEqual(r["status"], "succeeded")
+            self.assertEqual(r["tasks"][0]["outputs"], {"rows": "7"})
+            wf.write_text(wf.read_text().replace("echo hi;", "exit 4;"))
+            p = cli("run", str(wf), "-q")
+            self.assertEqual(p.returncode, 1)
+            self.assertIn("failed", p.stderr)
+            self.assertEqual(cli("run", str(wf), "--param", "undeclared=1").returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
