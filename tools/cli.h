@@ -50,5 +50,6 @@ int cli_print(const char *s);
 /* The commands. */
 int cli_validate(const cli_command *cmd, int argc, char **argv);
 int cli_graph(const cli_command *cmd, int argc, char **argv);
+int cli_run(const cli_command *cmd, int argc, char **argv);
 
 #endif

@@ -32,6 +32,33 @@ static const cli_command commands[] = {
      "Exit status: 0 on success, 1 when FILE is not a valid workflow, 2 on a\n"
      "usage error.\n",
      cli_graph},
+    {"run", "FILE [--threads N] [--param KEY=VALUE]... [--report PATH] [--trace PATH] [--log-dir DIR]",
+     "run a workflow with the built-in workers",
+     "Runs the workflow in FILE (\"-\" reads standard input) with the built-in\n"
+     "workers noop, sleep (`with: {duration: 100ms}`) and exec (`with: {argv:\n"
+     "[prog, arg...]}` or `with: {shell: \"...\"}`, optional `env` and `cwd`).\n"
+     "Task events and the children's output (each line prefixed with\n"
+     "[TASK_ID]) go to stdout; on a terminal a progress line is shown too.\n"
+     "\n"
+     "Options:\n"
+     "  --threads N          engine threads (default: one per CPU)\n"
+     "  --param KEY=VALUE    override a declared param; VALUE is read as YAML\n"
+     "                       (3, true, [a, b], text); may be repeated\n"
+     "  --report PATH        write the run's JSON report to PATH\n"
+     "  --trace PATH         write the run's Chrome trace-event JSON to PATH\n"
+     "  --log-dir DIR        each exec attempt's output to DIR/TASK.attemptN.log\n"
+     "                       (DIR is created) instead of stdout\n"
+     "  -h, --help           show this help\n"
+     "\n"
+     "An exec child runs in its own process group with SYMPHONY_RUN_ID,\n"
+     "SYMPHONY_TASK_ID, SYMPHONY_ATTEMPT and SYMPHONY_OUTPUT (a file whose\n"
+     "key=value lines become the task's outputs) in its environment. The first\n"
+     "Ctrl-C (or SIGTERM) cancels the run: children are killed and the report\n"
+     "is written; a second one exits at once (status 130).\n"
+     "\n"
+     "Exit status: 0 when the run succeeded, 1 when it failed or was cancelled,\n"
+     "2 on a usage error or an invalid workflow.\n",
+     cli_run},
 };
 
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
