@@ -37,6 +37,9 @@ TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 TEST_SUPPORT := $(filter-out tests/test_%.c,$(wildcard tests/*.c))
+EXAMPLE_SRC  := $(sort $(wildcard examples/*.c))
+EXAMPLE_BIN  := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
+PYTHON       ?= python3
 
 STATIC   := $(BUILD)/libsymphony.a
 SHARED   := $(BUILD)/libsymphony.so.$(VERSION)
@@ -44,7 +47,7 @@ CLI      := $(BUILD)/symphony
 DEPS_OK  := $(DEPS_MK)
 
 .PHONY: all deps check check-unit check-asan check-tsan check-valgrind check-cc clean \
-        install uninstall demo bench bench-load fuzz examples
+        install uninstall demo bench bench-load fuzz examples check-python
 
 all: $(DEPS_OK) $(STATIC) $(SHARED) $(CLI)
 
@@ -105,7 +108,25 @@ check-valgrind: all $(TEST_BIN)
 	    valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	        $$t; done
 
-check: check-unit check-asan check-tsan check-valgrind
+# The example hosts (examples/*.c), built as a user would: symphony.h and
+# the library only.
+examples: all $(EXAMPLE_BIN)
+
+$(BUILD)/examples/%: examples/%.c include/symphony.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude $(SANFLAGS) $(CFLAGS) -pthread \
+	    -o $@ $< $(STATIC) $(LDLIBS)
+
+# The Python binding's tests (against this build's shared library), every
+# example run as a smoke test, and the JSON Schema against the corpus. Once,
+# in the plain build: ctypes loads a plain libsymphony.so.
+check-python: all examples
+	cd bindings/python && SYMPHONY_LIBRARY=$(abspath $(BUILD))/libsymphony.so \
+	    $(PYTHON) -m unittest discover -s tests -t tests
+	PYTHON=$(PYTHON) sh tests/run_examples.sh $(BUILD)
+	$(PYTHON) tests/schema/check_schema.py
+
+check: check-unit check-python check-asan check-tsan check-valgrind
 	@echo "make check: all suites passed"
 
 # The demo: validate the example workflows, then draw each one's task graph

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the build dependencies a fresh Debian machine lacks: libyaml,
-# uthash, Check, pkg-config, and valgrind and graphviz (dot) for `make check`. Uses apt-get when
+# uthash, Check, pkg-config, and valgrind, graphviz (dot), python3 with
+# python3-yaml and python3-jsonschema (the schema check) for `make check`. Uses apt-get when
 # run as root; otherwise names the packages to install and fails.
 set -u
 missing=""
@@ -14,6 +15,9 @@ need uthash-dev test -f /usr/include/uthash.h
 need check test -f /usr/include/check.h
 need valgrind command -v valgrind
 need graphviz command -v dot
+need python3 command -v python3
+need python3-yaml python3 -c 'import yaml'
+need python3-jsonschema python3 -c 'import jsonschema'
 need make command -v make
 need gcc command -v gcc
 [ -z "$missing" ] && exit 0
