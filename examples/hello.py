@@ -28,7 +28,7 @@ def main() -> int:
             return {"said": text}   # the task's outputs
 
         run = engine.run(wf)
-        print(json.dumps(run.report()))
+        print(json.dumps(run.report(), separators=(",", ":")))
         return 0 if run.succeeded else 1
 
 

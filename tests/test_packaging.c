@@ -2,7 +2,8 @@
  * shared library exports exactly the functions of include/symphony.h, the
  * header compiles alone as C11 and as C++, and `make install` / `make
  * uninstall` produce a tree that pkg-config and a compiler can use, shared
- * and static.
+ * and static, for the small consumer and for the first example host (C and
+ * Python).
  *
  * Runs from the repository root (as `make check-unit` does). Shell commands
  * run with make's variables removed from the environment, so a sub-make
@@ -334,6 +335,8 @@ static void install_build_dir(char *dir, size_t size)
         snprintf(dir, size, "%s", SYM_BUILD_DIR);
 }
 
+static void build_and_run_hello(const char *env, const char *libdir);
+
 /* Builds tests/consumer/consumer.c with pkg-config's flags (env sets the
  * pkg-config search) both ways and checks what each prints. */
 static void build_and_run_consumer(const char *env, const char *libdir)
@@ -367,6 +370,41 @@ static void build_and_run_consumer(const char *env, const char *libdir)
     free(out);
     out = sh_ok("readelf", "readelf -d '%s/consumer-static'", tmpdir);
     ck_assert_msg(!strstr(out, "libsymphony"), "consumer-static needs a shared libsymphony:\n%s", out);
+    free(out);
+    build_and_run_hello(env, libdir);
+}
+
+/* The first C example, examples/hello.c, built out of tree with only
+ * pkg-config's flags (shared, then static) and run; then the Python twin,
+ * examples/hello.py, run against the installed shared library. */
+static void build_and_run_hello(const char *env, const char *libdir)
+{
+    const char *expect = "greet: hello\nworld: world\n{\"workflow\":\"hello\"";
+    char *out;
+
+    free(sh_ok("hello build (shared)",
+               "%s; cd '%s' && %s -std=c11 -Wall -Wextra -Wpedantic -Werror -o hello-shared "
+               "\"$OLDPWD/examples/hello.c\" $(pkg-config --cflags --libs symphony)",
+               env, tmpdir, TEST_CC));
+    out = sh_ok("hello (shared)", "LD_LIBRARY_PATH='%s' '%s/hello-shared' examples/hello.yaml",
+                libdir, tmpdir);
+    ck_assert_msg(strncmp(out, expect, strlen(expect)) == 0, "hello-shared said:\n%s", out);
+    free(out);
+
+    free(sh_ok("hello build (static)",
+               "%s; libs=$(pkg-config --static --libs symphony) && "
+               "libs=$(echo \" $libs \" | sed 's/ -lsymphony / -l:libsymphony.a /') && "
+               "cd '%s' && %s -std=c11 -Wall -Wextra -Wpedantic -Werror -o hello-static "
+               "\"$OLDPWD/examples/hello.c\" $(pkg-config --static --cflags symphony) $libs",
+               env, tmpdir, TEST_CC));
+    out = sh_ok("hello (static)", "'%s/hello-static' examples/hello.yaml", tmpdir);
+    ck_assert_msg(strncmp(out, expect, strlen(expect)) == 0, "hello-static said:\n%s", out);
+    free(out);
+
+    /* The binding finds the installed library through SYMPHONY_LIBRARY. */
+    out = sh_ok("hello.py", "SYMPHONY_LIBRARY='%s/libsymphony.so.0' PYTHONPATH=bindings/python "
+                "python3 examples/hello.py examples/hello.yaml", libdir);
+    ck_assert_msg(strncmp(out, expect, strlen(expect)) == 0, "hello.py said:\n%s", out);
     free(out);
 }
 
