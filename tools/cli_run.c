@@ -52,11 +52,11 @@ static int option_value(int argc, char **argv, int *i, const char *name, const c
         return 0;
     if (argv[*i][n] == '=') {
         *value = argv[*i] + n + 1;
-        return 1;
+        return **value ? 1 : -1;
     }
     if (argv[*i][n] != '\0')
         return 0;
-    if (*i + 1 == argc)
+    if (*i + 1 == argc || argv[*i + 1][0] == '\0')
         return -1;
     *value = argv[++*i];
     return 1;
