@@ -224,6 +224,32 @@ static void offset_position(const char *data, size_t len, size_t off, uint32_t *
     *column = c;
 }
 
+/* The offset of the first byte that does not begin a valid UTF-8 sequence
+ * (overlongs, surrogates and values past U+10FFFF included), or len. Run
+ * only after libyaml has refused the input, to point at the right byte. */
+static size_t first_invalid_utf8(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                 : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (n == 0 || i + n > len)
+            return i;
+        uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+            cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return i;
+        i += n;
+    }
+    return len;
+}
+
 static yr_tag tag_of(const yaml_char_t *tag)
 {
     static const struct {
@@ -453,6 +479,16 @@ static yr_kind syntax_error(yreader *r)
         return fail_nomem(r);
     if (p->error == YAML_READER_ERROR) {
         uint32_t line, column;
+        size_t bad = first_invalid_utf8((const unsigned char *)r->data, r->len);
+        if (bad < r->len && bad <= p->problem_offset) {
+            /* libyaml names the octet where it noticed; the sequence that is
+             * wrong starts earlier, at its lead byte. */
+            offset_position(r->data, r->len, bad, &line, &column);
+            return fail(r, SYM_ESYNTAX, line, column,
+                        "invalid UTF-8: the sequence starting with byte 0x%02x is not valid "
+                        "(the file must be UTF-8)",
+                        (unsigned char)r->data[bad]);
+        }
         offset_position(r->data, r->len, p->problem_offset, &line, &column);
         if (p->problem_value != -1)
             return fail(r, SYM_ESYNTAX, line, column, "%s (byte 0x%02x): the file must be UTF-8",
@@ -466,6 +502,11 @@ static yr_kind syntax_error(yreader *r)
     if (p->problem_mark.index >= r->len)
         offset_position(r->data, r->len, r->len, &line, &column);
     const char *problem = p->problem ? p->problem : "invalid YAML";
+    if (strstr(problem, "tab character") ||
+        (p->problem_mark.index < r->len && r->data[p->problem_mark.index] == '\t' &&
+         strstr(problem, "cannot start any token")))
+        return fail(r, SYM_ESYNTAX, line, column,
+                    "a tab cannot indent YAML or start a value; use spaces");
     if (p->context)
         return fail(r, SYM_ESYNTAX, line, column, "%s (%s at %u:%u)", problem, p->context,
                     mark_line(p->context_mark), mark_column(p->context_mark));

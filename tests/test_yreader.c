@@ -337,7 +337,14 @@ START_TEST(invalid_utf8)
 
     sym_error_clear(err);
     got = events("k: \xC3(\n", NULL, err); /* a truncated sequence */
-    check_error(err, 0, SYM_ESYNTAX, 1, 5, "invalid trailing UTF-8 octet (byte 0x28)");
+    /* reported at the lead byte 0xc3 (column 4), not at the '(' after it */
+    check_error(err, 0, SYM_ESYNTAX, 1, 4,
+                "invalid UTF-8: the sequence starting with byte 0xc3 is not valid");
+    free(got);
+
+    sym_error_clear(err);
+    got = events("a: 1\n\tb: 2\n", NULL, err); /* a tab where indentation goes */
+    check_error(err, 0, SYM_ESYNTAX, 2, 1, "a tab cannot indent YAML or start a value; use spaces");
     free(got);
     sym_error_free(err);
 }
