@@ -129,8 +129,11 @@ check-python: all examples
 check: check-unit check-python check-asan check-tsan check-valgrind
 	@echo "make check: all suites passed"
 
-# The demo: validate the example workflows, then draw each one's task graph
-# into $(BUILD)/demo/ (DOT, and SVG where Graphviz's `dot` is installed).
+# The demo: validate the example workflows and draw each one's task graph
+# into $(BUILD)/demo/ (DOT, and SVG where Graphviz's `dot` is installed),
+# then run examples/demo.yaml with the tool's built-in workers (exec tasks
+# in parallel, a retry, a trigger: all_done step), writing its report and
+# its trace into $(BUILD)/demo/ too.
 demo: all
 	$(CLI) validate -v examples/*.yaml
 	@mkdir -p $(BUILD)/demo
@@ -140,6 +143,10 @@ demo: all
 	        dot -Tsvg $(BUILD)/demo/$$n.dot -o $(BUILD)/demo/$$n.svg; \
 	        echo "demo: $(BUILD)/demo/$$n.svg"; \
 	    else echo "demo: $(BUILD)/demo/$$n.dot (install graphviz to draw it)"; fi; done
+	$(CLI) run examples/demo.yaml --threads 4 \
+	    --report $(BUILD)/demo/report.json --trace $(BUILD)/demo/trace.json
+	@echo "demo: the run's report is $(BUILD)/demo/report.json; open $(BUILD)/demo/trace.json"
+	@echo "      in https://ui.perfetto.dev or chrome://tracing to see its timeline"
 
 # Benchmarks: not tests; each prints its figures beside its baseline.
 # Further benchmarks add themselves as prerequisites of `bench`.
