@@ -545,11 +545,16 @@ START_TEST(exec_bad_inputs_fail_for_good)
         ck_assert_msg(int_at(t, "attempts") == 1, "%s was retried", fatal[i]);
     }
     assert_contains(str_at(report_task(rep, "typo"), "error"), "unknown input 'evn'");
-    /* A program that cannot be started is an ordinary failure: retried. */
+    /* A program that cannot be started is an ordinary failure: retried.
+     * glibc reports the failed exec from posix_spawnp; where it cannot
+     * (under valgrind) the child exits 127, as from a shell. */
     const sym_value *missing = report_task(rep, "missing");
     ck_assert_int_eq(int_at(missing, "attempts"), 3);
-    ck_assert_str_eq(str_at(missing, "error"),
-                     "cannot run 'symphony-no-such-program': No such file or directory");
+    const char *error = str_at(missing, "error");
+    ck_assert_msg(strcmp(error, "cannot run 'symphony-no-such-program': No such file or "
+                                "directory") == 0 ||
+                      strcmp(error, "exit status 127") == 0,
+                  "error: %s", error);
     sym_value_free(rep);
     result_free(&r);
 }
@@ -784,7 +789,8 @@ START_TEST(second_interrupt_exits_at_once)
     wait_for_file("child");
     sleep_ms(scaled_ms(50));
     ck_assert_int_eq(kill(pid, SIGINT), 0);
-    sleep_ms(scaled_ms(200));
+    /* Well within the 2 s grace period, even under valgrind. */
+    sleep_ms(200);
     ck_assert(!process_gone(read_pid("child")));
     ck_assert_int_eq(kill(pid, SIGINT), 0);
     result r = finish(pid);
