@@ -614,11 +614,8 @@ static int run_child(exec_worker *w, sym_task *task, command *c, const char *out
         return sym_task_fail(task, 0, "cancelled (process group %ld killed)", (long)pid);
     if (WIFSIGNALED(status))
         return sym_task_fail(task, 0, "killed by signal %d", WTERMSIG(status));
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        /* Outputs written before a failure still show in the report. */
-        read_outputs(task, output_path);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return sym_task_fail(task, 0, "exit status %d", WEXITSTATUS(status));
-    }
     return read_outputs(task, output_path);
 }
 
