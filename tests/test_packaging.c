@@ -104,7 +104,11 @@ static int sh(char **out, const char *fmt, ...)
     ck_assert_int_lt(n, (int)sizeof body);
     snprintf(log, sizeof log, "%s/.log", tmpdir);
     snprintf(cmd, sizeof cmd,
-             "unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS; ( %s ) >'%s' 2>&1",
+             /* make exports its command-line variables (BUILD, SANFLAGS,
+              * CFLAGS... of a sanitizer run) to the environment as well
+              * as MAKEFLAGS: a nested make must see none of them. */
+             "unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES GNUMAKEFLAGS BUILD SANFLAGS CFLAGS "
+             "TEST_ENV CC; ( %s ) >'%s' 2>&1",
              body, log);
     int status = system(cmd);
     if (out) {
