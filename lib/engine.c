@@ -102,7 +102,7 @@ static void slot_fini(void *data)
 }
 
 typedef struct hazard_count {
-    const reg_worker *w; /* NULL: count any */
+    const reg_worker *w; /* NULL: count the threads inside any callback */
     unsigned n;
 } hazard_count;
 
@@ -110,8 +110,7 @@ static void count_hazard(void *data, void *arg)
 {
     slot_data *sd = data;
     hazard_count *hc = arg;
-    reg_worker *h = atomic_load(&sd->hazard);
-    if (h && (!hc->w || h == hc->w))
+    if (hc->w ? atomic_load(&sd->hazard) == hc->w : atomic_load_explicit(&sd->busy, RLX))
         hc->n++;
 }
 
@@ -152,6 +151,7 @@ int sym_engine_new(const sym_engine_config *cfg, sym_engine **out)
     e->clock = cfg->clock ? cfg->clock : monotonic_ns;
     e->clock_user = cfg->clock ? cfg->clock_userdata : NULL;
     e->observer = cfg->observer;
+    e->fast_clock = !cfg->clock && !cfg->observer;
     uint64_t seed = cfg->seed ? cfg->seed : (uint64_t)monotonic_ns(NULL) ^ (uintptr_t)e;
     atomic_init(&e->rng, seed);
     pthread_mutex_init(&e->mu, NULL);
@@ -306,7 +306,7 @@ static void sum_stats(void *data, void *arg)
 {
     slot_data *sd = data;
     stat_sum *ss = arg;
-    if (atomic_load(&sd->hazard) == ss->w)
+    if (atomic_load(&sd->hazard) == ss->w && atomic_load_explicit(&sd->busy, RLX))
         ss->m->in_flight++;
     pthread_mutex_lock(&sd->stats_mu);
     wstat *s = atomic_load_explicit(&sd->stats, RLX);

@@ -49,11 +49,20 @@ typedef struct xctx {
     int64_t batch_n;
     uint32_t *work; /* propagation worklist (no recursion on long chains) */
     size_t nwork, capwork;
+    /* The engine clock when this thread's latest attempt ended, or 0 once
+     * it has gone idle since: a task it pops off its own deque became
+     * ready before then, so its attempt starts then (see attempt_task). */
+    int64_t last_end;
 } xctx;
 
-/* What the engine keeps beside each pool slot. */
+/* What the engine keeps beside each pool slot. The hazard stays on the
+ * worker this thread last called until it calls another or goes idle, so
+ * the seq_cst store it takes is paid once per switch, not per task; busy
+ * says whether a call is in progress now (for metrics only). */
 typedef struct slot_data {
-    _Atomic(reg_worker *) hazard; /* the worker being called now, or NULL */
+    _Atomic(reg_worker *) hazard; /* the worker this thread may be calling */
+    reg_worker *cur;              /* == hazard; owner only */
+    atomic_bool busy;             /* inside a callback now */
     pthread_mutex_t stats_mu;     /* guards growing stats against snapshots */
     _Atomic(wstat *) stats;       /* indexed by reg_worker.id */
     _Atomic uint32_t nstats;
@@ -75,6 +84,11 @@ struct sym_engine {
     sym_clock_fn clock;
     void *clock_user;
     sym_observer_fn observer; /* NULL: the hot path tests one pointer */
+    /* The default clock and no observer: an attempt popped off a thread's
+     * own deque starts when that thread's previous attempt ended (one
+     * clock read per attempt). A custom clock or an observer gets a fresh
+     * read at each start. */
+    bool fast_clock;
     pool *pool;
     timer timer;
     registry reg;
@@ -186,7 +200,7 @@ void xctx_fini(xctx *cx);
 bool run_hold(sym_run *r);
 
 /* sched.c */
-void sched_exec(pool_slot *slot, pool_item item, void *user);
+void sched_exec(pool_slot *slot, pool_item item, bool local, void *user);
 void sched_idle(pool_slot *slot, void *user);
 /* Counts n more final tasks of r (batched on pool threads). */
 void xctx_count(xctx *cx, sym_run *r, int64_t n);

@@ -12,7 +12,7 @@
 
 typedef struct dq_cell {
     _Atomic(void *) ptr;
-    _Atomic uint32_t index;
+    _Atomic uint32_t index, count;
 } dq_cell;
 
 typedef struct dq_array {
@@ -61,13 +61,15 @@ static void cell_put(dq_array *a, int64_t i, pool_item it)
     dq_cell *c = &a->cells[i & (a->size - 1)];
     atomic_store_explicit(&c->ptr, it.ptr, memory_order_relaxed);
     atomic_store_explicit(&c->index, it.index, memory_order_relaxed);
+    atomic_store_explicit(&c->count, it.count, memory_order_relaxed);
 }
 
 static pool_item cell_get(dq_array *a, int64_t i)
 {
     dq_cell *c = &a->cells[i & (a->size - 1)];
     pool_item it = {atomic_load_explicit(&c->ptr, memory_order_relaxed),
-                    atomic_load_explicit(&c->index, memory_order_relaxed)};
+                    atomic_load_explicit(&c->index, memory_order_relaxed),
+                    atomic_load_explicit(&c->count, memory_order_relaxed)};
     return it;
 }
 
@@ -303,9 +305,10 @@ static bool steal_any(pool *p, pool_slot *s, pool_item *out)
     return false;
 }
 
-static bool find_work(pool *p, pool_slot *s, pool_item *out)
+static bool find_work(pool *p, pool_slot *s, pool_item *out, bool *local)
 {
-    return dq_take(&s->dq, out) == DQ_GOT || inj_take(p, s, out) || steal_any(p, s, out);
+    *local = dq_take(&s->dq, out) == DQ_GOT;
+    return *local || inj_take(p, s, out) || steal_any(p, s, out);
 }
 
 static bool should_exit(pool *p, pool_slot *s)
@@ -335,11 +338,11 @@ static void drain(pool *p, pool_slot *s)
     }
 }
 
-static void sleep_until_work(pool *p, pool_slot *s, pool_item *out, bool *got)
+static void sleep_until_work(pool *p, pool_slot *s, pool_item *out, bool *got, bool *local)
 {
     atomic_fetch_add(&p->sleepers, 1);
     uint64_t e = atomic_load(&p->epoch);
-    *got = find_work(p, s, out);
+    *got = find_work(p, s, out, local);
     if (!*got && !should_exit(p, s)) {
         pthread_mutex_lock(&p->sleep_mu);
         while (atomic_load(&p->epoch) == e)
@@ -356,18 +359,19 @@ static void *slot_main(void *arg)
     const pool_hooks *h = &p->hooks;
     for (;;) {
         pool_item it;
-        bool got = find_work(p, s, &it);
+        bool local;
+        bool got = find_work(p, s, &it, &local);
         if (!got) {
             h->idle(s, h->user);
             for (int spin = 0; spin < 16 && !got && !should_exit(p, s); spin++) {
                 sched_yield();
-                got = find_work(p, s, &it);
+                got = find_work(p, s, &it, &local);
             }
             if (!got && !should_exit(p, s))
-                sleep_until_work(p, s, &it, &got);
+                sleep_until_work(p, s, &it, &got, &local);
         }
         if (got)
-            h->exec(s, it, h->user);
+            h->exec(s, it, local, h->user);
         if (should_exit(p, s) && confirm_exit(p, s))
             break;
     }

@@ -18,15 +18,18 @@
 typedef struct pool_item {
     void *ptr;
     uint32_t index;
+    uint32_t count; /* free for the engine (it marks ranges); fills padding */
 } pool_item;
 
 typedef struct pool pool;
 typedef struct pool_slot pool_slot;
 
-/* exec runs one item on a pool thread; idle is called on that thread before
- * it looks for work elsewhere or sleeps (to flush per-thread batches). */
+/* exec runs one item on a pool thread; local says it came off the thread's
+ * own deque, so it was pushed by this thread (or taken in by it) before it
+ * last called exec. idle is called on that thread before it looks for work
+ * elsewhere or sleeps (to flush per-thread batches). */
 typedef struct pool_hooks {
-    void (*exec)(pool_slot *slot, pool_item item, void *user);
+    void (*exec)(pool_slot *slot, pool_item item, bool local, void *user);
     void (*idle)(pool_slot *slot, void *user);
     void *user;
     size_t slot_data_size;            /* per-slot engine data, zeroed */

@@ -139,7 +139,7 @@ static void push_item(xctx *cx, pool_item it)
 
 void sched_push(xctx *cx, sym_run *r, uint32_t index)
 {
-    pool_item it = {r, index};
+    pool_item it = {r, index, 0};
     push_item(cx, it);
 }
 
@@ -200,6 +200,49 @@ static bool work_push(xctx *cx, uint32_t k)
     return true;
 }
 
+/* What became of successor s when one more of its dependencies ended. */
+enum { SUCC_WAIT, SUCC_READY, SUCC_UPSTREAM };
+
+/* One more dependency of s ended (ok: it counts as a success). On
+ * SUCC_READY the caller owns s (now READY) and runs or pushes it; on
+ * SUCC_UPSTREAM s ended upstream_failed and its dependents must learn. */
+static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t when)
+{
+    rtask *ts = &r->rt[s];
+    if (SYM_UNLIKELY(!ok))
+        atomic_store_explicit(&ts->bad, 1, RLX);
+    if (atomic_fetch_add_explicit(&ts->deps_done, 1, memory_order_acq_rel) + 1 !=
+        r->tasks[s].dep_count)
+        return SUCC_WAIT;
+    uint8_t exp = SYM_TASK_PENDING;
+    if (SYM_UNLIKELY(!trigger_allows(r, s))) {
+        if (!atomic_compare_exchange_strong(&ts->state, &exp, SYM_TASK_UPSTREAM_FAILED))
+            return SUCC_WAIT;
+        set_final(cx, r, s, SYM_TASK_UPSTREAM_FAILED, when ? when : engine_now(cx->eng));
+        check_fail_fast(cx, r, s, SYM_TASK_UPSTREAM_FAILED);
+        return SUCC_UPSTREAM;
+    }
+    if (!atomic_compare_exchange_strong_explicit(&ts->state, &exp, SYM_TASK_READY,
+                                                 memory_order_acq_rel, RLX))
+        return SUCC_WAIT;
+    EMIT(cx->eng, SYM_EVENT_TASK_READY, r, s, 0, 0, NULL);
+    return SUCC_READY;
+}
+
+/* A task with this many successors or more hands them on as ranges of its
+ * successor list, split in halves as they are taken (thieves get big
+ * shares, and nothing is pushed per successor). */
+enum { RANGE_MIN = 64, RANGE_GRAIN = 32 };
+
+/* Queues successor positions [pos, pos + n) of the flat list as one item.
+ * The item holds the run (one more "remaining") until it is done. */
+static void push_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n)
+{
+    atomic_fetch_add_explicit(&r->remaining, 1, RLX);
+    pool_item it = {r, pos, n};
+    push_item(cx, it);
+}
+
 /* Task i is final: its dependents learn of it. Tasks ruled out by their
  * trigger rule end upstream_failed and are handled from a worklist (a long
  * chain of them must not recurse). The first ready dependent goes to *next
@@ -216,32 +259,21 @@ static void propagate(xctx *cx, sym_run *r, uint32_t i, int64_t when, uint32_t *
         const wf_task *wk = &r->tasks[k];
         bool ok = classify(r, k, atomic_load_explicit(&r->rt[k].state, RLX)) == CLS_S;
         const uint32_t *succ = wf->succs + wk->succ_begin;
-        for (uint32_t j = 0; j < wk->succ_count; j++) {
-            uint32_t s = succ[j];
-            rtask *ts = &r->rt[s];
-            if (SYM_UNLIKELY(!ok))
-                atomic_store_explicit(&ts->bad, 1, RLX);
-            if (atomic_fetch_add_explicit(&ts->deps_done, 1, memory_order_acq_rel) + 1 !=
-                r->tasks[s].dep_count)
-                continue;
-            uint8_t exp = SYM_TASK_PENDING;
-            if (SYM_UNLIKELY(!trigger_allows(r, s))) {
-                if (!atomic_compare_exchange_strong(&ts->state, &exp, SYM_TASK_UPSTREAM_FAILED))
-                    continue;
-                set_final(cx, r, s, SYM_TASK_UPSTREAM_FAILED, when);
-                check_fail_fast(cx, r, s, SYM_TASK_UPSTREAM_FAILED);
-                if (!work_push(cx, s))
+        if (SYM_UNLIKELY(wk->succ_count >= RANGE_MIN) && ok && cx->slot) {
+            push_range(cx, r, wk->succ_begin, wk->succ_count);
+        } else {
+            for (uint32_t j = 0; j < wk->succ_count; j++) {
+                uint32_t s = succ[j];
+                int got = succ_done(cx, r, s, ok, when);
+                if (got == SUCC_READY) {
+                    if (*next == TASK_NONE && cx->slot)
+                        *next = s;
+                    else
+                        sched_push(cx, r, s);
+                } else if (SYM_UNLIKELY(got == SUCC_UPSTREAM) && !work_push(cx, s)) {
                     propagate(cx, r, s, when, next);
-                continue;
+                }
             }
-            if (!atomic_compare_exchange_strong_explicit(&ts->state, &exp, SYM_TASK_READY,
-                                                         memory_order_acq_rel, RLX))
-                continue;
-            EMIT(cx->eng, SYM_EVENT_TASK_READY, r, s, 0, 0, NULL);
-            if (*next == TASK_NONE && cx->slot)
-                *next = s;
-            else
-                sched_push(cx, r, s);
         }
         if (cx->nwork == base)
             break;
@@ -362,7 +394,7 @@ static void retry_fire(timer_entry *te)
         return; /* cancelled meanwhile */
     sym_engine *e = r->eng;
     EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
-    pool_item it = {r, i};
+    pool_item it = {r, i, 0};
     while (pool_push(e->pool, NULL, it) != SYM_OK)
         sched_yield();
 }
@@ -504,7 +536,7 @@ static int take_limits(xctx *cx, sym_run *r, uint32_t i)
     rtask *t = &r->rt[i];
     limiter *ls[3];
     limiters_of(r, i, ls);
-    pool_item me = {r, i};
+    pool_item me = {r, i, 0};
     for (int b = 0; b < 3; b++) {
         uint8_t bit = (uint8_t)(1u << b);
         if (!ls[b] || (t->held & bit))
@@ -573,6 +605,19 @@ static void note_stats(slot_data *sd, reg_worker *w, bool failed, int64_t ns)
 
 /* ---- one attempt ---- */
 
+/* Points this thread's hazard at w (or NULL), leaving the worker it was
+ * on; a worker left after it was unregistered may be released now. The
+ * seq_cst store pairs with unregister's store of gone and its scan of the
+ * hazards (see registry.h). */
+static void hazard_set(sym_engine *e, slot_data *sd, reg_worker *w)
+{
+    reg_worker *old = sd->cur;
+    sd->cur = w;
+    atomic_store(&sd->hazard, w);
+    if (old && atomic_load(&old->gone))
+        registry_reap(&e->reg, old);
+}
+
 /* A ready task of a stopping run: it ends cancelled without running. */
 static void drop_ready(xctx *cx, sym_run *r, uint32_t i)
 {
@@ -605,9 +650,12 @@ static uint32_t attempt_done(xctx *cx, sym_run *r, uint32_t i, sym_task *task, i
                           (uint16_t)cx->tid);
 }
 
-/* *clk: the time the previous inline task finished (0 = none): a task
- * run straight after it starts then, which saves a clock read per task. */
-static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk)
+/* *clk: when the previous attempt on this thread ended (0 = unknown): a
+ * task that was ready by then starts then, which saves a clock read per
+ * task; its duration is measured from the later of its readiness and the
+ * thread being free. *stale: *clk was not read just before this task (it
+ * came off the deque), so a timeout needs a fresh reading. */
+static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, bool *stale)
 {
     sym_engine *e = cx->eng;
     rtask *t = &r->rt[i];
@@ -629,11 +677,13 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk)
     t->held = 0;
     reg_worker *w = r->w[wt->worker];
     slot_data *sd = cx->sd;
-    /* Seq_cst store then load: pairs with unregister (see registry.h). */
-    atomic_store(&sd->hazard, w);
-    if (SYM_UNLIKELY(atomic_load(&w->gone))) {
-        atomic_store(&sd->hazard, NULL);
-        registry_reap(&e->reg, w);
+    if (SYM_UNLIKELY(sd->cur != w))
+        hazard_set(e, sd, w);
+    /* The hazard was published (seq_cst) before this load: either this
+     * sees gone, or unregister's scan sees the hazard and leaves the
+     * release to hazard_set. */
+    if (SYM_UNLIKELY(atomic_load_explicit(&w->gone, memory_order_acquire))) {
+        hazard_set(e, sd, NULL);
         if (held)
             release_limits(cx, r, i, held);
         return fail_now(cx, r, i, fmt_alloc("worker '%s' is not registered", w->name));
@@ -642,20 +692,26 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk)
     atomic_store_explicit(&t->attempts, attempt, RLX);
     atomic_store_explicit(&t->tid, (uint16_t)cx->tid, RLX);
     atomic_store_explicit(&t->state, SYM_TASK_RUNNING, RLX);
-    int64_t t0 = *clk ? *clk : engine_now(e);
+    int64_t timeout = policy_of(wt)->timeout_ms;
+    /* A timeout is armed from a fresh reading, never a reused one. */
+    int64_t t0 = *clk && (timeout <= 0 || !*stale) ? *clk : engine_now(e);
+    *stale = false;
     if (attempt == 1)
         atomic_store_explicit(&t->first_ns, t0, RLX);
     EMIT(e, SYM_EVENT_TASK_STARTED, r, i, attempt, 0, NULL);
     sym_task task = {.run = r, .index = i, .attempt = attempt};
-    int64_t timeout = policy_of(wt)->timeout_ms;
     if (SYM_UNLIKELY(timeout > 0))
         task.ctl = arm_timeout(cx, r, i, attempt, t0, timeout);
+    atomic_store_explicit(&sd->busy, true, RLX);
     int rc = w->fn(&task, w->userdata);
+    atomic_store_explicit(&sd->busy, false, RLX);
     int64_t t1 = engine_now(e);
     *clk = t1;
-    atomic_store(&sd->hazard, NULL);
-    if (SYM_UNLIKELY(atomic_load(&w->gone)))
-        registry_reap(&e->reg, w);
+    cx->last_end = t1;
+    /* Unregistered during the call: leave it now, so its release need not
+     * wait for this thread to go idle. */
+    if (SYM_UNLIKELY(atomic_load_explicit(&w->gone, memory_order_acquire)))
+        hazard_set(e, sd, NULL);
     note_stats(sd, w, rc != SYM_OK, t1 - t0);
     if (held)
         release_limits(cx, r, i, held);
@@ -668,7 +724,36 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk)
     return attempt_done(cx, r, i, &task, rc, t0, t1);
 }
 
-void sched_exec(pool_slot *slot, pool_item item, void *user)
+/* Runs the successors at positions [pos, pos + n) of the flat list, whose
+ * predecessor succeeded: the upper halves go back on the deque for
+ * thieves (each a range of its own), the rest run here, each with the
+ * chain it readies inline. */
+static void run_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, int64_t *clk, bool *stale)
+{
+    if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
+        n = 0;
+    while (n > RANGE_GRAIN) {
+        uint32_t half = n / 2;
+        push_range(cx, r, pos + n - half, half);
+        n -= half;
+    }
+    const uint32_t *succs = r->wf->succs;
+    for (uint32_t k = pos; k < pos + n; k++) {
+        if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
+            break;
+        uint32_t s = succs[k], next = TASK_NONE;
+        int got = succ_done(cx, r, s, true, 0);
+        if (got == SUCC_READY)
+            next = s;
+        else if (SYM_UNLIKELY(got == SUCC_UPSTREAM))
+            propagate(cx, r, s, 0, &next);
+        while (next != TASK_NONE)
+            next = attempt_task(cx, r, next, clk, stale);
+    }
+    xctx_count(cx, r, 1); /* the range's hold on the run */
+}
+
+void sched_exec(pool_slot *slot, pool_item item, bool local, void *user)
 {
     slot_data *sd = pool_slot_data(slot);
     xctx *cx = &sd->cx;
@@ -680,16 +765,28 @@ void sched_exec(pool_slot *slot, pool_item item, void *user)
     /* A batch of another run must not wait behind this task's callback. */
     if (cx->batch_run && cx->batch_run != r)
         xctx_flush(cx);
+    /* Off the own deque the item was ready when the last attempt here
+     * ended; otherwise (taken from elsewhere) read the clock afresh. */
+    int64_t clk = local && cx->eng->fast_clock ? cx->last_end : 0;
+    bool stale = true;
+    if (SYM_UNLIKELY(item.count != 0)) {
+        run_range(cx, r, item.index, item.count, &clk, &stale);
+        return;
+    }
     uint32_t i = item.index;
-    int64_t clk = 0;
     while (i != TASK_NONE)
-        i = attempt_task(cx, r, i, &clk);
+        i = attempt_task(cx, r, i, &clk, &stale);
 }
 
 void sched_idle(pool_slot *slot, void *user)
 {
-    (void)user;
+    sym_engine *e = user;
     slot_data *sd = pool_slot_data(slot);
+    sd->cx.last_end = 0;
+    /* Off the worker before the batch may end a run: its release then
+     * runs before the run is seen to end. */
+    if (sd->cur)
+        hazard_set(e, sd, NULL);
     xctx_flush(&sd->cx);
 }
 
@@ -701,12 +798,15 @@ int sched_start(sym_run *r)
     enum { CHUNK = 256 };
     pool_item items[CHUNK];
     size_t n = 0;
-    for (uint32_t i = 0; i < r->wf->ntasks; i++) {
+    const sym_workflow *wf = r->wf;
+    uint32_t count = wf->roots ? wf->nroots : wf->ntasks;
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t i = wf->roots ? wf->roots[k] : k;
         if (r->tasks[i].dep_count != 0)
             continue;
         atomic_store_explicit(&r->rt[i].state, SYM_TASK_READY, RLX);
         EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
-        items[n++] = (pool_item){r, i};
+        items[n++] = (pool_item){r, i, 0};
         if (n == CHUNK) {
             while (pool_push_many(e->pool, items, n) != SYM_OK)
                 sched_yield();
