@@ -4,8 +4,10 @@
  * report it a second time) and keep the error for sym_builder_build.
  *
  * Adding a task and a dependency by index is the hot path of graphs built
- * in code (a million tasks): no allocation per task beyond the arena, one
- * hash insert per id, edges by index kept in one flat array. */
+ * in code (a million tasks): a task is its id copied into the arena and a
+ * 16-byte slot (a full draft record only once a setter needs one) and one
+ * id index insert (duplicates are refused at once), an edge 8 bytes in one
+ * flat array; no allocation per task. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,11 +280,40 @@ static const char *intern_worker(sym_builder *b, const char *id, const char *wor
     return copy;
 }
 
+/* Bytes allowed in a task id after the first (names.h: letters, digits,
+ * '_' and '-'); 2 marks those allowed first too. */
+static const unsigned char ID_CHAR[256] = {
+    ['-'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1,
+    ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 2,
+    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2, ['G'] = 2, ['H'] = 2,
+    ['I'] = 2, ['J'] = 2, ['K'] = 2, ['L'] = 2, ['M'] = 2, ['N'] = 2, ['O'] = 2, ['P'] = 2,
+    ['Q'] = 2, ['R'] = 2, ['S'] = 2, ['T'] = 2, ['U'] = 2, ['V'] = 2, ['W'] = 2, ['X'] = 2,
+    ['Y'] = 2, ['Z'] = 2,
+    ['a'] = 2, ['b'] = 2, ['c'] = 2, ['d'] = 2, ['e'] = 2, ['f'] = 2, ['g'] = 2, ['h'] = 2,
+    ['i'] = 2, ['j'] = 2, ['k'] = 2, ['l'] = 2, ['m'] = 2, ['n'] = 2, ['o'] = 2, ['p'] = 2,
+    ['q'] = 2, ['r'] = 2, ['s'] = 2, ['t'] = 2, ['u'] = 2, ['v'] = 2, ['w'] = 2, ['x'] = 2,
+    ['y'] = 2, ['z'] = 2,
+};
+
+/* name_is_task_id, measuring the id on the way (one pass instead of two on
+ * the hot path); 0 when not valid. */
+static size_t task_id_length(const char *id)
+{
+    const unsigned char *p = (const unsigned char *)id;
+    if (ID_CHAR[p[0]] != 2)
+        return 0;
+    size_t n = 1;
+    while (ID_CHAR[p[n]])
+        n++;
+    return p[n] == '\0' && n <= 64 ? n : 0;
+}
+
 int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, size_t *index)
 {
     if (!b)
         return SYM_EINVAL;
-    if (!id || !name_is_task_id(id))
+    size_t len = id ? task_id_length(id) : 0;
+    if (len == 0)
         return fail(b, SYM_EINVAL,
                     "task id '%s' is not valid: ids start with a letter or '_' and hold letters, "
                     "digits, '_' and '-' (at most 64)",
@@ -294,41 +325,56 @@ int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, siz
         return b->first == SYM_ENOMEM ? SYM_ENOMEM : SYM_EINVAL;
     if (!b->d.ids && !(b->d.ids = ids_new(64)))
         return oom(b);
-    size_t len = strlen(id);
-    draft_task *t = draft_add_task(&b->d, id, len);
-    if (!t)
+    char *copy = arena_alloc(&b->d.arena, len + 1);
+    if (!copy)
         return oom(b);
-    t->worker = w;
-    int rc = ids_put(b->d.ids, t->id, len, (uint32_t)(b->d.ntasks - 1), b->d.tasks,
-                     sizeof *b->d.tasks, NULL);
+    memcpy(copy, id, len + 1);
+    if (draft_add_slot(&b->d, copy, w) != SYM_OK)
+        return oom(b);
+    /* The one random access per task: the API refuses a duplicate id at
+     * once. The index is handed over to the workflow at build. */
+    int rc = ids_put(b->d.ids, copy, len, (uint32_t)(b->d.nslots - 1), b->d.slots,
+                     sizeof *b->d.slots, NULL);
     if (rc != SYM_OK) {
-        b->d.ntasks--; /* not added after all (its id copy stays in the arena) */
+        b->d.nslots--; /* not added after all (its id copy stays in the arena) */
         return rc == SYM_EEXIST ? fail(b, SYM_EEXIST, "duplicate task id '%s'", id) : oom(b);
     }
     if (index)
-        *index = b->d.ntasks - 1;
+        *index = b->d.nslots - 1;
     return SYM_OK;
 }
 
-/* Task `task`, or NULL after recording why not. */
+/* Whether task `task` exists; records why not. */
+static bool task_ok(sym_builder *b, size_t task, const char *what)
+{
+    if (task >= b->d.nslots) {
+        fail(b, SYM_EINVAL, "%s: no task #%zu (%zu tasks added)", what, task, b->d.nslots);
+        return false;
+    }
+    return true;
+}
+
+/* Task `task`'s full draft record (made on first need), or NULL after
+ * recording why not. Valid until the next call. */
 static draft_task *task_at(sym_builder *b, size_t task, const char *what)
 {
-    if (task >= b->d.ntasks) {
-        fail(b, SYM_EINVAL, "%s: no task #%zu (%zu tasks added)", what, task, b->d.ntasks);
+    if (!task_ok(b, task, what))
         return NULL;
-    }
-    return &b->d.tasks[task];
+    draft_task *t = draft_slot_full(&b->d, task);
+    if (!t)
+        oom(b);
+    return t;
 }
 
 int sym_builder_add_dep(sym_builder *b, size_t task, size_t dep)
 {
     if (!b)
         return SYM_EINVAL;
-    if (task >= b->d.ntasks || dep >= b->d.ntasks)
+    if (task >= b->d.nslots || dep >= b->d.nslots)
         return fail(b, SYM_EINVAL, "dependency: no task #%zu (%zu tasks added)",
-                    task >= b->d.ntasks ? task : dep, b->d.ntasks);
+                    task >= b->d.nslots ? task : dep, b->d.nslots);
     if (task == dep)
-        return fail(b, SYM_EINVAL, "task '%s' needs itself", b->d.tasks[task].id);
+        return fail(b, SYM_EINVAL, "task '%s' needs itself", b->d.slots[task].id);
     if (draft_add_edge(&b->d, (uint32_t)task, (uint32_t)dep) != SYM_OK)
         return oom(b);
     return SYM_OK;
@@ -338,13 +384,13 @@ int sym_builder_add_dep_id(sym_builder *b, size_t task, const char *dep_id)
 {
     if (!b)
         return SYM_EINVAL;
-    draft_task *t = task_at(b, task, "dependency");
-    if (!t)
+    if (!task_ok(b, task, "dependency"))
         return SYM_EINVAL;
     if (!dep_id)
-        return fail(b, SYM_EINVAL, "task '%s' needs a task with no id", t->id);
+        return fail(b, SYM_EINVAL, "task '%s' needs a task with no id", b->d.slots[task].id);
     draft_need need = {arena_strdup(&b->d.arena, dep_id), 0, {0, 0}};
-    if (!need.name || draft_add_need(&b->d, t, &need) != SYM_OK)
+    draft_task *t = need.name ? task_at(b, task, "dependency") : NULL;
+    if (!t || draft_add_need(&b->d, t, &need) != SYM_OK)
         return oom(b);
     return SYM_OK;
 }
@@ -355,12 +401,13 @@ int sym_builder_set_input(sym_builder *b, size_t task, const char *key, sym_valu
         sym_value_free(value);
         return SYM_EINVAL;
     }
-    draft_task *t = task_at(b, task, "input");
-    if (!t || !key || !*key || !value) {
+    bool ok = task_ok(b, task, "input");
+    if (!ok || !key || !*key || !value) {
         sym_value_free(value);
-        if (!t)
+        if (!ok)
             return SYM_EINVAL;
-        return fail(b, SYM_EINVAL, "input of task '%s' needs a key and a value", t->id);
+        return fail(b, SYM_EINVAL, "input of task '%s' needs a key and a value",
+                    b->d.slots[task].id);
     }
     return put_value(b, &b->inputs, &b->ninputs, &b->inputs_cap, (uint32_t)task, key, value);
 }
@@ -369,14 +416,16 @@ int sym_builder_set_policy(sym_builder *b, size_t task, const sym_task_policy *p
 {
     if (!b)
         return SYM_EINVAL;
-    draft_task *t = task_at(b, task, "policy");
-    if (!t)
+    if (!task_ok(b, task, "policy"))
         return SYM_EINVAL;
     char whose[96];
-    snprintf(whose, sizeof whose, "task '%s'", t->id);
+    snprintf(whose, sizeof whose, "task '%s'", b->d.slots[task].id);
     int rc = check_policy(b, policy, whose);
     if (rc != SYM_OK)
         return rc;
+    draft_task *t = task_at(b, task, "policy");
+    if (!t)
+        return SYM_ENOMEM;
     t->policy = *policy;
     t->set = DRAFT_SET_ALL;
     return SYM_OK;
@@ -386,16 +435,14 @@ int sym_builder_set_condition(sym_builder *b, size_t task, const char *expr)
 {
     if (!b)
         return SYM_EINVAL;
-    draft_task *t = task_at(b, task, "condition");
-    if (!t)
+    if (!task_ok(b, task, "condition"))
         return SYM_EINVAL;
-    if (!expr) {
-        t->condition = NULL;
-        return SYM_OK;
-    }
-    const char *copy = arena_strdup(&b->d.arena, expr);
-    if (!copy)
-        return oom(b);
+    if (!expr && draft_full(&b->d, task) == NULL)
+        return SYM_OK; /* nothing to clear */
+    const char *copy = expr ? arena_strdup(&b->d.arena, expr) : NULL;
+    draft_task *t = !expr || copy ? task_at(b, task, "condition") : NULL;
+    if (!t)
+        return expr && !copy ? oom(b) : SYM_ENOMEM;
     t->condition = copy;
     return SYM_OK;
 }
@@ -406,10 +453,10 @@ int sym_builder_add_matrix(sym_builder *b, size_t task, const char *key, sym_val
         sym_value_free(values);
         return SYM_EINVAL;
     }
-    draft_task *t = task_at(b, task, "matrix");
+    draft_task *t = task_ok(b, task, "matrix") ? task_at(b, task, "matrix") : NULL;
     int rc = SYM_OK;
     if (!t)
-        rc = SYM_EINVAL;
+        rc = task < b->d.nslots ? SYM_ENOMEM : SYM_EINVAL;
     else if (!key || !name_is_identifier(key))
         rc = fail(b, SYM_EINVAL,
                   "matrix key '%s' of task '%s' is not valid: keys start with a letter or '_' "
@@ -481,22 +528,27 @@ static int finish_draft(sym_builder *b)
     if (b->ninputs == 0)
         return SYM_OK;
     /* Group the inputs by task, keeping the order set (counting sort). */
-    size_t *start = calloc(d->ntasks + 1, sizeof *start);
+    size_t n = d->nslots;
+    size_t *start = calloc(n + 1, sizeof *start);
     size_t *which = malloc(b->ninputs * sizeof *which);
     int rc = start && which ? SYM_OK : SYM_ENOMEM;
     if (rc == SYM_OK) {
         for (size_t i = 0; i < b->ninputs; i++)
             start[b->inputs[i].task + 1]++;
-        for (size_t t = 0; t < d->ntasks; t++)
+        for (size_t t = 0; t < n; t++)
             start[t + 1] += start[t];
         for (size_t i = 0; i < b->ninputs; i++)
             which[start[b->inputs[i].task]++] = i;
         /* start[t] is now the end of task t's run; its start is start[t-1]. */
         size_t from = 0;
-        for (size_t t = 0; t < d->ntasks && rc == SYM_OK; t++) {
+        for (size_t t = 0; t < n && rc == SYM_OK; t++) {
             if (start[t] > from) {
-                d->tasks[t].with = make_map(&d->arena, b->inputs, which + from, start[t] - from);
-                if (!d->tasks[t].with)
+                const sym_value *with = make_map(&d->arena, b->inputs, which + from,
+                                                 start[t] - from);
+                draft_task *full = with ? draft_slot_full(d, t) : NULL;
+                if (full)
+                    full->with = with;
+                else
                     rc = SYM_ENOMEM;
             }
             from = start[t];

@@ -45,7 +45,24 @@ typedef struct compiler {
     uint32_t *axis_off;          /* n+1: each task's range in axis_list */
     uint64_t total;              /* instances of all tasks */
     uint64_t nedges;             /* edges after expansion */
+    draft_task blank;            /* what a builder slot without a record reads */
 } compiler;
+
+/* Task i's record: ID and WORKER are the ones to read for those two (a
+ * builder slot's record is the blank). */
+static const draft_task *T(const compiler *c, uint32_t i)
+{
+    const draft_task *t = draft_full(c->d, i);
+    return t ? t : &c->blank;
+}
+#define ID(c, i) draft_id((c)->d, (i))
+#define WORKER(c, i) draft_worker((c)->d, (i))
+
+/* The arrays below are NULL in the common case where they would be the
+ * identity (no matrix: one instance per task; file order topological). */
+static uint32_t INST(const compiler *c, uint32_t i) { return c->ninst ? c->ninst[i] : 1; }
+static uint32_t ORDER(const compiler *c, uint32_t p) { return c->order ? c->order[p] : p; }
+static uint32_t BASE(const compiler *c, uint32_t i) { return c->base ? c->base[i] : i; }
 
 static const draft_pos no_pos = {0, 0};
 
@@ -87,7 +104,7 @@ static void check_workflow(compiler *c)
                "workflow name '%s' is not valid: names hold letters, digits, '_', '.' and '-' "
                "(at most 128)",
                d->name);
-    if (d->ntasks == 0)
+    if (c->n == 0)
         REPORT(c, code_for(c, SYM_EINVAL), no_pos, "the workflow has no tasks");
     for (size_t i = 0; i < d->nlimits && !full(c); i++)
         if (!d->limits[i].worker || !name_is_worker(d->limits[i].worker))
@@ -103,77 +120,86 @@ static int check_tasks(compiler *c)
 {
     draft *d = c->d;
     bool index = d->ids == NULL;
+    if (!index && d->slots)
+        return SYM_OK; /* the builder checked each id and worker as added */
     if (index && !(d->ids = ids_new(c->n)))
         return SYM_ENOMEM;
+    size_t stride;
+    const void *base = draft_id_base(d, &stride);
     const char *last_worker = NULL; /* already checked: tasks often share it */
     for (uint32_t i = 0; i < c->n && !full(c); i++) {
-        draft_task *t = &d->tasks[i];
+        const draft_task *t = T(c, i);
         if (index) {
-            if (!name_is_task_id(t->id))
+            const char *id = ID(c, i);
+            if (!name_is_task_id(id))
                 REPORT(c, code_for(c, SYM_EINVAL), t->pos,
                        "task id '%s' is not valid: ids start with a letter or '_' and hold "
                        "letters, digits, '_' and '-' (at most 64)",
-                       t->id);
+                       id);
             uint32_t first;
-            int rc = ids_put(d->ids, t->id, strlen(t->id), i, d->tasks, sizeof *d->tasks, &first);
+            int rc = ids_put(d->ids, id, strlen(id), i, base, stride, &first);
             if (rc == SYM_ENOMEM)
                 return rc;
             if (rc == SYM_EEXIST) {
-                draft_pos fp = d->tasks[first].pos;
+                draft_pos fp = T(c, first)->pos;
                 if (fp.line)
                     REPORT(c, code_for(c, SYM_EEXIST), t->pos,
-                           "duplicate task id '%s' (first defined at %u:%u)", t->id,
+                           "duplicate task id '%s' (first defined at %u:%u)", id,
                            (unsigned)fp.line, (unsigned)fp.column);
                 else
-                    REPORT(c, code_for(c, SYM_EEXIST), t->pos, "duplicate task id '%s'", t->id);
+                    REPORT(c, code_for(c, SYM_EEXIST), t->pos, "duplicate task id '%s'", id);
             }
         }
-        if (!t->worker)
-            REPORT(c, code_for(c, SYM_EINVAL), t->pos, "task '%s' has no worker", t->id);
-        else if (t->worker != last_worker && !name_is_worker(t->worker))
+        const char *worker = WORKER(c, i);
+        if (!worker)
+            REPORT(c, code_for(c, SYM_EINVAL), t->pos, "task '%s' has no worker", ID(c, i));
+        else if (worker != last_worker && !name_is_worker(worker))
             REPORT(c, code_for(c, SYM_EINVAL), t->worker_pos,
                    "worker name '%s' of task '%s' is not valid: worker names hold letters, "
                    "digits, '_', '.' and '-' (at most 64)",
-                   t->worker, t->id);
+                   worker, ID(c, i));
         else
-            last_worker = t->worker;
+            last_worker = worker;
     }
     return SYM_OK;
 }
 
 /* ---- dependencies ----------------------------------------------------- */
 
-static void report_missing(compiler *c, const draft_task *t, const draft_need *need)
+static void report_missing(compiler *c, const char *id, const draft_need *need)
 {
-    const char *hint = did_you_mean(need->name, c->d->tasks, c->d->ntasks, sizeof(draft_task));
+    size_t stride;
+    const void *base = draft_id_base(c->d, &stride);
+    const char *hint = did_you_mean(need->name, base, c->n, stride);
     if (hint)
         REPORT(c, code_for(c, SYM_ENOTFOUND), need->pos,
-               "task '%s' needs '%s', which does not exist (did you mean '%s'?)", t->id,
+               "task '%s' needs '%s', which does not exist (did you mean '%s'?)", id,
                need->name, hint);
     else
         REPORT(c, code_for(c, SYM_ENOTFOUND), need->pos,
-               "task '%s' needs '%s', which does not exist", t->id, need->name);
+               "task '%s' needs '%s', which does not exist", id, need->name);
 }
 
 /* The dependency a need names, or NONE (reported) when there is none. */
 static uint32_t resolve_need(compiler *c, uint32_t ti, const draft_need *need)
 {
-    const draft_task *t = &c->d->tasks[ti];
+    const char *id = ID(c, ti);
     uint32_t dep = need->index;
     if (need->name) {
-        dep = ids_find(c->d->ids, need->name, strlen(need->name), c->d->tasks,
-                       sizeof *c->d->tasks);
+        size_t stride;
+        const void *base = draft_id_base(c->d, &stride);
+        dep = ids_find(c->d->ids, need->name, strlen(need->name), base, stride);
         if (dep == IDS_NONE) {
-            report_missing(c, t, need);
+            report_missing(c, id, need);
             return NONE;
         }
     } else if (dep >= c->n) {
         REPORT(c, code_for(c, SYM_ENOTFOUND), need->pos, "task '%s' needs task #%u, which does not exist",
-               t->id, (unsigned)dep);
+               id, (unsigned)dep);
         return NONE;
     }
     if (dep == ti) {
-        REPORT(c, code_for(c, SYM_EINVAL), need->pos, "task '%s' needs itself", t->id);
+        REPORT(c, code_for(c, SYM_EINVAL), need->pos, "task '%s' needs itself", id);
         return NONE;
     }
     return dep;
@@ -194,21 +220,22 @@ static int build_deps(compiler *c)
     uint64_t sum = 0;
     for (uint32_t i = 0; i < c->n; i++) {
         c->dbeg[i] = (uint32_t)sum;
-        sum += (uint64_t)d->tasks[i].nneeds + c->dcnt[i];
+        uint32_t nneeds = T(c, i)->nneeds;
+        sum += (uint64_t)nneeds + c->dcnt[i];
         if (sum > COMPILE_MAX_EDGES) {
             REPORT(c, SYM_ELIMIT, no_pos, "the workflow has more than %" PRIu64 " dependencies",
                    COMPILE_MAX_EDGES);
             return SYM_OK;
         }
-        c->dcnt[i] = d->tasks[i].nneeds;
+        c->dcnt[i] = nneeds;
     }
     c->dbeg[c->n] = (uint32_t)sum;
     c->ddep = malloc((sum ? sum : 1) * sizeof *c->ddep);
     if (!c->ddep)
         return SYM_ENOMEM;
     bool holes = false;
-    for (uint32_t i = 0; i < c->n; i++) {
-        const draft_task *t = &d->tasks[i];
+    for (uint32_t i = 0; i < c->n && (!d->slots || d->full); i++) {
+        const draft_task *t = T(c, i);
         for (uint32_t k = 0; k < t->nneeds; k++) {
             uint32_t dep = full(c) ? NONE : resolve_need(c, i, &t->needs[k]);
             holes |= dep == NONE;
@@ -219,8 +246,11 @@ static int build_deps(compiler *c)
         draft_edge ed = d->edges[e];
         if (ed.task >= c->n)
             continue;
-        draft_need need = {NULL, ed.dep, no_pos};
-        uint32_t dep = full(c) ? NONE : resolve_need(c, ed.task, &need);
+        uint32_t dep = ed.dep;
+        if (dep >= c->n || dep == ed.task) { /* the builder refuses these */
+            draft_need need = {NULL, ed.dep, no_pos};
+            dep = full(c) ? NONE : resolve_need(c, ed.task, &need);
+        }
         holes |= dep == NONE;
         c->ddep[c->dbeg[ed.task] + c->dcnt[ed.task]++] = dep;
     }
@@ -229,7 +259,9 @@ static int build_deps(compiler *c)
     if (!mark)
         return SYM_ENOMEM;
     for (uint32_t i = 0; i < c->n; i++) {
-        const draft_task *t = &d->tasks[i];
+        if (c->dcnt[i] < 2)
+            continue; /* one dependency cannot repeat */
+        const draft_task *t = T(c, i);
         for (uint32_t k = 0; k < c->dcnt[i]; k++) {
             uint32_t *slot = &c->ddep[c->dbeg[i] + k];
             if (*slot == NONE)
@@ -238,7 +270,7 @@ static int build_deps(compiler *c)
                 draft_pos pos = k < t->nneeds ? t->needs[k].pos : no_pos;
                 if (!full(c))
                     REPORT(c, code_for(c, SYM_EINVAL), pos, "task '%s' lists '%s' twice in needs",
-                           t->id, d->tasks[*slot].id);
+                           ID(c, i), ID(c, *slot));
                 *slot = NONE;
                 holes = true;
             } else {
@@ -355,13 +387,13 @@ static int report_cycle(compiler *c, uint32_t s, const uint32_t *comp, const uin
     strbuf sb;
     sb_init(&sb);
     sb_puts(&sb, "cycle: ");
-    sb_puts(&sb, c->d->tasks[s].id);
+    sb_puts(&sb, ID(c, s));
     while (len > 0) {
         sb_puts(&sb, " -> ");
-        sb_puts(&sb, c->d->tasks[queue[--len]].id);
+        sb_puts(&sb, ID(c, queue[--len]));
     }
     sb_puts(&sb, " -> ");
-    sb_puts(&sb, c->d->tasks[s].id);
+    sb_puts(&sb, ID(c, s));
     char *text = sb_finish(&sb);
     if (!text)
         return SYM_ENOMEM;
@@ -459,21 +491,19 @@ out:
  * that ties keep file order. Unorderable tasks are on or behind cycles. */
 static int order_tasks(compiler *c)
 {
-    c->order = malloc(((size_t)c->n + 1) * sizeof *c->order);
-    if (!c->order)
-        return SYM_ENOMEM;
+    /* The lists are laid out in task order: one sweep over them. */
     bool forward = true;
     for (uint32_t i = 0; i < c->n && forward; i++)
-        for (uint32_t k = 0; k < c->dcnt[i]; k++)
-            if (c->ddep[c->dbeg[i] + k] > i) {
+        for (uint32_t k = c->dbeg[i], end = k + c->dcnt[i]; k < end; k++)
+            if (c->ddep[k] > i) {
                 forward = false;
                 break;
             }
-    if (forward) {
-        for (uint32_t i = 0; i < c->n; i++)
-            c->order[i] = i;
-        return SYM_OK;
-    }
+    if (forward)
+        return SYM_OK; /* c->order stays NULL: the identity */
+    c->order = malloc(((size_t)c->n + 1) * sizeof *c->order);
+    if (!c->order)
+        return SYM_ENOMEM;
     uint32_t *sbeg, *succ;
     if (build_succs(c, &sbeg, &succ) != SYM_OK)
         return SYM_ENOMEM;
@@ -542,7 +572,7 @@ static const sym_value *find_param(const sym_value *params, const char *name, si
 /* The list an axis expands over, or NULL (reported). An expression axis is
  * expanded from its param's default here; a later step is to re-expand it
  * per run when the run overrides that param. */
-static const sym_value *axis_list(compiler *c, const draft_task *t, const draft_axis *ax)
+static const sym_value *axis_list(compiler *c, const char *id, const draft_axis *ax)
 {
     const sym_value *list = ax->values;
     if (!list && ax->expr) {
@@ -559,7 +589,7 @@ static const sym_value *axis_list(compiler *c, const draft_task *t, const draft_
                                        : NULL;
                 REPORT(c, code_for(c, SYM_ENOTFOUND), ax->pos,
                        "matrix '%s' of task '%s' uses params.%s, which is not declared%s%s%s",
-                       ax->key, t->id, word, hint ? " (did you mean '" : "", hint ? hint : "",
+                       ax->key, id, word, hint ? " (did you mean '" : "", hint ? hint : "",
                        hint ? "'?)" : "");
                 return NULL;
             }
@@ -569,12 +599,12 @@ static const sym_value *axis_list(compiler *c, const draft_task *t, const draft_
         REPORT(c, code_for(c, SYM_ETYPE), ax->pos,
                "matrix '%s' of task '%s' must be a list (or ${{ params.NAME }} naming a list "
                "param)",
-               ax->key, t->id);
+               ax->key, id);
         return NULL;
     }
     if (list->n == 0) {
         REPORT(c, code_for(c, SYM_EINVAL), ax->pos,
-               "matrix '%s' of task '%s' is empty: give it at least one value", ax->key, t->id);
+               "matrix '%s' of task '%s' is empty: give it at least one value", ax->key, id);
         return NULL;
     }
     for (uint32_t i = 0; i < list->n; i++) {
@@ -583,17 +613,35 @@ static const sym_value *axis_list(compiler *c, const draft_task *t, const draft_
             REPORT(c, code_for(c, SYM_ETYPE), ax->pos,
                    "matrix '%s' of task '%s': value %u is a %s, but matrix values must be "
                    "strings, numbers, booleans or null",
-                   ax->key, t->id, (unsigned)i + 1, sym_value_type_name(type));
+                   ax->key, id, (unsigned)i + 1, sym_value_type_name(type));
             return NULL;
         }
     }
     return list;
 }
 
+static void check_total(compiler *c)
+{
+    size_t max_tasks = c->d->opts->max_tasks;
+    if ((max_tasks && c->total > max_tasks) || c->total >= UINT32_MAX)
+        REPORT(c, SYM_ELIMIT, no_pos,
+               "the workflow has %" PRIu64 " tasks after matrix expansion, more than max_tasks (%zu)",
+               c->total, max_tasks ? max_tasks : (size_t)UINT32_MAX - 1);
+}
+
 /* Checks every matrix, counts instances, and checks the size limits. */
 static int expand_counts(compiler *c)
 {
     draft *d = c->d;
+    /* Builder slots without a record have no matrix: only records count. */
+    bool any = false;
+    for (size_t i = 0; i < d->ntasks && !any; i++)
+        any = d->tasks[i].naxes > 0;
+    c->total = c->n;
+    if (!any) {
+        check_total(c);
+        return SYM_OK; /* no matrix: ninst and axis_off stay NULL */
+    }
     c->ninst = malloc(((size_t)c->n + 1) * sizeof *c->ninst);
     c->axis_off = malloc(((size_t)c->n + 1) * sizeof *c->axis_off);
     if (!c->ninst || !c->axis_off)
@@ -601,7 +649,7 @@ static int expand_counts(compiler *c)
     uint64_t naxes = 0;
     for (uint32_t i = 0; i < c->n; i++) {
         c->axis_off[i] = (uint32_t)naxes;
-        naxes += d->tasks[i].naxes;
+        naxes += T(c, i)->naxes;
         if (naxes >= UINT32_MAX)
             return SYM_ENOMEM;
     }
@@ -611,10 +659,11 @@ static int expand_counts(compiler *c)
         if (!c->axis_list)
             return SYM_ENOMEM;
     }
-    size_t max_matrix = d->opts->max_matrix, max_tasks = d->opts->max_tasks;
+    size_t max_matrix = d->opts->max_matrix;
     c->total = 0;
     for (uint32_t i = 0; i < c->n; i++) {
-        const draft_task *t = &d->tasks[i];
+        const draft_task *t = T(c, i);
+        const char *id = ID(c, i);
         uint64_t count = 1;
         bool ok = true;
         for (uint32_t a = 0; a < t->naxes && !full(c); a++) {
@@ -623,17 +672,17 @@ static int expand_counts(compiler *c)
                 REPORT(c, code_for(c, SYM_EINVAL), ax->pos,
                        "matrix key '%s' of task '%s' is not valid: keys start with a letter or "
                        "'_' and hold letters, digits and '_' (at most 64)",
-                       ax->key ? ax->key : "", t->id);
+                       ax->key ? ax->key : "", id);
                 ok = false;
                 continue;
             }
             for (uint32_t b = 0; b < a; b++)
                 if (t->axes[b].key && strcmp(t->axes[b].key, ax->key) == 0) {
                     REPORT(c, code_for(c, SYM_EEXIST), ax->pos,
-                           "matrix key '%s' of task '%s' is listed twice", ax->key, t->id);
+                           "matrix key '%s' of task '%s' is listed twice", ax->key, id);
                     ok = false;
                 }
-            const sym_value *list = axis_list(c, t, ax);
+            const sym_value *list = axis_list(c, id, ax);
             if (!list) {
                 ok = false;
                 continue;
@@ -645,21 +694,18 @@ static int expand_counts(compiler *c)
             if (count >= UINT32_MAX)
                 REPORT(c, SYM_ELIMIT, t->pos,
                        "task '%s' expands to more than %u matrix instances (max_matrix %zu)",
-                       t->id, (unsigned)UINT32_MAX - 1, max_matrix);
+                       id, (unsigned)UINT32_MAX - 1, max_matrix);
             else
                 REPORT(c, SYM_ELIMIT, t->pos,
                        "task '%s' expands to %" PRIu64
                        " matrix instances, more than max_matrix (%zu)",
-                       t->id, count, max_matrix);
+                       id, count, max_matrix);
             ok = false;
         }
         c->ninst[i] = ok ? (uint32_t)count : 1;
         c->total += c->ninst[i];
     }
-    if ((max_tasks && c->total > max_tasks) || c->total >= UINT32_MAX)
-        REPORT(c, SYM_ELIMIT, no_pos,
-               "the workflow has %" PRIu64 " tasks after matrix expansion, more than max_tasks (%zu)",
-               c->total, max_tasks ? max_tasks : (size_t)UINT32_MAX - 1);
+    check_total(c);
     return SYM_OK;
 }
 
@@ -768,97 +814,55 @@ static const sym_task_policy *intern_policy(arena *a, policy_item **set,
     return item->hh.tbl ? copy : NULL;
 }
 
-static int set_policies(compiler *c, sym_workflow *wf, const uint32_t *order)
-{
-    draft *d = c->d;
-    policy_item *set = NULL;
-    sym_task_policy merged;
-    merge_policy(&merged, &d->defaults, 0, &d->defaults, d->defaults_set);
-    const sym_task_policy *common = intern_policy(&d->arena, &set, &merged);
-    int rc = common ? SYM_OK : SYM_ENOMEM;
-    for (uint32_t p = 0; p < c->n && rc == SYM_OK; p++) {
-        const draft_task *t = &d->tasks[order[p]];
-        const sym_task_policy *pol = common;
-        if (t->set) {
-            merge_policy(&merged, &t->policy, t->set, &d->defaults, d->defaults_set);
-            pol = intern_policy(&d->arena, &set, &merged);
-            if (!pol)
-                rc = SYM_ENOMEM;
-        }
-        for (uint32_t k = 0; k < c->ninst[order[p]]; k++)
-            wf->tasks[c->base[order[p]] + k].policy = pol;
-    }
-    HASH_CLEAR(hh, set);
-    return rc;
-}
+/* The distinct worker names, in first-use order. */
+typedef struct worker_set {
+    struct wf_id *index; /* over list */
+    const char **list;   /* malloc'd */
+    uint32_t count, cap;
+} worker_set;
 
-/* wf->workers (distinct names in file order) and each task's index. */
-static int set_workers(compiler *c, sym_workflow *wf)
+/* *at gets w's index in the set, w being added when new. */
+static int worker_index(worker_set *ws, const char *w, uint32_t *at)
 {
-    draft *d = c->d;
-    struct wf_id *names = ids_new(8);
-    const char **list = NULL;
-    uint32_t count = 0, cap = 0, last = 0;
-    const char *last_name = NULL;
-    int rc = names ? SYM_OK : SYM_ENOMEM;
-    for (uint32_t i = 0; i < c->n && rc == SYM_OK; i++) {
-        const char *w = d->tasks[i].worker;
-        if (w != last_name) {
-            if (count == cap) {
-                cap = cap ? cap * 2 : 8;
-                const char **grown = realloc(list, cap * sizeof *list);
-                if (!grown) {
-                    rc = SYM_ENOMEM;
-                    break;
-                }
-                list = grown;
-            }
-            rc = ids_put(names, w, strlen(w), count, list, sizeof *list, &last);
-            if (rc == SYM_OK) {
-                list[count] = w;
-                last = count++;
-            } else if (rc == SYM_EEXIST) {
-                rc = SYM_OK;
-            }
-            last_name = w;
-        }
-        for (uint32_t k = 0; k < c->ninst[i]; k++)
-            wf->tasks[c->base[i] + k].worker = last;
+    if (!ws->index && !(ws->index = ids_new(8)))
+        return SYM_ENOMEM;
+    if (ws->count == ws->cap) {
+        uint32_t cap = ws->cap ? ws->cap * 2 : 8;
+        const char **grown = realloc(ws->list, cap * sizeof *grown);
+        if (!grown)
+            return SYM_ENOMEM;
+        ws->list = grown;
+        ws->cap = cap;
     }
-    ids_free(names);
+    int rc = ids_put(ws->index, w, strlen(w), ws->count, ws->list, sizeof *ws->list, at);
     if (rc == SYM_OK) {
-        wf->workers = arena_alloc(&d->arena, (count ? count : 1) * sizeof *wf->workers);
-        if (!wf->workers)
-            rc = SYM_ENOMEM;
-        else if (count)
-            memcpy(wf->workers, list, count * sizeof *list);
-        wf->nworkers = count;
+        ws->list[ws->count] = w;
+        *at = ws->count++;
     }
-    free(list);
-    return rc;
+    return rc == SYM_EEXIST ? SYM_OK : rc;
 }
 
-/* Fills the instances of task i: ids, matrix maps and the draft's fields. */
-static int expand_task(compiler *c, sym_workflow *wf, uint32_t i)
+static int set_workers(compiler *c, sym_workflow *wf, worker_set *ws)
+{
+    wf->workers = arena_alloc(&c->d->arena, (ws->count ? ws->count : 1) * sizeof *wf->workers);
+    if (!wf->workers)
+        return SYM_ENOMEM;
+    if (ws->count)
+        memcpy(wf->workers, ws->list, ws->count * sizeof *ws->list);
+    wf->nworkers = ws->count;
+    return SYM_OK;
+}
+
+/* Instance k of task i gets its id "name[key=value,...]" and matrix map. */
+static int expand_matrix(compiler *c, sym_workflow *wf, uint32_t i)
 {
     draft *d = c->d;
-    const draft_task *t = &d->tasks[i];
-    wf_task *first = &wf->tasks[c->base[i]];
-    for (uint32_t k = 0; k < c->ninst[i]; k++) {
-        wf_task *w = &first[k];
-        w->name = t->id;
-        w->inputs = t->with;
-        w->condition = t->condition;
-        w->line = t->pos.line;
-        w->column = t->pos.column;
-        w->id = t->id;
-        w->matrix = NULL;
-    }
-    if (t->naxes == 0)
-        return SYM_OK;
+    const draft_task *t = T(c, i);
+    const char *name = ID(c, i);
+    wf_task *first = &wf->tasks[BASE(c, i)];
     const sym_value **lists = &c->axis_list[c->axis_off[i]];
-    size_t name_len = strlen(t->id);
-    for (uint32_t k = 0; k < c->ninst[i]; k++) {
+    size_t name_len = strlen(name);
+    for (uint32_t k = 0; k < INST(c, i); k++) {
         sym_value *map = arena_alloc(&d->arena, sizeof *map);
         value_entry *entries = arena_alloc(&d->arena, t->naxes * sizeof *entries);
         if (!map || !entries)
@@ -884,7 +888,7 @@ static int expand_task(compiler *c, sym_workflow *wf, uint32_t i)
         char *id = arena_alloc(&d->arena, len + 1), *p = id;
         if (!id)
             return SYM_ENOMEM;
-        memcpy(p, t->id, name_len);
+        memcpy(p, name, name_len);
         p += name_len;
         *p++ = '[';
         for (uint32_t a = 0; a < t->naxes; a++) {
@@ -906,45 +910,94 @@ static int expand_task(compiler *c, sym_workflow *wf, uint32_t i)
     return SYM_OK;
 }
 
-/* The instances, and the id index over them. When no task has a matrix
- * and the file order is kept, instance i is draft task i under the same id
- * string, so the draft's index serves as it is; otherwise a new index is
- * filled from the stored hashes (plain tasks) and the instance ids. */
+/* Writes every field of every instance once (the array is not zeroed
+ * first): the draft's fields, the worker's index, the merged policy
+ * (shared by equal ones; a task that sets none gets the defaults' copy),
+ * matrix ids and maps; edges are zero here (set_edges). One pass over the
+ * draft. */
+static int fill_tasks(compiler *c, sym_workflow *wf)
+{
+    draft *d = c->d;
+    policy_item *set = NULL;
+    sym_task_policy merged;
+    merge_policy(&merged, &d->defaults, 0, &d->defaults, d->defaults_set);
+    const sym_task_policy *common = intern_policy(&d->arena, &set, &merged);
+    worker_set ws = {0};
+    int rc = common ? SYM_OK : SYM_ENOMEM;
+    const char *last_name = NULL;
+    uint32_t worker = 0;
+    for (uint32_t i = 0; i < c->n && rc == SYM_OK; i++) {
+        const draft_task *t = T(c, i);
+        const char *w = WORKER(c, i);
+        if (w != last_name) {
+            rc = worker_index(&ws, w, &worker);
+            if (rc != SYM_OK)
+                break;
+            last_name = w;
+        }
+        const sym_task_policy *pol = common;
+        if (t->set) {
+            merge_policy(&merged, &t->policy, t->set, &d->defaults, d->defaults_set);
+            pol = intern_policy(&d->arena, &set, &merged);
+            if (!pol) {
+                rc = SYM_ENOMEM;
+                break;
+            }
+        }
+        const char *id = ID(c, i);
+        wf_task *first = &wf->tasks[BASE(c, i)];
+        for (uint32_t k = 0, m = INST(c, i); k < m; k++)
+            first[k] = (wf_task){.id = id,
+                                 .name = id,
+                                 .inputs = t->with,
+                                 .condition = t->condition,
+                                 .policy = pol,
+                                 .worker = worker,
+                                 .line = t->pos.line,
+                                 .column = t->pos.column};
+        if (t->naxes > 0)
+            rc = expand_matrix(c, wf, i);
+    }
+    HASH_CLEAR(hh, set);
+    if (rc == SYM_OK)
+        rc = set_workers(c, wf, &ws);
+    ids_free(ws.index);
+    free(ws.list);
+    return rc;
+}
+
+/* The id index over the instances. When no task has a matrix and the file
+ * order is kept, instance i is draft task i under the same id string, so
+ * the draft's index serves as it is; otherwise a new index is filled from
+ * the stored hashes (plain tasks) and the instance ids. */
 static int set_instances(compiler *c, sym_workflow *wf)
 {
     draft *d = c->d;
-    bool same = wf->ntasks == c->n;
-    for (uint32_t i = 0; i < c->n; i++) {
-        int rc = expand_task(c, wf, i);
-        if (rc != SYM_OK)
-            return rc;
-        same = same && c->base[i] == i;
-    }
     struct wf_id *x = d->ids;
-    if (!same) {
+    if (c->base) {
         x = ids_new(wf->ntasks);
         if (!x)
             return SYM_ENOMEM;
         for (size_t s = 0; s <= d->ids->mask; s++) {
             uint64_t slot = d->ids->slots[s];
             uint32_t i = (uint32_t)slot - 1;
-            if (slot != 0 && d->tasks[i].naxes == 0 &&
-                ids_put_new(x, (uint32_t)(slot >> 32), c->base[i]) != SYM_OK) {
+            if (slot != 0 && T(c, i)->naxes == 0 &&
+                ids_put_new(x, (uint32_t)(slot >> 32), BASE(c, i)) != SYM_OK) {
                 ids_free(x);
                 return SYM_ENOMEM;
             }
         }
         for (uint32_t i = 0; i < c->n; i++) {
-            const draft_task *t = &d->tasks[i];
-            for (uint32_t k = 0; t->naxes > 0 && k < c->ninst[i]; k++) {
-                const char *id = wf->tasks[c->base[i] + k].id;
-                int rc = ids_put(x, id, strlen(id), c->base[i] + k, wf->tasks, sizeof *wf->tasks,
+            const draft_task *t = T(c, i);
+            for (uint32_t k = 0; t->naxes > 0 && k < INST(c, i); k++) {
+                const char *id = wf->tasks[BASE(c, i) + k].id;
+                int rc = ids_put(x, id, strlen(id), BASE(c, i) + k, wf->tasks, sizeof *wf->tasks,
                                  NULL);
                 if (rc == SYM_EEXIST && !full(c))
                     REPORT(c, code_for(c, SYM_EEXIST), t->pos,
                            "task '%s' has two matrix instances named '%s': give its matrix "
                            "distinct values",
-                           t->id, id);
+                           ID(c, i), id);
                 if (rc == SYM_ENOMEM) {
                     ids_free(x);
                     return rc;
@@ -964,11 +1017,15 @@ static int set_edges(compiler *c, sym_workflow *wf)
 {
     draft *d = c->d;
     uint64_t nedges = 0;
-    for (uint32_t i = 0; i < c->n; i++) {
+    if (!c->ninst) {
+        for (uint32_t i = 0; i < c->n; i++)
+            nedges += c->dcnt[i]; /* at most COMPILE_MAX_EDGES (build_deps) */
+    }
+    for (uint32_t i = 0; c->ninst && i < c->n; i++) {
         uint64_t per = 0;
         for (uint32_t k = 0; k < c->dcnt[i]; k++)
-            per += c->ninst[c->ddep[c->dbeg[i] + k]];
-        nedges += per * c->ninst[i];
+            per += INST(c, c->ddep[c->dbeg[i] + k]);
+        nedges += per * INST(c, i);
         if (nedges > COMPILE_MAX_EDGES) {
             REPORT(c, SYM_ELIMIT, no_pos,
                    "the dependencies expand to more than %" PRIu64
@@ -984,14 +1041,14 @@ static int set_edges(compiler *c, sym_workflow *wf)
         return SYM_ENOMEM;
     uint32_t at = 0;
     for (uint32_t p = 0; p < c->n; p++) {
-        uint32_t i = c->order[p];
+        uint32_t i = ORDER(c, p);
         const uint32_t *deps = &c->ddep[c->dbeg[i]];
-        for (uint32_t k = 0; k < c->ninst[i]; k++) {
-            wf_task *w = &wf->tasks[c->base[i] + k];
+        for (uint32_t k = 0, m = INST(c, i); k < m; k++) {
+            wf_task *w = &wf->tasks[BASE(c, i) + k];
             w->dep_begin = at;
             for (uint32_t j = 0; j < c->dcnt[i]; j++) {
-                uint32_t b = c->base[deps[j]], m = c->ninst[deps[j]];
-                for (uint32_t x = 0; x < m; x++) {
+                uint32_t b = BASE(c, deps[j]), n = INST(c, deps[j]);
+                for (uint32_t x = 0; x < n; x++) {
                     wf->deps[at++] = b + x;
                     wf->tasks[b + x].succ_count++;
                 }
@@ -1045,27 +1102,29 @@ static int set_header(compiler *c, sym_workflow *wf)
 static int build(compiler *c, sym_workflow *wf)
 {
     draft *d = c->d;
-    c->base = malloc(((size_t)c->n + 1) * sizeof *c->base);
-    if (!c->base)
-        return SYM_ENOMEM;
-    uint32_t at = 0;
-    for (uint32_t p = 0; p < c->n; p++) {
-        c->base[c->order[p]] = at;
-        at += c->ninst[c->order[p]];
+    uint32_t at = (uint32_t)c->total;
+    if (c->order || c->ninst) {
+        c->base = malloc(((size_t)c->n + 1) * sizeof *c->base);
+        if (!c->base)
+            return SYM_ENOMEM;
+        at = 0;
+        for (uint32_t p = 0; p < c->n; p++) {
+            c->base[ORDER(c, p)] = at;
+            at += INST(c, ORDER(c, p));
+        }
     }
     wf->ntasks = at;
-    wf->tasks = arena_calloc(&d->arena, at ? at : 1, sizeof *wf->tasks);
+    /* Not zeroed: fill_tasks writes every field of every task. */
+    wf->tasks = arena_alloc(&d->arena, (at ? at : 1) * sizeof *wf->tasks);
     if (!wf->tasks)
         return SYM_ENOMEM;
     int rc = set_header(c, wf);
     if (rc == SYM_OK)
+        rc = fill_tasks(c, wf);
+    if (rc == SYM_OK)
         rc = set_instances(c, wf);
     if (rc == SYM_OK && c->first == SYM_OK)
         rc = set_edges(c, wf);
-    if (rc == SYM_OK && c->first == SYM_OK)
-        rc = set_policies(c, wf, c->order);
-    if (rc == SYM_OK && c->first == SYM_OK)
-        rc = set_workers(c, wf);
     return rc;
 }
 
@@ -1087,7 +1146,7 @@ int draft_compile(draft *d, sym_workflow **out)
     if (!d || !out)
         return SYM_EINVAL;
     *out = NULL;
-    compiler c = {.d = d, .n = (uint32_t)d->ntasks};
+    compiler c = {.d = d, .n = (uint32_t)draft_count(d)};
     sym_workflow *wf = NULL;
     int rc = check(&c);
     if (rc == SYM_OK && c.first == SYM_OK) {

@@ -3,10 +3,13 @@
  * amortised O(1). */
 #include "draft.h"
 
+#include <stdbool.h>
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "ids.h"
+
 
 void draft_init(draft *d, diag *dg, const sym_load_options *opts, const char *source)
 {
@@ -22,20 +25,25 @@ void draft_init(draft *d, diag *dg, const sym_load_options *opts, const char *so
 
 void draft_free(draft *d)
 {
-    for (size_t i = 0; i < d->ntasks; i++) {
-        free(d->tasks[i].needs);
+    for (size_t i = 0; i < d->ntasks; i++)
         free(d->tasks[i].axes);
-    }
     free(d->tasks);
     free(d->limits);
     free(d->edges);
+    free(d->need_store);
+    free(d->slots);
+    free(d->full);
     ids_free(d->ids);
     d->ids = NULL;
     arena_free(&d->arena);
     d->tasks = NULL;
     d->limits = NULL;
     d->edges = NULL;
+    d->need_store = NULL;
+    d->slots = NULL;
+    d->full = NULL;
     d->ntasks = d->tasks_cap = d->nlimits = d->limits_cap = d->nedges = d->edges_cap = 0;
+    d->nneed_store = d->need_store_cap = d->nslots = d->slots_cap = 0;
 }
 
 /* arr (moved, maybe) with room for element `count` of `size` bytes, *cap
@@ -75,16 +83,40 @@ draft_task *draft_add_task(draft *d, const char *id, size_t id_len)
     return t;
 }
 
+/* Each task's needs are one run in d->need_store. A file adds a task's
+ * needs one after the other, so its run is at the end of the store and
+ * grows in place; code may add to any task at any time: a run that is not
+ * last moves to the end first (its old place is left unused). When the
+ * store moves, every task's pointer moves with it. One flat array instead
+ * of a malloc per task: a 100,000-task file costs 100,000 fewer blocks. */
 int draft_add_need(draft *d, draft_task *t, const draft_need *need)
 {
-    (void)d;
-    size_t cap = t->needs_cap;
-    draft_need *needs = grow(t->needs, t->nneeds, &cap, sizeof *needs, UINT32_MAX);
-    if (!needs)
-        return SYM_ENOMEM;
-    t->needs = needs;
-    t->needs_cap = (uint32_t)cap;
+    bool last = t->nneeds > 0 && t->needs_at + t->nneeds == d->nneed_store;
+    size_t room = last ? 1 : (size_t)t->nneeds + 1;
+    if (d->nneed_store + room > d->need_store_cap) {
+        size_t cap = d->need_store_cap ? d->need_store_cap * 2 : 16;
+        while (cap < d->nneed_store + room)
+            cap *= 2;
+        if (cap > UINT32_MAX || cap > SIZE_MAX / sizeof *d->need_store)
+            return SYM_ENOMEM;
+        draft_need *grown = realloc(d->need_store, cap * sizeof *grown);
+        if (!grown)
+            return SYM_ENOMEM;
+        d->need_store = grown;
+        d->need_store_cap = cap;
+        for (size_t i = 0; i < d->ntasks; i++)
+            if (d->tasks[i].nneeds > 0)
+                d->tasks[i].needs = grown + d->tasks[i].needs_at;
+    }
+    if (!last) {
+        if (t->nneeds > 0)
+            memcpy(d->need_store + d->nneed_store, t->needs, t->nneeds * sizeof *t->needs);
+        t->needs_at = (uint32_t)d->nneed_store;
+        d->nneed_store += t->nneeds;
+    }
+    t->needs = d->need_store + t->needs_at;
     t->needs[t->nneeds++] = *need;
+    d->nneed_store++;
     return SYM_OK;
 }
 
@@ -119,4 +151,51 @@ int draft_add_edge(draft *d, uint32_t task, uint32_t dep)
     d->edges = edges;
     d->edges[d->nedges++] = (draft_edge){task, dep};
     return SYM_OK;
+}
+
+int draft_add_slot(draft *d, const char *id, const char *worker)
+{
+    if (d->nslots == d->slots_cap) {
+        size_t cap = d->slots_cap;
+        draft_slot *slots = grow(d->slots, d->nslots, &cap, sizeof *slots, UINT32_MAX - 1);
+        if (!slots)
+            return SYM_ENOMEM;
+        d->slots = slots;
+        if (d->full) {
+            uint32_t *full = realloc(d->full, cap * sizeof *full);
+            if (!full)
+                return SYM_ENOMEM; /* slots stays bigger: harmless */
+            d->full = full;
+        }
+        d->slots_cap = cap;
+    }
+    if (d->full)
+        d->full[d->nslots] = DRAFT_NONE;
+    d->slots[d->nslots++] = (draft_slot){id, worker};
+    return SYM_OK;
+}
+
+draft_task *draft_slot_full(draft *d, size_t i)
+{
+    if (!d->full) {
+        d->full = malloc((d->slots_cap ? d->slots_cap : 1) * sizeof *d->full);
+        if (!d->full)
+            return NULL;
+        for (size_t k = 0; k < d->nslots; k++)
+            d->full[k] = DRAFT_NONE;
+    }
+    if (d->full[i] != DRAFT_NONE)
+        return &d->tasks[d->full[i]];
+    draft_task *tasks = grow(d->tasks, d->ntasks, &d->tasks_cap, sizeof *tasks, UINT32_MAX - 1);
+    if (!tasks)
+        return NULL;
+    d->tasks = tasks;
+    /* Needs pointers point into the store, not into tasks: nothing moves. */
+    draft_task *t = &d->tasks[d->ntasks];
+    memset(t, 0, sizeof *t);
+    t->id = d->slots[i].id;
+    t->worker = d->slots[i].worker;
+    sym_task_policy_init(&t->policy);
+    d->full[i] = (uint32_t)d->ntasks++;
+    return t;
 }

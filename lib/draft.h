@@ -51,8 +51,8 @@ typedef struct draft_task {
     draft_pos pos;
     const char *worker; /* NULL when missing */
     draft_pos worker_pos;
-    draft_need *needs; /* malloc'd; see draft_add_need */
-    uint32_t nneeds, needs_cap;
+    draft_need *needs; /* in the draft's flat store; see draft_add_need */
+    uint32_t nneeds, needs_at; /* needs_at: where needs starts in the store */
     const sym_value *with; /* a map in the arena, or NULL */
     const char *condition; /* `if` text, or NULL */
     draft_pos condition_pos;
@@ -61,6 +61,16 @@ typedef struct draft_task {
     sym_task_policy policy; /* fields named in `set` are meaningful */
     unsigned set;           /* DRAFT_SET_* */
 } draft_task;
+
+/* A task added in code: only its id and worker, until a setter gives it
+ * more (a full draft_task then, see draft_full). 16 bytes, so a
+ * million-task graph costs 16 MB here instead of 144. */
+typedef struct draft_slot {
+    const char *id; /* in the arena; first, as ids.h wants */
+    const char *worker;
+} draft_slot;
+
+#define DRAFT_NONE UINT32_MAX
 
 /* A dependency added by task index in code (sym_builder_add_dep): kept in
  * one flat array for the whole draft so a million-task graph costs no
@@ -94,12 +104,22 @@ typedef struct draft {
     unsigned defaults_set; /* DRAFT_SET_* */
     draft_limit *limits; /* malloc'd */
     size_t nlimits, limits_cap;
-    draft_task *tasks; /* malloc'd, in the order written */
+    draft_task *tasks; /* malloc'd, in the order written (with slots: the
+                          full records only, see draft_full) */
     size_t ntasks, tasks_cap;
+    draft_need *need_store; /* malloc'd: every task's needs, each task's
+                               contiguous (tasks[].needs point here) */
+    size_t nneed_store, need_store_cap;
+    /* Tasks added in code (draft_add_slot): slots[i] is task i, and
+     * full[i] the index in tasks of its full record or DRAFT_NONE (full is
+     * NULL while no task has one). NULL for drafts from a file. */
+    draft_slot *slots;
+    uint32_t *full;
+    size_t nslots, slots_cap;
+    struct wf_id *ids; /* id index over the slots kept while adding (the
+                          builder), or NULL: compile then builds it; ids.h */
     draft_edge *edges; /* malloc'd; see draft_add_edge */
     size_t nedges, edges_cap;
-    struct wf_id *ids; /* id index over tasks[].id kept while adding (the
-                          builder), or NULL: compile then builds it; ids.h */
     bool from_code;    /* built by sym_builder: errors carry SYM_EINVAL,
                           SYM_EEXIST, SYM_ENOTFOUND instead of SYM_ESCHEMA */
 } draft;
@@ -114,8 +134,45 @@ draft_task *draft_add_task(draft *d, const char *id, size_t id_len);
 int draft_add_need(draft *d, draft_task *t, const draft_need *need);
 int draft_add_axis(draft *d, draft_task *t, const draft_axis *axis);
 int draft_add_limit(draft *d, const draft_limit *limit);
-/* Task index `task` needs task index `dep` (both < d->ntasks). */
+/* Task index `task` needs task index `dep` (both < draft_count). */
 int draft_add_edge(draft *d, uint32_t task, uint32_t dep);
+/* A task with an id (not copied: the caller's arena string) and a worker
+ * only (the builder's way); SYM_OK or SYM_ENOMEM. A draft holds slots or
+ * tasks added by draft_add_task, not both. */
+int draft_add_slot(draft *d, const char *id, const char *worker);
+/* Slot i's full record, made on first need (NULL: out of memory). The
+ * pointer is valid until the next draft_slot_full. */
+draft_task *draft_slot_full(draft *d, size_t i);
+
+/* How many tasks, either way. */
+static inline size_t draft_count(const draft *d)
+{
+    return d->slots ? d->nslots : d->ntasks;
+}
+static inline const char *draft_id(const draft *d, size_t i)
+{
+    return d->slots ? d->slots[i].id : d->tasks[i].id;
+}
+static inline const char *draft_worker(const draft *d, size_t i)
+{
+    return d->slots ? d->slots[i].worker : d->tasks[i].worker;
+}
+/* Task i's full record, or NULL for a slot with nothing but id and worker
+ * (every other field as if zero). With slots, its id and worker fields are
+ * copies: draft_id and draft_worker are the ones to read. */
+static inline const draft_task *draft_full(const draft *d, size_t i)
+{
+    if (!d->slots)
+        return &d->tasks[i];
+    return d->full && d->full[i] != DRAFT_NONE ? &d->tasks[d->full[i]] : NULL;
+}
+/* The array of structs whose first member is each task's id, for ids.h
+ * and did_you_mean. */
+static inline const void *draft_id_base(const draft *d, size_t *stride)
+{
+    *stride = d->slots ? sizeof(draft_slot) : sizeof(draft_task);
+    return d->slots ? (const void *)d->slots : (const void *)d->tasks;
+}
 
 /* Validates the draft (names, ids, references, cycles, limits), merges the
  * defaults, expands matrices and builds the DAG. Every error goes to

@@ -147,3 +147,74 @@ int ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index)
     x->count++;
     return SYM_OK;
 }
+
+/* Three passes of 11 bits over the 32-bit hash: each pass reads one array
+ * and writes the other in 2048 sequential streams. */
+enum { RADIX_BITS = 11, RADIX = 1 << RADIX_BITS, RADIX_PASSES = 3 };
+
+void ids_sort(uint64_t *keys, uint64_t *tmp, size_t n)
+{
+    static const unsigned shift[RADIX_PASSES] = {32, 32 + RADIX_BITS, 32 + 2 * RADIX_BITS};
+    size_t count[RADIX_PASSES][RADIX];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned p = 0; p < RADIX_PASSES; p++)
+            count[p][(keys[i] >> shift[p]) & (RADIX - 1)]++;
+    uint64_t *from = keys, *to = tmp;
+    for (unsigned p = 0; p < RADIX_PASSES; p++) {
+        size_t sum = 0;
+        for (size_t b = 0; b < RADIX; b++) {
+            size_t c = count[p][b];
+            count[p][b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k = from[i];
+            to[count[p][(k >> shift[p]) & (RADIX - 1)]++] = k;
+        }
+        uint64_t *t = from;
+        from = to;
+        to = t;
+    }
+    /* An odd number of passes leaves the result in tmp. */
+    memcpy(keys, from, n * sizeof *keys);
+}
+
+struct wf_id *ids_from_sorted(const uint64_t *keys, size_t n, const uint8_t *skip)
+{
+    struct wf_id *x = ids_new(n);
+    if (!x)
+        return NULL;
+    /* In hash order, the home slots come in ascending order: the table is
+     * written front to back instead of at random. */
+    for (size_t k = 0; k < n; k++) {
+        uint32_t index = (uint32_t)keys[k];
+        if (skip && skip[index])
+            continue;
+        uint32_t h = (uint32_t)(keys[k] >> 32);
+        size_t i = h & x->mask;
+        while (x->slots[i] != 0)
+            i = (i + 1) & x->mask;
+        x->slots[i] = (uint64_t)h << 32 | ((uint64_t)index + 1);
+        x->count++;
+    }
+    return x;
+}
+
+struct wf_id *ids_build(const void *base, size_t stride, size_t n)
+{
+    uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
+    uint64_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    struct wf_id *x = NULL;
+    if (keys && tmp) {
+        for (size_t i = 0; i < n; i++) {
+            const char *id = key_at(base, stride, (uint32_t)i);
+            keys[i] = ids_key(ids_hash(id, strlen(id)), (uint32_t)i);
+        }
+        ids_sort(keys, tmp, n);
+        x = ids_from_sorted(keys, n, NULL);
+    }
+    free(keys);
+    free(tmp);
+    return x;
+}
