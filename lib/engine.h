@@ -181,7 +181,8 @@ struct sym_run {
     timer_entry deadline;
     bool has_deadline;
     struct sym_run *next, *prev;
-    rtask rt[];
+    rtask *rt;       /* zeroed; see run.c on how it is mapped */
+    size_t rt_bytes; /* the mapping's length, or 0 when rt is calloc'd */
 };
 
 /* engine.c */

@@ -211,8 +211,11 @@ static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t w
     rtask *ts = &r->rt[s];
     if (SYM_UNLIKELY(!ok))
         atomic_store_explicit(&ts->bad, 1, RLX);
-    if (atomic_fetch_add_explicit(&ts->deps_done, 1, memory_order_acq_rel) + 1 !=
-        r->tasks[s].dep_count)
+    /* A single dependency needs no count: its end is the one that counts
+     * (and the state's compare-exchange below still decides who owns s). */
+    uint32_t need = r->tasks[s].dep_count;
+    if (need != 1 &&
+        atomic_fetch_add_explicit(&ts->deps_done, 1, memory_order_acq_rel) + 1 != need)
         return SUCC_WAIT;
     uint8_t exp = SYM_TASK_PENDING;
     if (SYM_UNLIKELY(!trigger_allows(r, s))) {
