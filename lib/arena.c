@@ -1,11 +1,15 @@
 /* arena.c - bump allocation in blocks that grow with the arena, so a
  * workflow of a million tasks costs a few dozen mallocs, not millions. */
+/* madvise and MADV_HUGEPAGE are not POSIX: this file alone asks for them. */
+#define _DEFAULT_SOURCE 1
+
 #include "arena.h"
 
 #include <stdalign.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 struct arena_block {
     arena_block *next;
@@ -13,7 +17,47 @@ struct arena_block {
     alignas(max_align_t) char data[];
 };
 
-enum { ARENA_FIRST_BLOCK = 4096, ARENA_MAX_BLOCK = 4 << 20 };
+enum { ARENA_FIRST_BLOCK = 4096, ARENA_MAX_BLOCK = 4 << 20, HUGE_PAGE = 2 << 20 };
+
+void mem_big_advise(void *p, size_t size)
+{
+#ifdef MADV_HUGEPAGE
+    /* The whole huge pages inside [p, p + size); a hint, so its failure
+     * (no THP in this kernel) changes nothing. */
+    uintptr_t begin = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (p && end > begin)
+        (void)madvise((void *)begin, end - begin, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)size;
+#endif
+}
+
+void *mem_big_alloc(size_t size)
+{
+    if (size < HUGE_PAGE)
+        return malloc(size ? size : 1);
+    if (size > SIZE_MAX - HUGE_PAGE)
+        return NULL;
+    size_t rounded = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    void *p = aligned_alloc(HUGE_PAGE, rounded);
+    mem_big_advise(p, rounded);
+    return p;
+}
+
+void *mem_big_calloc(size_t count, size_t size)
+{
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = count * size;
+    if (bytes < HUGE_PAGE)
+        return calloc(count ? count : 1, size ? size : 1);
+    void *p = mem_big_alloc(bytes);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
 
 void arena_init(arena *a) { memset(a, 0, sizeof *a); }
 
@@ -28,15 +72,21 @@ static int arena_grow(arena *a, size_t need)
         size = ARENA_MAX_BLOCK;
     if (size < need)
         size = need;
-    arena_block *b = malloc(sizeof *b + size);
+    if (size > SIZE_MAX - sizeof(arena_block) - HUGE_PAGE)
+        return -1;
+    size_t total = sizeof(arena_block) + size;
+    if (total >= HUGE_PAGE) /* use the whole of the last huge page */
+        total = (total + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    arena_block *b = mem_big_alloc(total);
     if (!b)
         return -1;
+    size = total - sizeof *b;
     b->size = size;
     b->next = a->head;
     a->head = b;
     a->ptr = b->data;
     a->end = b->data + size;
-    a->bytes += sizeof *b + size;
+    a->bytes += total;
     return 0;
 }
 

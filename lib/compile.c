@@ -86,9 +86,15 @@ static int code_for(const compiler *c, int code)
             diag_add((c)->d->diag, (code), (pos).line, (pos).column, __VA_ARGS__);       \
     } while (0)
 
+/* The per-task arrays below are big for big workflows: see mem_big_alloc. */
 static void *xcalloc(size_t n, size_t size)
 {
-    return calloc(n ? n : 1, size);
+    return mem_big_calloc(n ? n : 1, size);
+}
+
+static void *xmalloc(size_t size)
+{
+    return mem_big_alloc(size);
 }
 
 /* ---- names and ids ---------------------------------------------------- */
@@ -210,7 +216,7 @@ static uint32_t resolve_need(compiler *c, uint32_t ti, const draft_need *need)
 static int build_deps(compiler *c)
 {
     draft *d = c->d;
-    c->dbeg = malloc(((size_t)c->n + 1) * sizeof *c->dbeg);
+    c->dbeg = xmalloc(((size_t)c->n + 1) * sizeof *c->dbeg);
     c->dcnt = xcalloc(c->n, sizeof *c->dcnt);
     if (!c->dbeg || !c->dcnt)
         return SYM_ENOMEM;
@@ -230,7 +236,7 @@ static int build_deps(compiler *c)
         c->dcnt[i] = nneeds;
     }
     c->dbeg[c->n] = (uint32_t)sum;
-    c->ddep = malloc((sum ? sum : 1) * sizeof *c->ddep);
+    c->ddep = xmalloc((sum ? sum : 1) * sizeof *c->ddep);
     if (!c->ddep)
         return SYM_ENOMEM;
     bool holes = false;
@@ -254,27 +260,37 @@ static int build_deps(compiler *c)
         holes |= dep == NONE;
         c->ddep[c->dbeg[ed.task] + c->dcnt[ed.task]++] = dep;
     }
-    /* Repeats: mark[dep] == i + 1 while task i's list is walked. */
-    uint32_t *mark = xcalloc(c->n, sizeof *mark);
-    if (!mark)
-        return SYM_ENOMEM;
+    /* Repeats: a short list is compared with itself; a long one marks
+     * mark[dep] = i + 1 while task i's list is walked (mark is made only
+     * when a long list comes: most graphs have none). */
+    uint32_t *mark = NULL;
     for (uint32_t i = 0; i < c->n; i++) {
         if (c->dcnt[i] < 2)
             continue; /* one dependency cannot repeat */
+        bool small = c->dcnt[i] <= 8;
+        if (!small && !mark && !(mark = calloc(c->n, sizeof *mark)))
+            return SYM_ENOMEM;
         const draft_task *t = T(c, i);
+        uint32_t *list = &c->ddep[c->dbeg[i]];
         for (uint32_t k = 0; k < c->dcnt[i]; k++) {
-            uint32_t *slot = &c->ddep[c->dbeg[i] + k];
-            if (*slot == NONE)
+            uint32_t dep = list[k];
+            if (dep == NONE)
                 continue;
-            if (mark[*slot] == i + 1) {
+            bool repeat = false;
+            if (small) {
+                for (uint32_t j = 0; j < k; j++)
+                    repeat |= list[j] == dep;
+            } else {
+                repeat = mark[dep] == i + 1;
+                mark[dep] = i + 1;
+            }
+            if (repeat) {
                 draft_pos pos = k < t->nneeds ? t->needs[k].pos : no_pos;
                 if (!full(c))
                     REPORT(c, code_for(c, SYM_EINVAL), pos, "task '%s' lists '%s' twice in needs",
-                           ID(c, i), ID(c, *slot));
-                *slot = NONE;
+                           ID(c, i), ID(c, dep));
+                list[k] = NONE;
                 holes = true;
-            } else {
-                mark[*slot] = i + 1;
             }
         }
     }

@@ -61,8 +61,10 @@ static void *grow(void *arr, size_t count, size_t *cap, size_t size, size_t max)
     if (ncap > SIZE_MAX / size)
         return NULL;
     void *p = realloc(arr, ncap * size);
-    if (p)
+    if (p) {
         *cap = ncap;
+        mem_big_advise(p, ncap * size);
+    }
     return p;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "symphony.h"
 
 /* Ids are short ("load", "t123456", "transform[shard=1]"): a word-at-a-time
@@ -35,7 +36,7 @@ uint32_t ids_hash(const char *key, size_t len)
 
 static bool alloc_slots(struct wf_id *x, size_t nslots)
 {
-    x->slots = calloc(nslots, sizeof *x->slots);
+    x->slots = mem_big_calloc(nslots, sizeof *x->slots);
     x->mask = nslots - 1;
     return x->slots != NULL;
 }
