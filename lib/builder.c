@@ -36,6 +36,7 @@ struct sym_builder {
     size_t ninputs, inputs_cap;
     builder_value *params;   /* malloc'd, in the order set */
     size_t nparams, params_cap;
+    ids_adder ids;           /* the ids so far (becomes d.ids at build) */
 };
 
 static const char *const SOURCE = "<builder>";
@@ -65,9 +66,7 @@ static int reset(sym_builder *b)
     draft_init(&b->d, NULL, NULL, SOURCE);
     b->d.from_code = true;
     b->last_worker = NULL;
-    b->d.ids = ids_new(64);
-    if (!b->d.ids)
-        return SYM_ENOMEM;
+    ids_adder_init(&b->ids);
     if (b->name) {
         b->d.name = arena_strdup(&b->d.arena, b->name);
         if (!b->d.name)
@@ -100,6 +99,7 @@ sym_builder *sym_builder_new(const char *name)
 static void empty(sym_builder *b)
 {
     draft_free(&b->d);
+    ids_adder_free(&b->ids);
     free(b->inputs);
     free(b->params);
     b->inputs = b->params = NULL;
@@ -323,17 +323,15 @@ int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, siz
     const char *w = intern_worker(b, id, worker);
     if (!w)
         return b->first == SYM_ENOMEM ? SYM_ENOMEM : SYM_EINVAL;
-    if (!b->d.ids && !(b->d.ids = ids_new(64)))
-        return oom(b);
     char *copy = arena_alloc(&b->d.arena, len + 1);
     if (!copy)
         return oom(b);
     memcpy(copy, id, len + 1);
     if (draft_add_slot(&b->d, copy, w) != SYM_OK)
         return oom(b);
-    /* The one random access per task: the API refuses a duplicate id at
-     * once. The index is handed over to the workflow at build. */
-    int rc = ids_put(b->d.ids, copy, len, (uint32_t)(b->d.nslots - 1), b->d.slots,
+    /* The API refuses a duplicate id at once (see ids_adder for how this
+     * stays cheap). The index is handed over to the workflow at build. */
+    int rc = ids_adder_put(&b->ids, copy, len, (uint32_t)(b->d.nslots - 1), b->d.slots,
                      sizeof *b->d.slots, NULL);
     if (rc != SYM_OK) {
         b->d.nslots--; /* not added after all (its id copy stays in the arena) */
@@ -574,6 +572,8 @@ int sym_builder_build(sym_builder *b, sym_workflow **out, sym_error *err)
     diag_init(&dg, err, NULL, b->d.opts->max_errors);
     b->d.diag = &dg;
     int rc = finish_draft(b);
+    if (rc == SYM_OK && !(b->d.ids = ids_adder_finish(&b->ids)))
+        rc = SYM_ENOMEM;
     if (rc == SYM_OK)
         rc = draft_compile(&b->d, out);
     else

@@ -11,23 +11,41 @@
 /* Ids are short ("load", "t123456", "transform[shard=1]"): a word-at-a-time
  * multiply-xor hash with a full final mix, so that sequential ids spread
  * over the low bits that pick the slot. */
+static uint64_t load64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+static uint64_t load32(const unsigned char *p)
+{
+    uint32_t w;
+    memcpy(&w, p, 4);
+    return w;
+}
+
 uint32_t ids_hash(const char *key, size_t len)
 {
     const unsigned char *p = (const unsigned char *)key;
     uint64_t h = 0x9E3779B97F4A7C15u ^ (uint64_t)len;
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
+    size_t n = len;
+    while (n > 8) {
+        h = (h ^ load64(p)) * 0xFF51AFD7ED558CCDu;
         h ^= h >> 32;
         p += 8;
-        len -= 8;
+        n -= 8;
     }
-    if (len > 0) {
-        uint64_t w = 0;
-        memcpy(&w, p, len);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDu;
-    }
+    /* The last 1-8 bytes in fixed-size loads (overlapping when they must),
+     * not a memcpy of variable length. */
+    uint64_t w = 0;
+    if (len >= 8)
+        w = load64((const unsigned char *)key + len - 8);
+    else if (n >= 4)
+        w = load32(p) | load32(p + n - 4) << 32;
+    else if (n > 0)
+        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+    h = (h ^ w) * 0xFF51AFD7ED558CCDu;
     h ^= h >> 33;
     h *= 0xC4CEB9FE1A85EC53u;
     h ^= h >> 33;
@@ -149,73 +167,97 @@ int ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index)
     return SYM_OK;
 }
 
-/* Three passes of 11 bits over the 32-bit hash: each pass reads one array
- * and writes the other in 2048 sequential streams. */
-enum { RADIX_BITS = 11, RADIX = 1 << RADIX_BITS, RADIX_PASSES = 3 };
+/* ---- ids_adder ---------------------------------------------------------- */
 
-void ids_sort(uint64_t *keys, uint64_t *tmp, size_t n)
+void ids_adder_init(ids_adder *a) { memset(a, 0, sizeof *a); }
+
+void ids_adder_free(ids_adder *a)
 {
-    static const unsigned shift[RADIX_PASSES] = {32, 32 + RADIX_BITS, 32 + 2 * RADIX_BITS};
-    size_t count[RADIX_PASSES][RADIX];
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++)
-        for (unsigned p = 0; p < RADIX_PASSES; p++)
-            count[p][(keys[i] >> shift[p]) & (RADIX - 1)]++;
-    uint64_t *from = keys, *to = tmp;
-    for (unsigned p = 0; p < RADIX_PASSES; p++) {
-        size_t sum = 0;
-        for (size_t b = 0; b < RADIX; b++) {
-            size_t c = count[p][b];
-            count[p][b] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++) {
-            uint64_t k = from[i];
-            to[count[p][(k >> shift[p]) & (RADIX - 1)]++] = k;
-        }
-        uint64_t *t = from;
-        from = to;
-        to = t;
-    }
-    /* An odd number of passes leaves the result in tmp. */
-    memcpy(keys, from, n * sizeof *keys);
+    ids_free(a->table);
+    free(a->filter);
+    ids_adder_init(a);
 }
 
-struct wf_id *ids_from_sorted(const uint64_t *keys, size_t n, const uint8_t *skip)
+/* Three bits of one 64-bit word per id (16 bits per id: about 1% false
+ * "maybe"s); the word from the hash's low bits, the bits from a remix. */
+static uint64_t filter_bits(uint32_t h)
 {
-    struct wf_id *x = ids_new(n);
-    if (!x)
+    uint64_t m = (uint64_t)h * 0x9E3779B97F4A7C15u;
+    return (uint64_t)1 << (m >> 58) | (uint64_t)1 << ((m >> 52) & 63) |
+           (uint64_t)1 << ((m >> 46) & 63);
+}
+
+static int flush(ids_adder *a)
+{
+    for (unsigned k = 0; k < a->npending; k++)
+        if (ids_put_new(a->table, (uint32_t)(a->pending[k] >> 32), (uint32_t)a->pending[k]) !=
+            SYM_OK)
+            return SYM_ENOMEM;
+    a->npending = 0;
+    return SYM_OK;
+}
+
+/* A filter for twice the ids there are now, refilled from the table. */
+static int grow_filter(ids_adder *a)
+{
+    if (flush(a) != SYM_OK)
+        return SYM_ENOMEM;
+    size_t cap = a->filter_cap ? a->filter_cap * 2 : 1024;
+    size_t words = cap / 4;
+    uint64_t *filter = mem_big_calloc(words, sizeof *filter);
+    if (!filter)
+        return SYM_ENOMEM;
+    free(a->filter);
+    a->filter = filter;
+    a->filter_mask = words - 1;
+    a->filter_cap = cap;
+    const struct wf_id *x = a->table;
+    for (size_t i = 0; i <= x->mask; i++)
+        if (x->slots[i] != 0) {
+            uint32_t h = (uint32_t)(x->slots[i] >> 32);
+            filter[h & a->filter_mask] |= filter_bits(h);
+        }
+    return SYM_OK;
+}
+
+int ids_adder_put(ids_adder *a, const char *key, size_t len, uint32_t index, const void *base,
+                  size_t stride, uint32_t *existing)
+{
+    if (!a->table && !(a->table = ids_new(64)))
+        return SYM_ENOMEM;
+    if (a->table->count + a->npending >= a->filter_cap && grow_filter(a) != SYM_OK)
+        return SYM_ENOMEM;
+    uint32_t h = ids_hash(key, len);
+    uint64_t *word = &a->filter[h & a->filter_mask], bits = filter_bits(h);
+    if ((*word & bits) == bits) { /* maybe there: look for real */
+        uint32_t found = ids_find(a->table, key, len, base, stride);
+        for (unsigned k = 0; found == IDS_NONE && k < a->npending; k++) {
+            uint32_t other = (uint32_t)a->pending[k];
+            const char *o = key_at(base, stride, other);
+            if ((uint32_t)(a->pending[k] >> 32) == h && strncmp(o, key, len) == 0 &&
+                o[len] == '\0')
+                found = other;
+        }
+        if (found != IDS_NONE) {
+            if (existing)
+                *existing = found;
+            return SYM_EEXIST;
+        }
+    }
+    if (a->npending == IDS_PENDING && flush(a) != SYM_OK)
+        return SYM_ENOMEM;
+    *word |= bits;
+    a->pending[a->npending++] = (uint64_t)h << 32 | index;
+    return SYM_OK;
+}
+
+struct wf_id *ids_adder_finish(ids_adder *a)
+{
+    if (!a->table && !(a->table = ids_new(64)))
         return NULL;
-    /* In hash order, the home slots come in ascending order: the table is
-     * written front to back instead of at random. */
-    for (size_t k = 0; k < n; k++) {
-        uint32_t index = (uint32_t)keys[k];
-        if (skip && skip[index])
-            continue;
-        uint32_t h = (uint32_t)(keys[k] >> 32);
-        size_t i = h & x->mask;
-        while (x->slots[i] != 0)
-            i = (i + 1) & x->mask;
-        x->slots[i] = (uint64_t)h << 32 | ((uint64_t)index + 1);
-        x->count++;
-    }
-    return x;
-}
-
-struct wf_id *ids_build(const void *base, size_t stride, size_t n)
-{
-    uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
-    uint64_t *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    struct wf_id *x = NULL;
-    if (keys && tmp) {
-        for (size_t i = 0; i < n; i++) {
-            const char *id = key_at(base, stride, (uint32_t)i);
-            keys[i] = ids_key(ids_hash(id, strlen(id)), (uint32_t)i);
-        }
-        ids_sort(keys, tmp, n);
-        x = ids_from_sorted(keys, n, NULL);
-    }
-    free(keys);
-    free(tmp);
+    struct wf_id *x = flush(a) == SYM_OK ? a->table : NULL;
+    if (x)
+        a->table = NULL;
+    ids_adder_free(a);
     return x;
 }

@@ -9,11 +9,12 @@
  * chained buckets cost three or four cache misses per insert, over a
  * microsecond per task at a million tasks, hence this table.)
  *
- * Even one random probe per task is too dear on the build path of a
- * million-task graph (cache and TLB misses into a 16 MB table), so
- * duplicates are found by sorting (hash, index) keys with an LSD radix
- * sort (sequential passes), and a table is filled from sorted keys (its
- * slots are then written in order) only where a lookup by name is needed. */
+ * Even one random probe per task is too dear when a million tasks are added
+ * one by one (a cache and TLB miss into a 16 MB table, and each miss stalls
+ * the caller): ids_adder answers "is this id new?" from a small Bloom
+ * filter instead, keeps the new ids pending, and inserts them into the
+ * table in batches, whose misses overlap. Only when the filter says
+ * "maybe" (about 1% of new ids) is the table probed at once. */
 #ifndef SYM_IDS_H
 #define SYM_IDS_H
 
@@ -42,19 +43,25 @@ int ids_put(struct wf_id *x, const char *key, size_t len, uint32_t index, const 
 /* Adds an entry known to be new, by its hash. SYM_OK or SYM_ENOMEM. */
 int ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index);
 
-/* A sort key: hash << 32 | index. */
-static inline uint64_t ids_key(uint32_t hash, uint32_t index)
-{
-    return (uint64_t)hash << 32 | index;
-}
-/* Sorts keys[0..n) by hash, stably (equal hashes keep their order), using
- * tmp[0..n) as scratch. */
-void ids_sort(uint64_t *keys, uint64_t *tmp, size_t n);
-/* A new index over n sorted keys, without the ones marked skip (when skip
- * is not NULL: skip[index] != 0), or NULL (ENOMEM). The keys must name
- * distinct ids. */
-struct wf_id *ids_from_sorted(const uint64_t *keys, size_t n, const uint8_t *skip);
-/* A new index over the n ids of base (distinct), or NULL (ENOMEM). */
-struct wf_id *ids_build(const void *base, size_t stride, size_t n);
+enum { IDS_PENDING = 256 };
+
+/* Ids added one at a time, each refused at once when already there. */
+typedef struct ids_adder {
+    struct wf_id *table; /* the ids up to the last batch */
+    uint64_t *filter;    /* Bloom filter words over every id added */
+    size_t filter_mask;  /* words - 1 */
+    size_t filter_cap;   /* ids the filter is sized for */
+    uint64_t pending[IDS_PENDING]; /* hash << 32 | index, not in table yet */
+    unsigned npending;
+} ids_adder;
+
+void ids_adder_init(ids_adder *a);
+/* Like ids_put (SYM_OK, SYM_EEXIST with *existing, or SYM_ENOMEM). */
+int ids_adder_put(ids_adder *a, const char *key, size_t len, uint32_t index, const void *base,
+                  size_t stride, uint32_t *existing);
+/* The index over every id added (the caller owns it; a is left empty), or
+ * NULL (ENOMEM). */
+struct wf_id *ids_adder_finish(ids_adder *a);
+void ids_adder_free(ids_adder *a);
 
 #endif
