@@ -320,6 +320,8 @@ int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, siz
                     id ? id : "(null)");
     if (!worker)
         return fail(b, SYM_EINVAL, "task '%s' has no worker", id);
+    uint32_t hash = ids_hash(id, len);
+    ids_adder_prefetch(&b->ids, hash);
     const char *w = intern_worker(b, id, worker);
     if (!w)
         return b->first == SYM_ENOMEM ? SYM_ENOMEM : SYM_EINVAL;
@@ -331,7 +333,7 @@ int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, siz
         return oom(b);
     /* The API refuses a duplicate id at once (see ids_adder for how this
      * stays cheap). The index is handed over to the workflow at build. */
-    int rc = ids_adder_put(&b->ids, copy, len, (uint32_t)(b->d.nslots - 1), b->d.slots,
+    int rc = ids_adder_put(&b->ids, hash, copy, len, (uint32_t)(b->d.nslots - 1), b->d.slots,
                      sizeof *b->d.slots, NULL);
     if (rc != SYM_OK) {
         b->d.nslots--; /* not added after all (its id copy stays in the arena) */

@@ -106,11 +106,9 @@ uint32_t ids_find(const struct wf_id *x, const char *key, size_t len, const void
     }
 }
 
-/* Doubles the slots when the next insert would pass half full. */
-static bool reserve(struct wf_id *x)
+/* Doubles the slots. */
+static bool grow_slots(struct wf_id *x)
 {
-    if (x->count + 1 <= (x->mask + 1) / 2)
-        return true;
     struct wf_id bigger;
     if (x->mask + 1 > SIZE_MAX / 2 / sizeof(uint64_t) || !alloc_slots(&bigger, (x->mask + 1) * 2))
         return false;
@@ -127,6 +125,12 @@ static bool reserve(struct wf_id *x)
     x->slots = bigger.slots;
     x->mask = bigger.mask;
     return true;
+}
+
+/* Doubles the slots when the next insert would pass half full. */
+static bool reserve(struct wf_id *x)
+{
+    return x->count + 1 <= (x->mask + 1) / 2 || grow_slots(x);
 }
 
 int ids_put(struct wf_id *x, const char *key, size_t len, uint32_t index, const void *base,
@@ -187,12 +191,25 @@ static uint64_t filter_bits(uint32_t h)
            (uint64_t)1 << ((m >> 46) & 63);
 }
 
+/* The pending ids into the table: room made once, then every home slot
+ * fetched ahead, so the cache misses of the batch overlap instead of
+ * coming one after another. */
 static int flush(ids_adder *a)
 {
-    for (unsigned k = 0; k < a->npending; k++)
-        if (ids_put_new(a->table, (uint32_t)(a->pending[k] >> 32), (uint32_t)a->pending[k]) !=
-            SYM_OK)
+    struct wf_id *x = a->table;
+    while (x->count + a->npending > (x->mask + 1) / 2)
+        if (!grow_slots(x))
             return SYM_ENOMEM;
+    for (unsigned k = 0; k < a->npending; k++)
+        __builtin_prefetch(&x->slots[(uint32_t)(a->pending[k] >> 32) & x->mask], 1);
+    for (unsigned k = 0; k < a->npending; k++) {
+        uint64_t key = a->pending[k];
+        size_t i = (uint32_t)(key >> 32) & x->mask;
+        while (x->slots[i] != 0)
+            i = (i + 1) & x->mask;
+        x->slots[i] = (key & 0xFFFFFFFF00000000u) | ((key & 0xFFFFFFFFu) + 1);
+    }
+    x->count += a->npending;
     a->npending = 0;
     return SYM_OK;
 }
@@ -220,14 +237,14 @@ static int grow_filter(ids_adder *a)
     return SYM_OK;
 }
 
-int ids_adder_put(ids_adder *a, const char *key, size_t len, uint32_t index, const void *base,
-                  size_t stride, uint32_t *existing)
+int ids_adder_put(ids_adder *a, uint32_t hash, const char *key, size_t len, uint32_t index,
+                  const void *base, size_t stride, uint32_t *existing)
 {
     if (!a->table && !(a->table = ids_new(64)))
         return SYM_ENOMEM;
     if (a->table->count + a->npending >= a->filter_cap && grow_filter(a) != SYM_OK)
         return SYM_ENOMEM;
-    uint32_t h = ids_hash(key, len);
+    uint32_t h = hash;
     uint64_t *word = &a->filter[h & a->filter_mask], bits = filter_bits(h);
     if ((*word & bits) == bits) { /* maybe there: look for real */
         uint32_t found = ids_find(a->table, key, len, base, stride);

@@ -56,9 +56,17 @@ typedef struct ids_adder {
 } ids_adder;
 
 void ids_adder_init(ids_adder *a);
-/* Like ids_put (SYM_OK, SYM_EEXIST with *existing, or SYM_ENOMEM). */
-int ids_adder_put(ids_adder *a, const char *key, size_t len, uint32_t index, const void *base,
-                  size_t stride, uint32_t *existing);
+/* Like ids_put (SYM_OK, SYM_EEXIST with *existing, or SYM_ENOMEM), with
+ * the key's ids_hash given. */
+int ids_adder_put(ids_adder *a, uint32_t hash, const char *key, size_t len, uint32_t index,
+                  const void *base, size_t stride, uint32_t *existing);
+/* Starts fetching what ids_adder_put(hash) will read: a caller with other
+ * work to do in between hides the cache miss behind it. */
+static inline void ids_adder_prefetch(const ids_adder *a, uint32_t hash)
+{
+    if (a->filter)
+        __builtin_prefetch(&a->filter[hash & a->filter_mask]);
+}
 /* The index over every id added (the caller owns it; a is left empty), or
  * NULL (ENOMEM). */
 struct wf_id *ids_adder_finish(ids_adder *a);
