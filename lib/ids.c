@@ -87,12 +87,9 @@ static const char *key_at(const void *base, size_t stride, uint32_t index)
     return *p;
 }
 
-uint32_t ids_find(const struct wf_id *x, const char *key, size_t len, const void *base,
-                  size_t stride)
+static uint32_t find_hashed(const struct wf_id *x, uint32_t h, const char *key, size_t len,
+                            const void *base, size_t stride)
 {
-    if (!x)
-        return IDS_NONE;
-    uint32_t h = ids_hash(key, len);
     for (size_t i = h & x->mask;; i = (i + 1) & x->mask) {
         uint64_t s = x->slots[i];
         if (s == 0)
@@ -104,6 +101,14 @@ uint32_t ids_find(const struct wf_id *x, const char *key, size_t len, const void
                 return index;
         }
     }
+}
+
+uint32_t ids_find(const struct wf_id *x, const char *key, size_t len, const void *base,
+                  size_t stride)
+{
+    if (!x)
+        return IDS_NONE;
+    return find_hashed(x, ids_hash(key, len), key, len, base, stride);
 }
 
 /* Doubles the slots. */
@@ -247,7 +252,7 @@ int ids_adder_put(ids_adder *a, uint32_t hash, const char *key, size_t len, uint
     uint32_t h = hash;
     uint64_t *word = &a->filter[h & a->filter_mask], bits = filter_bits(h);
     if ((*word & bits) == bits) { /* maybe there: look for real */
-        uint32_t found = ids_find(a->table, key, len, base, stride);
+        uint32_t found = find_hashed(a->table, h, key, len, base, stride);
         for (unsigned k = 0; found == IDS_NONE && k < a->npending; k++) {
             uint32_t other = (uint32_t)a->pending[k];
             const char *o = key_at(base, stride, other);

@@ -57,7 +57,8 @@ typedef struct ids_adder {
 
 void ids_adder_init(ids_adder *a);
 /* Like ids_put (SYM_OK, SYM_EEXIST with *existing, or SYM_ENOMEM), with
- * the key's ids_hash given. */
+ * the key's hash given: ids_hash(key, len), for ids_find to find it in
+ * the finished index. */
 int ids_adder_put(ids_adder *a, uint32_t hash, const char *key, size_t len, uint32_t index,
                   const void *base, size_t stride, uint32_t *existing);
 /* Starts fetching what ids_adder_put(hash) will read: a caller with other

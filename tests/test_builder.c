@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+#include "ids.h"
 #include "symphony.h"
 #include "workflow.h"
 
@@ -359,6 +361,173 @@ START_TEST(references)
 }
 END_TEST
 
+/* Duplicates among many ids are refused at once, whether the earlier id
+ * is still pending or already in the index, and across filter growth. */
+START_TEST(duplicates_among_many_tasks)
+{
+    enum { N = 20000 };
+    sym_builder *b = sym_builder_new("many");
+    char id[32];
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "task_%u", i);
+        ck_assert_uint_eq(add(b, id, i % 3 ? "w" : "v"), i);
+        if (i % 997 == 5) { /* an old one, and the one just added */
+            size_t ix = 12345;
+            snprintf(id, sizeof id, "task_%u", i / 2);
+            ck_assert_int_eq(sym_builder_add_task(b, id, "w", &ix), SYM_EEXIST);
+            ck_assert_uint_eq(ix, 12345); /* untouched */
+            snprintf(id, sizeof id, "task_%u", i);
+            ck_assert_int_eq(sym_builder_add_task(b, id, "w", NULL), SYM_EEXIST);
+        }
+    }
+    sym_error *err = sym_error_new();
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_EEXIST);
+    ck_assert_ptr_null(wf);
+    ck_assert_str_eq(sym_error_text(err, 0), "duplicate task id 'task_2'");
+    /* Without the duplicates, every id is found where it was added. */
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "task_%u", i);
+        add(b, id, i % 3 ? "w" : "v");
+        if (i > 0)
+            ck_assert_int_eq(sym_builder_add_dep(b, i, i - 1), SYM_OK);
+    }
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_OK);
+    ck_assert_uint_eq(sym_workflow_task_count(wf), N);
+    ck_assert_uint_eq(wf->nworkers, 2);
+    for (unsigned i = 0; i < N; i += 7) {
+        snprintf(id, sizeof id, "task_%u", i);
+        ck_assert_uint_eq(find(wf, id), i);
+    }
+    size_t ix;
+    ck_assert_int_eq(sym_workflow_find_task(wf, "task_20000", &ix), SYM_ENOTFOUND);
+    check_dag(wf);
+    sym_workflow_free(wf);
+    sym_error_free(err);
+    sym_builder_free(b);
+}
+END_TEST
+
+/* The adder alone: ids whose hashes collide in the filter's word and in
+ * the index are told apart by their text. */
+START_TEST(id_adder_tells_equal_hashes_apart)
+{
+    enum { N = 3000 };
+    static char names[N][16];
+    const char *ids[N];
+    ids_adder a;
+    ids_adder_init(&a);
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "n%u", i);
+        ids[i] = names[i];
+        /* Every id under one of four hashes: each "new?" is a filter hit. */
+        ck_assert_int_eq(ids_adder_put(&a, i % 4, ids[i], strlen(ids[i]), i, ids, sizeof *ids, NULL),
+                         SYM_OK);
+        uint32_t other = IDS_NONE;
+        uint32_t j = i / 3;
+        ck_assert_int_eq(ids_adder_put(&a, j % 4, ids[j], strlen(ids[j]), i + 1, ids, sizeof *ids,
+                                       &other),
+                         SYM_EEXIST);
+        ck_assert_uint_eq(other, j);
+    }
+    struct wf_id *x = ids_adder_finish(&a);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_uint_eq(x->count, N);
+    ids_free(x);
+    ids_adder_free(&a); /* empty after finish: harmless */
+}
+END_TEST
+
+/* Needs by name added to tasks in turns keep each task's own list. */
+START_TEST(needs_by_name_in_turns)
+{
+    sym_builder *b = sym_builder_new("turns");
+    size_t a = add(b, "a", "w"), c = add(b, "c", "w"), d = add(b, "d", "w"), e = add(b, "e", "w");
+    ck_assert_int_eq(sym_builder_add_dep_id(b, e, "a"), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, d, "a"), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, e, "c"), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, d, "c"), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep(b, e, d), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, e, "d"), SYM_OK); /* a repeat */
+    sym_error *err = sym_error_new();
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_EINVAL);
+    ck_assert_str_eq(sym_error_text(err, 0), "task 'e' lists 'd' twice in needs");
+    sym_error_clear(err);
+    a = add(b, "a", "w"), c = add(b, "c", "w"), d = add(b, "d", "w"), e = add(b, "e", "w");
+    ck_assert_int_eq(sym_builder_add_dep_id(b, e, "a"), SYM_OK);
+    ck_assert_int_eq(sym_builder_set_condition(b, c, NULL), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, d, "a"), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, e, "c"), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, d, "c"), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep(b, e, d), SYM_OK);
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_OK);
+    check_dag(wf);
+    ck_assert_uint_eq(find(wf, "a"), a); /* the file order is kept */
+    size_t de = find(wf, "e"), dd = find(wf, "d");
+    ck_assert_uint_eq(sym_workflow_task_dep(wf, de, 0), find(wf, "a"));
+    ck_assert_uint_eq(sym_workflow_task_dep(wf, de, 1), find(wf, "c"));
+    ck_assert_uint_eq(sym_workflow_task_dep(wf, de, 2), dd);
+    ck_assert_uint_eq(sym_workflow_task_dep(wf, de, 3), (size_t)-1);
+    ck_assert_uint_eq(sym_workflow_task_dep(wf, dd, 0), find(wf, "a"));
+    ck_assert_uint_eq(sym_workflow_task_dep(wf, dd, 1), find(wf, "c"));
+    ck_assert_uint_eq(sym_workflow_task_dep(wf, dd, 2), (size_t)-1);
+    sym_task_info info;
+    ck_assert_int_eq(sym_workflow_task_info(wf, find(wf, "c"), &info), SYM_OK);
+    ck_assert_ptr_null(info.condition);
+    sym_workflow_free(wf);
+    sym_error_free(err);
+    sym_builder_free(b);
+}
+END_TEST
+
+/* A dependency list longer than the short-list limit still finds its
+ * repeats. */
+START_TEST(repeats_in_a_long_list)
+{
+    sym_builder *b = sym_builder_new("long");
+    char id[16];
+    for (int i = 0; i < 12; i++) {
+        snprintf(id, sizeof id, "t%d", i);
+        add(b, id, "w");
+    }
+    size_t z = add(b, "z", "w");
+    for (size_t i = 0; i < 12; i++)
+        ck_assert_int_eq(sym_builder_add_dep(b, z, i), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep_id(b, z, "t10"), SYM_OK);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_EINVAL);
+    ck_assert_uint_eq(sym_error_count(err), 1);
+    ck_assert_str_eq(sym_error_text(err, 0), "task 'z' lists 't10' twice in needs");
+    sym_error_free(err);
+    sym_builder_free(b);
+}
+END_TEST
+
+/* Big arrays: usable to the last byte, zeroed when asked, freed by free. */
+START_TEST(big_arrays)
+{
+    size_t sizes[] = {0, 100, (2u << 20) - 1, 2u << 20, (5u << 20) + 3};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        unsigned char *p = mem_big_calloc(sizes[k], 1);
+        ck_assert_ptr_nonnull(p);
+        for (size_t i = 0; i < sizes[k]; i += 4096)
+            ck_assert_uint_eq(p[i], 0);
+        if (sizes[k])
+            ck_assert_uint_eq(p[sizes[k] - 1], 0);
+        memset(p, 0xab, sizes[k]);
+        unsigned char *q = realloc(p, sizes[k] * 2 + 1);
+        ck_assert_ptr_nonnull(q);
+        mem_big_advise(q, sizes[k] * 2 + 1);
+        if (sizes[k])
+            ck_assert_uint_eq(q[sizes[k] - 1], 0xab);
+        free(q);
+    }
+    ck_assert_ptr_null(mem_big_calloc(SIZE_MAX / 2, 4));
+}
+END_TEST
+
 START_TEST(big_chain_and_fan_out)
 {
     const size_t n = 100000;
@@ -395,6 +564,11 @@ static Suite *suite(void)
     tcase_add_test(tc, exports);
     tcase_add_test(tc, references);
     tcase_add_test(tc, big_chain_and_fan_out);
+    tcase_add_test(tc, duplicates_among_many_tasks);
+    tcase_add_test(tc, id_adder_tells_equal_hashes_apart);
+    tcase_add_test(tc, needs_by_name_in_turns);
+    tcase_add_test(tc, repeats_in_a_long_list);
+    tcase_add_test(tc, big_arrays);
     suite_add_tcase(s, tc);
     return s;
 }
