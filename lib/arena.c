@@ -6,6 +6,7 @@
 #include "arena.h"
 
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ struct arena_block {
 
 enum { ARENA_FIRST_BLOCK = 4096, ARENA_MAX_BLOCK = 4 << 20, HUGE_PAGE = 2 << 20 };
 
-void mem_big_advise(void *p, size_t size)
+static void advise_huge(void *p, size_t size)
 {
 #ifdef MADV_HUGEPAGE
     /* The whole huge pages inside [p, p + size); a hint, so its failure
@@ -42,7 +43,7 @@ void *mem_big_alloc(size_t size)
         return NULL;
     size_t rounded = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
     void *p = aligned_alloc(HUGE_PAGE, rounded);
-    mem_big_advise(p, rounded);
+    advise_huge(p, rounded);
     return p;
 }
 
@@ -74,10 +75,14 @@ static int arena_grow(arena *a, size_t need)
         size = need;
     if (size > SIZE_MAX - sizeof(arena_block) - HUGE_PAGE)
         return -1;
+    /* An oversized request is one big array (a million tasks' wf_task):
+     * huge pages, and the whole of the last one. The usual blocks stay in
+     * small pages, which a block only partly used does not fill. */
+    bool big = size > ARENA_MAX_BLOCK;
     size_t total = sizeof(arena_block) + size;
-    if (total >= HUGE_PAGE) /* use the whole of the last huge page */
+    if (big)
         total = (total + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-    arena_block *b = mem_big_alloc(total);
+    arena_block *b = big ? mem_big_alloc(total) : malloc(total);
     if (!b)
         return -1;
     size = total - sizeof *b;

@@ -1150,6 +1150,8 @@ static int check(compiler *c)
     int rc = check_tasks(c);
     if (rc == SYM_OK)
         rc = build_deps(c);
+    if (c->d->need_store)
+        draft_drop_needs(c->d); /* resolved into c->ddep: not read again */
     if (rc == SYM_OK)
         rc = expand_counts(c);
     if (rc == SYM_OK && c->ddep && !full(c))

@@ -61,10 +61,8 @@ static void *grow(void *arr, size_t count, size_t *cap, size_t size, size_t max)
     if (ncap > SIZE_MAX / size)
         return NULL;
     void *p = realloc(arr, ncap * size);
-    if (p) {
+    if (p)
         *cap = ncap;
-        mem_big_advise(p, ncap * size);
-    }
     return p;
 }
 
@@ -200,4 +198,15 @@ draft_task *draft_slot_full(draft *d, size_t i)
     sym_task_policy_init(&t->policy);
     d->full[i] = (uint32_t)d->ntasks++;
     return t;
+}
+
+void draft_drop_needs(draft *d)
+{
+    for (size_t i = 0; i < d->ntasks; i++) {
+        d->tasks[i].needs = NULL;
+        d->tasks[i].nneeds = 0;
+    }
+    free(d->need_store);
+    d->need_store = NULL;
+    d->nneed_store = d->need_store_cap = 0;
 }

@@ -144,6 +144,10 @@ int draft_add_slot(draft *d, const char *id, const char *worker);
  * pointer is valid until the next draft_slot_full. */
 draft_task *draft_slot_full(draft *d, size_t i);
 
+/* Frees every task's needs (compile, once it has resolved them), so that
+ * their memory is back before the workflow is laid out. */
+void draft_drop_needs(draft *d);
+
 /* How many tasks, either way. */
 static inline size_t draft_count(const draft *d)
 {
