@@ -29,6 +29,50 @@ typedef struct wf_limit {
 } wf_limit;
 
 struct wf_id; /* the id index, private to ids.c (keys: tasks[i].id) */
+struct expr_template;
+
+/* ---- data flow --------------------------------------------------------
+ * What the `${{ }}` expressions, `if` conditions, matrix groups and
+ * max_parallel of a workflow need at run time. Kept out of wf_task so the
+ * engine's hot path stays as small as it is: sym_workflow.df is NULL for a
+ * workflow that uses none of it, and then costs one pointer test. */
+
+/* A string inside a task's `with` tree that holds `${{ }}`: at dispatch the
+ * evaluated value replaces that leaf (found by identity) in a copy. */
+typedef struct wf_input_tmpl {
+    const sym_value *leaf;          /* the string in wf_task.inputs */
+    const struct expr_template *t;  /* parsed and checked at load */
+} wf_input_tmpl;
+
+/* A task as written: one instance, or every instance of a matrix. `tasks.ID`
+ * in an expression names a group (expr_ref.index is the group index). */
+typedef struct wf_group {
+    const char *name;           /* the task's key in the file */
+    const uint32_t *instances;  /* task indices, in instance order */
+    uint32_t ninstances;
+    bool is_matrix;             /* outputs read from outside: a list, one per instance */
+    unsigned max_parallel;      /* instances of one run in flight; 0 = no limit */
+} wf_group;
+
+typedef struct wf_task_df {
+    uint32_t group;                       /* index into wf_dataflow.groups */
+    const struct expr_template *condition; /* `if`; NULL when none */
+    const wf_input_tmpl *inputs;          /* templated `with` strings */
+    uint32_t ninputs;
+} wf_task_df;
+
+/* A matrix axis given by an expression over params (`${{ params.shards }}`):
+ * the workflow is expanded with the param defaults; a run whose params
+ * change an axis gets a workflow expanded for its own values (see
+ * workflow_expand_for_params). */
+typedef struct wf_dataflow {
+    wf_task_df *tasks; /* per task, indexed like sym_workflow.tasks */
+    wf_group *groups;
+    uint32_t ngroups;
+    bool has_param_matrix;   /* some axis is an expression over params */
+    bool has_max_parallel;   /* some group has max_parallel */
+    void *expand_source;     /* what compile keeps to re-expand; private to compile.c */
+} wf_dataflow;
 
 struct sym_workflow {
     atomic_uint refs; /* the host's reference + one per run */
@@ -55,11 +99,21 @@ struct sym_workflow {
     const uint32_t *roots;
     uint32_t nroots;
     struct wf_id *ids; /* id -> index */
+    const wf_dataflow *df; /* NULL: no expressions, conditions, groups to read */
 };
 
 /* Takes one more reference (a run holds one while it lives). */
 void workflow_retain(sym_workflow *wf);
 /* Drops one reference; frees at zero. sym_workflow_free is this. */
 void workflow_release(sym_workflow *wf);
+
+/* For a run: when wf has matrix axes over params and the run's params
+ * (defaults merged with overrides, a map) give an axis other values than
+ * the defaults did, *out is a new workflow expanded for those params (free
+ * with workflow_release); otherwise *out is NULL and the run uses wf. Errors
+ * (an axis that is not a list, past max_matrix...) go to err without a
+ * file position, and nothing is made. */
+int workflow_expand_for_params(const sym_workflow *wf, const sym_value *params,
+                               sym_workflow **out, sym_error *err);
 
 #endif
