@@ -411,6 +411,15 @@ SYM_API int sym_builder_set_condition(sym_builder *b, size_t task, const char *e
 SYM_API int sym_builder_add_matrix(sym_builder *b, size_t task, const char *key,
                                    sym_value *values);
 
+/* A matrix axis given by an expression over params, exactly as in a file:
+ * "${{ params.shards }}" (expanded from the param's default, and again at
+ * each run whose params change it). */
+SYM_API int sym_builder_add_matrix_expr(sym_builder *b, size_t task, const char *key,
+                                        const char *expr);
+/* At most n instances of the task's matrix in flight in one run (0 = no
+ * limit), like `max_parallel` in a file. */
+SYM_API int sym_builder_set_max_parallel(sym_builder *b, size_t task, unsigned n);
+
 /* Validates and compiles what was added. On SYM_OK *out is a new workflow;
  * otherwise every error goes to err. Either way the builder is emptied and
  * may be reused or freed. */
@@ -627,6 +636,10 @@ SYM_API bool sym_task_cancelled(const sym_task *task);
 /* Sets output key to a copy of value. SYM_ETOOBIG past the engine's
  * max_output_bytes for the task. */
 SYM_API int sym_task_set_output(sym_task *task, const char *key, const char *value);
+/* Sets output key to a copy of any value (a JSON output: a number, list or
+ * map stays one for expressions downstream and in the report). The same
+ * size limit as sym_task_set_output applies, counted on its JSON text. */
+SYM_API int sym_task_set_output_value(sym_task *task, const char *key, const sym_value *value);
 /* Records why this attempt failed (printf-style) and returns SYM_EFAILED,
  * for `return sym_task_fail(t, 0, "...")`. flags: SYM_FAIL_FATAL to fail
  * the task for good whatever its retry policy. */
