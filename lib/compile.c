@@ -4,9 +4,15 @@
  * as flat arrays in topological order.
  *
  * Everything is O(tasks + edges): ids resolve through one hash insert per
- * task, dependency lists are CSR arrays built by counting, and the order is
- * Kahn's algorithm (a heap keeps ties in file order only when the file order
- * is not already topological). */
+ * task (the builder brings its index along), dependency lists are CSR
+ * arrays built by counting, and the order is Kahn's algorithm (a heap keeps
+ * ties in file order only when the file order is not already topological).
+ *
+ * A million tasks built in code must compile in tens of nanoseconds each,
+ * and most of that goes to first touching fresh memory: so no per-task array
+ * is made where it would be the identity (order, instance counts, bases),
+ * each wf_task is written once (never zeroed first), and passes over the
+ * tasks are few. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,6 +51,8 @@ typedef struct compiler {
     uint32_t *axis_off;          /* n+1: each task's range in axis_list */
     uint64_t total;              /* instances of all tasks */
     uint64_t nedges;             /* edges after expansion */
+    uint32_t *send;              /* n: end of each task's successors in wf->succs
+                                    (set_flat_edges; NULL otherwise) */
     draft_task blank;            /* what a builder slot without a record reads */
 } compiler;
 
@@ -971,6 +979,13 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
                                  .worker = worker,
                                  .line = t->pos.line,
                                  .column = t->pos.column};
+        if (c->send) { /* the edges are laid out already */
+            uint32_t sbegin = i > 0 ? c->send[i - 1] : 0;
+            first->dep_begin = c->dbeg[i];
+            first->dep_count = c->dcnt[i];
+            first->succ_begin = sbegin;
+            first->succ_count = c->send[i] - sbegin;
+        }
         if (t->naxes > 0)
             rc = expand_matrix(c, wf, i);
     }
@@ -1024,6 +1039,46 @@ static int set_instances(compiler *c, sym_workflow *wf)
     }
     d->ids = NULL;
     wf->ids = x;
+    return SYM_OK;
+}
+
+/* The edges when instance i is draft task i (no matrix, file order kept):
+ * the dependency lists move into wf->deps as they are, c->dbeg following
+ * them, and the successor lists are counted and filled in compact arrays,
+ * so that the wf_task array is written in one pass (fill_tasks) instead of
+ * being walked four times. */
+static int set_flat_edges(compiler *c, sym_workflow *wf)
+{
+    draft *d = c->d;
+    uint64_t nedges = 0;
+    for (uint32_t i = 0; i < c->n; i++)
+        nedges += c->dcnt[i]; /* at most COMPILE_MAX_EDGES (build_deps) */
+    wf->nedges = (uint32_t)nedges;
+    wf->deps = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->deps);
+    wf->succs = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->succs);
+    c->send = xcalloc((size_t)c->n + 1, sizeof *c->send);
+    if (!wf->deps || !wf->succs || !c->send)
+        return SYM_ENOMEM;
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        const uint32_t *list = &c->ddep[c->dbeg[i]];
+        c->dbeg[i] = at;
+        for (uint32_t k = 0; k < c->dcnt[i]; k++) {
+            wf->deps[at++] = list[k];
+            c->send[list[k]]++;
+        }
+    }
+    /* send[i]: first the count, then the start, and after the fill the end
+     * of task i's successors (the start of task i + 1's). */
+    uint32_t sum = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint32_t count = c->send[i];
+        c->send[i] = sum;
+        sum += count;
+    }
+    for (uint32_t i = 0; i < c->n; i++)
+        for (uint32_t k = c->dbeg[i]; k < c->dbeg[i] + c->dcnt[i]; k++)
+            wf->succs[c->send[wf->deps[k]]++] = i;
     return SYM_OK;
 }
 
@@ -1135,11 +1190,13 @@ static int build(compiler *c, sym_workflow *wf)
     if (!wf->tasks)
         return SYM_ENOMEM;
     int rc = set_header(c, wf);
+    if (rc == SYM_OK && !c->base)
+        rc = set_flat_edges(c, wf);
     if (rc == SYM_OK)
         rc = fill_tasks(c, wf);
     if (rc == SYM_OK)
         rc = set_instances(c, wf);
-    if (rc == SYM_OK && c->first == SYM_OK)
+    if (rc == SYM_OK && c->first == SYM_OK && c->base)
         rc = set_edges(c, wf);
     return rc;
 }
@@ -1192,5 +1249,6 @@ int draft_compile(draft *d, sym_workflow **out)
     free(c.base);
     free(c.axis_list);
     free(c.axis_off);
+    free(c.send);
     return rc;
 }
