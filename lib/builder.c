@@ -215,7 +215,8 @@ int sym_builder_set_worker_limit(sym_builder *b, const char *worker, unsigned co
             b->d.limits[i].concurrency = concurrency;
             return SYM_OK;
         }
-    draft_limit limit = {arena_strdup(&b->d.arena, worker), concurrency, {0, 0}};
+    draft_limit limit = {.worker = arena_strdup(&b->d.arena, worker),
+                         .concurrency = concurrency};
     if (!limit.worker || draft_add_limit(&b->d, &limit) != SYM_OK)
         return oom(b);
     return SYM_OK;
@@ -388,7 +389,7 @@ int sym_builder_add_dep_id(sym_builder *b, size_t task, const char *dep_id)
         return SYM_EINVAL;
     if (!dep_id)
         return fail(b, SYM_EINVAL, "task '%s' needs a task with no id", b->d.slots[task].id);
-    draft_need need = {arena_strdup(&b->d.arena, dep_id), 0, {0, 0}};
+    draft_need need = {.name = arena_strdup(&b->d.arena, dep_id)};
     draft_task *t = need.name ? task_at(b, task, "dependency") : NULL;
     if (!t || draft_add_need(&b->d, t, &need) != SYM_OK)
         return oom(b);
@@ -481,7 +482,7 @@ int sym_builder_add_matrix(sym_builder *b, size_t task, const char *key, sym_val
         return rc;
     }
     sym_value *copy = arena_alloc(&b->d.arena, sizeof *copy);
-    draft_axis axis = {arena_strdup(&b->d.arena, key), copy, NULL, {0, 0}};
+    draft_axis axis = {.key = arena_strdup(&b->d.arena, key), .values = copy};
     rc = copy && axis.key ? value_copy_to_arena(copy, values, &b->d.arena) : SYM_ENOMEM;
     sym_value_free(values);
     if (rc != SYM_OK || draft_add_axis(&b->d, t, &axis) != SYM_OK)
