@@ -133,7 +133,9 @@ typedef struct rtask {
     _Atomic(rtask_aux *) aux;
 } rtask;
 
-enum { LIM_RUN = 1, LIM_WF = 2, LIM_REG = 4 };
+/* Limit slots, taken in this order (the most specific first, so a task
+ * waiting for its matrix's max_parallel holds no other slot). */
+enum { LIM_GROUP = 1, LIM_RUN = 2, LIM_WF = 4, LIM_REG = 8 };
 enum { STOP_NONE = 0, STOP_CANCEL = 1, STOP_FAILFAST = 2 };
 
 /* The per-attempt control block of an attempt with a timeout. */
@@ -157,12 +159,17 @@ struct sym_task {
     bool fatal;
     sym_value *outputs; /* owned map, made on first output */
     size_t out_bytes;
+    const sym_value *inputs; /* evaluated `with` (data flow only), or NULL */
+    arena *scratch;          /* where inputs live for this attempt, or NULL */
 };
 
 struct sym_run {
     sym_engine *eng;     /* only until the run has ended */
-    sym_workflow *wf;    /* one reference held */
+    sym_workflow *wf;    /* one reference held (the run's own when expanded
+                            for its params) */
     const wf_task *tasks;
+    const wf_dataflow *df; /* wf->df: NULL when there are no expressions */
+    limiter *glims;        /* per df group: max_parallel limits, or NULL */
     char *id;
     sym_value *params;   /* owned map */
     int64_t start_ns, end_ns;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dataflow.h"
 #include "engine.h"
 #include "error.h"
 
@@ -211,6 +212,7 @@ static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
     r->eng = e;
     r->wf = wf;
     r->tasks = wf->tasks;
+    r->df = wf->df;
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -241,6 +243,8 @@ static int run_setup(sym_engine *e, sym_run *r, const sym_run_options *opts, sym
     r->has_limits = wf->concurrency > 0;
     for (uint32_t k = 0; k < wf->nworkers; k++)
         r->has_limits |= r->w[k]->concurrency > 0;
+    if (SYM_UNLIKELY(r->df != NULL) && dataflow_run_init(r) != SYM_OK)
+        return error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
     return SYM_OK;
 }
 
@@ -255,6 +259,7 @@ void run_free_memory(sym_run *r)
         free(aux->slices);
         free(aux);
     }
+    dataflow_run_fini(r);
     sym_value_free(r->params);
     free(r->id);
     free(r->w);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataflow.h"
 #include "engine.h"
 
 #define EMIT(e, ...)                                                                               \
@@ -94,10 +95,8 @@ static int classify(const sym_run *r, uint32_t i, uint8_t st)
 }
 
 /* Decided once every dependency of s is final. A task without
- * dependencies always runs: trigger rules speak of dependencies. The `if`
- * condition is not evaluated yet (expressions come in a later step): a
- * task with a condition runs as if it were true, so nothing ends skipped
- * for now, though skipped is handled wherever outcomes are counted. */
+ * dependencies always runs: trigger rules speak of dependencies. A task
+ * the rule allows then has its `if` evaluated (see cond_allows). */
 static bool trigger_allows(const sym_run *r, uint32_t s)
 {
     const wf_task *wt = &r->tasks[s];
@@ -200,12 +199,39 @@ static bool work_push(xctx *cx, uint32_t k)
     return true;
 }
 
+static rtask_aux *record_failure(sym_run *r, uint32_t i, char *err, uint32_t attempt, int64_t t0,
+                                 int64_t t1, uint16_t tid, uint8_t outcome, bool retrying);
+
+/* Task s (now READY, owned by the caller) has an `if`: true when it is to
+ * run; otherwise it has ended skipped (false) or failed (an evaluation
+ * error, not retried) and its dependents must learn. */
+static bool cond_allows(xctx *cx, sym_run *r, uint32_t s, int64_t when)
+{
+    bool go;
+    char *msg;
+    int rc = dataflow_condition(r, s, &go, &msg);
+    if (rc == SYM_OK && go)
+        return true;
+    if (!when)
+        when = engine_now(cx->eng);
+    if (rc == SYM_OK) {
+        set_final(cx, r, s, SYM_TASK_SKIPPED, when);
+        return false;
+    }
+    record_failure(r, s, msg ? msg : fmt_alloc("out of memory"), 0, when, when,
+                   (uint16_t)cx->tid, SYM_TASK_FAILED, false);
+    set_final(cx, r, s, SYM_TASK_FAILED, when);
+    check_fail_fast(cx, r, s, SYM_TASK_FAILED);
+    return false;
+}
+
 /* What became of successor s when one more of its dependencies ended. */
 enum { SUCC_WAIT, SUCC_READY, SUCC_UPSTREAM };
 
 /* One more dependency of s ended (ok: it counts as a success). On
  * SUCC_READY the caller owns s (now READY) and runs or pushes it; on
- * SUCC_UPSTREAM s ended upstream_failed and its dependents must learn. */
+ * SUCC_UPSTREAM s ended without running (upstream_failed, or skipped or
+ * failed by its `if`) and its dependents must learn. */
 static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t when)
 {
     rtask *ts = &r->rt[s];
@@ -228,6 +254,8 @@ static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t w
     if (!atomic_compare_exchange_strong_explicit(&ts->state, &exp, SYM_TASK_READY,
                                                  memory_order_acq_rel, RLX))
         return SUCC_WAIT;
+    if (SYM_UNLIKELY(r->df != NULL) && r->df->tasks[s].condition && !cond_allows(cx, r, s, when))
+        return SUCC_UPSTREAM;
     EMIT(cx->eng, SYM_EVENT_TASK_READY, r, s, 0, 0, NULL);
     return SUCC_READY;
 }
@@ -518,13 +546,17 @@ static bool settle_timeout(sym_engine *e, sym_task *task)
 
 /* ---- limits ---- */
 
-static void limiters_of(sym_run *r, uint32_t i, limiter *ls[3])
+enum { NLIMITS = 4 };
+
+/* In LIM_* bit order: matrix group, run, workflow worker, registration. */
+static void limiters_of(sym_run *r, uint32_t i, limiter *ls[NLIMITS])
 {
     const wf_task *wt = &r->tasks[i];
     reg_worker *w = r->w[wt->worker];
-    ls[0] = r->wf->concurrency ? &r->runlim : NULL;
-    ls[1] = r->wlim[wt->worker];
-    ls[2] = w->concurrency ? &w->lim : NULL;
+    ls[0] = dataflow_group_limiter(r, i);
+    ls[1] = r->wf->concurrency ? &r->runlim : NULL;
+    ls[2] = r->wlim[wt->worker];
+    ls[3] = w->concurrency ? &w->lim : NULL;
 }
 
 static void requeue(pool_item it, void *arg)
@@ -532,15 +564,16 @@ static void requeue(pool_item it, void *arg)
     push_item(arg, it);
 }
 
-/* Takes the limit slots task i still lacks, in a fixed order (run,
- * workflow worker, registration) so that waiting can never deadlock. */
+/* Takes the limit slots task i still lacks, in a fixed order (matrix
+ * group, run, workflow worker, registration) so that waiting can never
+ * deadlock. */
 static int take_limits(xctx *cx, sym_run *r, uint32_t i)
 {
     rtask *t = &r->rt[i];
-    limiter *ls[3];
+    limiter *ls[NLIMITS];
     limiters_of(r, i, ls);
     pool_item me = {r, i, 0};
-    for (int b = 0; b < 3; b++) {
+    for (int b = 0; b < NLIMITS; b++) {
         uint8_t bit = (uint8_t)(1u << b);
         if (!ls[b] || (t->held & bit))
             continue;
@@ -558,9 +591,9 @@ static int take_limits(xctx *cx, sym_run *r, uint32_t i)
 
 static void release_limits(xctx *cx, sym_run *r, uint32_t i, uint8_t held)
 {
-    limiter *ls[3];
+    limiter *ls[NLIMITS];
     limiters_of(r, i, ls);
-    for (int b = 0; b < 3; b++) {
+    for (int b = 0; b < NLIMITS; b++) {
         uint8_t bit = (uint8_t)(1u << b);
         pool_item nx;
         if (!(held & bit) || !limiter_release(ls[b], &nx))
@@ -691,6 +724,20 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
             release_limits(cx, r, i, held);
         return fail_now(cx, r, i, fmt_alloc("worker '%s' is not registered", w->name));
     }
+    sym_task task = {.run = r, .index = i};
+    arena scratch;
+    if (SYM_UNLIKELY(r->df != NULL) && r->df->tasks[i].ninputs) {
+        /* Templated inputs: evaluated per attempt, kept for the callback. */
+        arena_init(&scratch);
+        task.scratch = &scratch;
+        char *msg;
+        if (dataflow_inputs(r, i, &scratch, &task.inputs, &msg) != SYM_OK) {
+            arena_free(&scratch);
+            if (held)
+                release_limits(cx, r, i, held);
+            return fail_now(cx, r, i, msg ? msg : fmt_alloc("out of memory"));
+        }
+    }
     uint32_t attempt = atomic_load_explicit(&t->attempts, RLX) + 1;
     atomic_store_explicit(&t->attempts, attempt, RLX);
     atomic_store_explicit(&t->tid, (uint16_t)cx->tid, RLX);
@@ -702,12 +749,17 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
     if (attempt == 1)
         atomic_store_explicit(&t->first_ns, t0, RLX);
     EMIT(e, SYM_EVENT_TASK_STARTED, r, i, attempt, 0, NULL);
-    sym_task task = {.run = r, .index = i, .attempt = attempt};
+    task.attempt = attempt;
     if (SYM_UNLIKELY(timeout > 0))
         task.ctl = arm_timeout(cx, r, i, attempt, t0, timeout);
     atomic_store_explicit(&sd->busy, true, RLX);
     int rc = w->fn(&task, w->userdata);
     atomic_store_explicit(&sd->busy, false, RLX);
+    if (SYM_UNLIKELY(task.scratch != NULL)) {
+        arena_free(task.scratch);
+        task.inputs = NULL;
+        task.scratch = NULL;
+    }
     int64_t t1 = engine_now(e);
     *clk = t1;
     cx->last_end = t1;
@@ -795,6 +847,32 @@ void sched_idle(pool_slot *slot, void *user)
 
 /* ---- run start and stop ---- */
 
+/* Roots with an `if`: evaluated now (their trigger rule has nothing to
+ * wait for); a root that does not run lets its dependents know. The run
+ * cannot end meanwhile: its start still holds it. */
+static void start_conditional_roots(sym_run *r)
+{
+    const sym_workflow *wf = r->wf;
+    xctx cx;
+    xctx_init(&cx, r->eng, NULL);
+    uint32_t count = wf->roots ? wf->nroots : wf->ntasks;
+    for (uint32_t k = 0; k < count; k++) {
+        uint32_t i = wf->roots ? wf->roots[k] : k;
+        if (r->tasks[i].dep_count != 0 || !r->df->tasks[i].condition)
+            continue;
+        atomic_store_explicit(&r->rt[i].state, SYM_TASK_READY, RLX);
+        if (cond_allows(&cx, r, i, 0)) {
+            EMIT(cx.eng, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
+            sched_push(&cx, r, i);
+        } else {
+            uint32_t next = TASK_NONE;
+            propagate(&cx, r, i, 0, &next);
+        }
+    }
+    xctx_flush(&cx);
+    xctx_fini(&cx);
+}
+
 int sched_start(sym_run *r)
 {
     sym_engine *e = r->eng;
@@ -803,10 +881,15 @@ int sched_start(sym_run *r)
     size_t n = 0;
     const sym_workflow *wf = r->wf;
     uint32_t count = wf->roots ? wf->nroots : wf->ntasks;
+    bool conds = false;
     for (uint32_t k = 0; k < count; k++) {
         uint32_t i = wf->roots ? wf->roots[k] : k;
         if (r->tasks[i].dep_count != 0)
             continue;
+        if (SYM_UNLIKELY(r->df != NULL) && r->df->tasks[i].condition) {
+            conds = true; /* decided below, once the others are queued */
+            continue;
+        }
         atomic_store_explicit(&r->rt[i].state, SYM_TASK_READY, RLX);
         EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
         items[n++] = (pool_item){r, i, 0};
@@ -818,11 +901,17 @@ int sched_start(sym_run *r)
     }
     while (pool_push_many(e->pool, items, n) != SYM_OK)
         sched_yield();
+    if (SYM_UNLIKELY(conds))
+        start_conditional_roots(r);
     return SYM_OK;
 }
 
 static void flush_waiters(xctx *cx, sym_run *r)
 {
+    if (r->glims)
+        for (uint32_t g = 0; g < r->df->ngroups; g++)
+            if (r->df->groups[g].max_parallel)
+                limiter_flush(&r->glims[g], r, requeue, cx);
     if (r->wf->concurrency)
         limiter_flush(&r->runlim, r, requeue, cx);
     for (uint32_t k = 0; k < r->wf->nworkers; k++) {

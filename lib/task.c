@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "strbuf.h"
 #include "value.h"
 
 /* Read-only, so not mutable global state: the map a task without inputs
@@ -46,12 +47,14 @@ int sym_task_attempt(const sym_task *task)
     return task ? (int)task->attempt : 0;
 }
 
-/* Inputs are the task's `with` map as written: `${{ }}` expressions are
- * evaluated in a later step. */
+/* The evaluated inputs when the task's `with` has templates (made per
+ * attempt by the scheduler), else the `with` map as written. */
 const sym_value *sym_task_inputs(const sym_task *task)
 {
     if (!task)
         return NULL;
+    if (task->inputs)
+        return task->inputs;
     const sym_value *in = wt_of(task)->inputs;
     return in ? in : &engine_empty_map;
 }
@@ -72,29 +75,70 @@ bool sym_task_cancelled(const sym_task *task)
     return task->ctl && atomic_load_explicit(&task->ctl->cancel, memory_order_relaxed);
 }
 
-int sym_task_set_output(sym_task *task, const char *key, const char *value)
+/* What an output counts against max_output_bytes: its key and its JSON
+ * text (a string counts its bytes, without quotes or escapes, as it always
+ * has). *size is SIZE_MAX when the text could not be made. */
+static size_t output_size(const char *key, const sym_value *v)
 {
-    if (!task || !key || !value || !*key)
-        return SYM_EINVAL;
-    size_t add = strlen(key) + strlen(value);
+    size_t k = strlen(key);
+    if (v->type == SYM_VALUE_STRING)
+        return k + v->n;
+    strbuf sb;
+    sb_init(&sb);
+    value_write_json(&sb, v);
+    char *text = sb_finish(&sb);
+    size_t n = text ? strlen(text) : SIZE_MAX - k;
+    free(text);
+    return k + n;
+}
+
+/* Sets key to v (owned; freed on failure) within the task's cap. */
+static int set_output(sym_task *task, const char *key, sym_value *v)
+{
+    size_t add = output_size(key, v);
     size_t old = 0;
     if (task->outputs) {
         const sym_value *prev = sym_value_get(task->outputs, key);
         if (prev)
-            old = strlen(key) + prev->n;
+            old = output_size(key, prev);
     }
     size_t max = task->run->eng->cfg.max_output_bytes;
-    if (task->out_bytes - old + add > max)
+    if (add > max || task->out_bytes - old > max - add) {
+        sym_value_free(v);
         return SYM_ETOOBIG;
-    if (!task->outputs && !(task->outputs = sym_value_new_map()))
+    }
+    if (!task->outputs && !(task->outputs = sym_value_new_map())) {
+        sym_value_free(v);
         return SYM_ENOMEM;
-    sym_value *v = sym_value_new_string(value);
-    if (!v)
-        return SYM_EINVAL; /* not valid UTF-8 (or out of memory) */
+    }
     int rc = sym_value_map_set(task->outputs, key, v);
     if (rc == SYM_OK)
         task->out_bytes = task->out_bytes - old + add;
     return rc;
+}
+
+int sym_task_set_output(sym_task *task, const char *key, const char *value)
+{
+    if (!task || !key || !value || !*key)
+        return SYM_EINVAL;
+    /* Checked before copying: a value past the cap is never copied. */
+    size_t max = task->run->eng->cfg.max_output_bytes;
+    if (strlen(value) > max)
+        return SYM_ETOOBIG;
+    sym_value *v = sym_value_new_string(value);
+    if (!v)
+        return SYM_EINVAL; /* not valid UTF-8 (or out of memory) */
+    return set_output(task, key, v);
+}
+
+int sym_task_set_output_value(sym_task *task, const char *key, const sym_value *value)
+{
+    if (!task || !key || !value || !*key)
+        return SYM_EINVAL;
+    sym_value *v = sym_value_copy(value);
+    if (!v)
+        return SYM_ENOMEM;
+    return set_output(task, key, v);
 }
 
 int sym_task_failv(sym_task *task, int flags, const char *fmt, va_list ap)
