@@ -526,6 +526,34 @@ static int wait_child(sym_task *task, pid_t pid, sink *s, bool *killed)
 
 /* ---- outputs ---- */
 
+/* One output line: `key=text` sets a string, `key:json=VALUE` the value
+ * VALUE parses to (JSON; a number, list or map stays one downstream). A
+ * VALUE that does not parse fails the attempt (*fail set). */
+static int set_output_line(sym_task *task, char *key, const char *value, unsigned lineno,
+                           int *fail)
+{
+    size_t klen = strlen(key);
+    static const char suffix[] = ":json";
+    if (klen <= sizeof suffix - 1 || strcmp(key + klen - (sizeof suffix - 1), suffix) != 0)
+        return sym_task_set_output(task, key, value);
+    key[klen - (sizeof suffix - 1)] = '\0';
+    sym_value *v = NULL;
+    sym_error *err = sym_error_new();
+    int rc = sym_value_parse(value, strlen(value), &v, err);
+    if (rc != SYM_OK) {
+        *fail = sym_task_fail(task, 0, "SYMPHONY_OUTPUT line %u: output '%s' is not valid JSON: %s",
+                              lineno, key,
+                              err && sym_error_count(err) ? sym_error_message(err, 0)
+                                                          : sym_strerror(rc));
+        sym_error_free(err);
+        return rc;
+    }
+    sym_error_free(err);
+    rc = sym_task_set_output_value(task, key, v);
+    sym_value_free(v);
+    return rc;
+}
+
 static int read_outputs(sym_task *task, const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -558,10 +586,11 @@ static int read_outputs(sym_task *task, const char *path)
             rc = sym_task_fail(task, 0, "SYMPHONY_OUTPUT line %u: expected key=value", lineno + 1);
         } else {
             *eq = '\0';
-            int set = sym_task_set_output(task, line, eq + 1);
-            if (set == SYM_ETOOBIG)
+            int set = set_output_line(task, line, eq + 1, lineno + 1, &rc);
+            bool done = rc != SYM_OK || set == SYM_OK; /* failed already, or set */
+            if (!done && set == SYM_ETOOBIG)
                 rc = sym_task_fail(task, 0, "outputs larger than the limit (at '%s')", line);
-            else if (set != SYM_OK)
+            else if (!done)
                 rc = sym_task_fail(task, 0, "output '%s': %s", line,
                                    set == SYM_EINVAL ? "not valid UTF-8" : sym_strerror(set));
         }
