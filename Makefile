@@ -47,7 +47,7 @@ CLI      := $(BUILD)/symphony
 DEPS_OK  := $(DEPS_MK)
 
 .PHONY: all deps check check-unit check-asan check-tsan check-valgrind check-cc clean \
-        install uninstall demo bench bench-load fuzz examples check-python
+        install uninstall demo bench bench-load bench-dataflow fuzz examples check-python
 
 all: $(DEPS_OK) $(STATIC) $(SHARED) $(CLI)
 
@@ -155,6 +155,17 @@ bench-load: all $(BUILD)/bench/bench_load
 	$(BUILD)/bench/bench_load $(BENCH_ARGS)
 
 $(BUILD)/bench/bench_load: tests/bench/bench_load.c $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(APPFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+
+# Data flow: ns per `if` and templated input, and a templated 100,000-task
+# workflow against the same without templates (BENCH_DATAFLOW_ARGS: TASKS
+# REPETITIONS THREADS).
+bench: bench-dataflow
+bench-dataflow: all $(BUILD)/bench/bench_dataflow
+	$(BUILD)/bench/bench_dataflow $(BENCH_DATAFLOW_ARGS)
+
+$(BUILD)/bench/bench_dataflow: tests/bench/bench_dataflow.c $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(APPFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
 
