@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dfload.h"
 #include "draft.h"
 #include "ids.h"
 #include "names.h"
@@ -432,6 +433,45 @@ int sym_builder_set_policy(sym_builder *b, size_t task, const sym_task_policy *p
     return SYM_OK;
 }
 
+/* The errors of parsing one string (tmp, positions inside the string from
+ * 1:1) as the builder's: to the build's diag when given (and remembered as
+ * refused), else kept like a setter's. Returns the first code. */
+static int relay(sym_builder *b, const sym_error *tmp, const char *what, diag *to)
+{
+    int first = SYM_OK;
+    for (size_t i = 0; i < tmp->count; i++) {
+        const error_entry *e = &tmp->entries[i];
+        int code = e->code == SYM_ESCHEMA ? SYM_EINVAL : e->code;
+        char where[64] = "";
+        if (e->line > 1)
+            snprintf(where, sizeof where, " (line %u, column %u of the string)", e->line,
+                     e->column);
+        else if (e->column > 0)
+            snprintf(where, sizeof where, " (at character %u)", e->column);
+        if (first == SYM_OK)
+            first = code;
+        if (!to) {
+            fail(b, code, "%s: %s%s", what, e->message, where);
+            continue;
+        }
+        if (b->first == SYM_OK)
+            b->first = code;
+        diag_add(to, code, 0, 0, "%s: %s%s", what, e->message, where);
+    }
+    return first;
+}
+
+/* A diag over a fresh error list, for one string's parse. */
+static sym_error *parse_sink(diag *dg)
+{
+    sym_error *tmp = sym_error_new();
+    if (tmp)
+        diag_init(dg, tmp, NULL, 0);
+    return tmp;
+}
+
+/* Parsed at once, like a file's `if`: a string with `${{ }}` or one
+ * expression without. */
 int sym_builder_set_condition(sym_builder *b, size_t task, const char *expr)
 {
     if (!b)
@@ -440,11 +480,28 @@ int sym_builder_set_condition(sym_builder *b, size_t task, const char *expr)
         return SYM_EINVAL;
     if (!expr && draft_full(&b->d, task) == NULL)
         return SYM_OK; /* nothing to clear */
+    expr_template *cond = NULL;
+    if (expr) {
+        diag dg;
+        sym_error *tmp = parse_sink(&dg);
+        if (!tmp)
+            return oom(b);
+        int rc = dfl_parse_condition(&b->d.arena, expr, strlen(expr), 1, 1, &dg, &cond);
+        char what[128];
+        snprintf(what, sizeof what, "condition of task '%s'", b->d.slots[task].id);
+        if (rc != SYM_OK && rc != SYM_ENOMEM)
+            rc = relay(b, tmp, what, NULL);
+        sym_error_free(tmp);
+        if (rc != SYM_OK)
+            return rc == SYM_ENOMEM ? oom(b) : rc;
+    }
     const char *copy = expr ? arena_strdup(&b->d.arena, expr) : NULL;
     draft_task *t = !expr || copy ? task_at(b, task, "condition") : NULL;
     if (!t)
         return expr && !copy ? oom(b) : SYM_ENOMEM;
     t->condition = copy;
+    t->cond = cond;
+    b->d.has_df |= cond != NULL;
     return SYM_OK;
 }
 
@@ -490,7 +547,69 @@ int sym_builder_add_matrix(sym_builder *b, size_t task, const char *key, sym_val
     return SYM_OK;
 }
 
+int sym_builder_add_matrix_expr(sym_builder *b, size_t task, const char *key, const char *expr)
+{
+    if (!b)
+        return SYM_EINVAL;
+    draft_task *t = task_ok(b, task, "matrix") ? task_at(b, task, "matrix") : NULL;
+    if (!t)
+        return task < b->d.nslots ? SYM_ENOMEM : SYM_EINVAL;
+    const char *id = b->d.slots[task].id;
+    if (!key || !name_is_identifier(key))
+        return fail(b, SYM_EINVAL,
+                    "matrix key '%s' of task '%s' is not valid: keys start with a letter or "
+                    "'_' and hold letters, digits and '_' (at most 64)",
+                    key ? key : "(null)", id);
+    for (size_t i = 0; i < t->naxes; i++)
+        if (strcmp(t->axes[i].key, key) == 0)
+            return fail(b, SYM_EEXIST, "matrix key '%s' of task '%s' is given twice", key, id);
+    if (!expr)
+        return fail(b, SYM_EINVAL, "matrix '%s' of task '%s' has no expression", key, id);
+    draft_axis axis = {.key = arena_strdup(&b->d.arena, key),
+                       .expr = arena_strdup(&b->d.arena, expr)};
+    if (!axis.key || !axis.expr)
+        return oom(b);
+    diag dg;
+    sym_error *tmp = parse_sink(&dg);
+    if (!tmp)
+        return oom(b);
+    int rc = expr_template_parse(expr, strlen(expr), 1, 1, &b->d.arena, &dg, &axis.tmpl);
+    char what[160];
+    snprintf(what, sizeof what, "matrix '%s' of task '%s'", key, id);
+    if (rc != SYM_OK && rc != SYM_ENOMEM)
+        rc = relay(b, tmp, what, NULL);
+    sym_error_free(tmp);
+    if (rc != SYM_OK)
+        return rc == SYM_ENOMEM ? oom(b) : rc;
+    if (!expr_template_is_single(axis.tmpl))
+        return fail(b, SYM_EINVAL,
+                    "matrix '%s' of task '%s' must be exactly one expression such as "
+                    "\"${{ params.shards }}\", not '%s'",
+                    key, id, expr);
+    if (draft_add_axis(&b->d, t, &axis) != SYM_OK)
+        return oom(b);
+    b->d.has_df = true;
+    return SYM_OK;
+}
+
+int sym_builder_set_max_parallel(sym_builder *b, size_t task, unsigned n)
+{
+    if (!b)
+        return SYM_EINVAL;
+    if (!task_ok(b, task, "max_parallel"))
+        return SYM_EINVAL;
+    if (n == 0 && draft_full(&b->d, task) == NULL)
+        return SYM_OK; /* nothing to clear */
+    draft_task *t = task_at(b, task, "max_parallel");
+    if (!t)
+        return SYM_ENOMEM;
+    t->max_parallel = n;
+    b->d.has_df |= n > 0;
+    return SYM_OK;
+}
+
 /* ---- build ------------------------------------------------------------ */
+
 
 /* A map in the arena from records [from, to) of recs; a later record
  * replaces an earlier one with the same key. */
@@ -517,9 +636,29 @@ static sym_value *make_map(arena *a, const builder_value *recs, const size_t *wh
     return map;
 }
 
+/* The strings of task t's inputs that hold `${{`: parsed and recorded;
+ * errors go to the build's diag. */
+static int scan_inputs(sym_builder *b, uint32_t t, const sym_value *with)
+{
+    diag dg;
+    sym_error *tmp = parse_sink(&dg);
+    if (!tmp)
+        return SYM_ENOMEM;
+    bool bad = false;
+    int rc = dfl_scan_with(&b->d, t, with, NULL, NULL, &dg, &bad);
+    if (rc == SYM_OK && bad) {
+        char what[128];
+        snprintf(what, sizeof what, "an input of task '%s'", b->d.slots[t].id);
+        relay(b, tmp, what, b->d.diag);
+    }
+    sym_error_free(tmp);
+    return rc;
+}
+
 /* Params and each task's `with` into arena maps. */
 static int finish_draft(sym_builder *b)
 {
+
     draft *d = &b->d;
     if (b->nparams > 0) {
         d->params = make_map(&d->arena, b->params, NULL, b->nparams);
@@ -551,6 +690,8 @@ static int finish_draft(sym_builder *b)
                     full->with = with;
                 else
                     rc = SYM_ENOMEM;
+                if (rc == SYM_OK)
+                    rc = scan_inputs(b, (uint32_t)t, with);
             }
             from = start[t];
         }

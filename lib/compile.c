@@ -24,6 +24,7 @@
 #define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
+#include "dfload.h"
 #include "draft.h"
 #include "ids.h"
 #include "names.h"
@@ -560,64 +561,16 @@ out:
 
 /* ---- matrices --------------------------------------------------------- */
 
-/* `${{ params.NAME }}` (spaces allowed inside the braces): NAME's span. */
-static bool parse_param_ref(const char *s, const char **name, size_t *len)
-{
-    if (strncmp(s, "${{", 3) != 0)
-        return false;
-    s += 3;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    if (strncmp(s, "params.", 7) != 0)
-        return false;
-    s += 7;
-    *name = s;
-    while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-           *s == '_')
-        s++;
-    *len = (size_t)(s - *name);
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return *len > 0 && strcmp(s, "}}") == 0;
-}
-
-static const sym_value *find_param(const sym_value *params, const char *name, size_t len)
-{
-    if (!params || params->type != SYM_VALUE_MAP)
-        return NULL;
-    for (uint32_t i = 0; i < params->n; i++) {
-        const char *key = params->u.entries[i].key;
-        if (strncmp(key, name, len) == 0 && key[len] == '\0')
-            return &params->u.entries[i].value;
-    }
-    return NULL;
-}
-
-/* The list an axis expands over, or NULL (reported). An expression axis is
- * expanded from its param's default here; a later step is to re-expand it
- * per run when the run overrides that param. */
+/* The list an axis expands over, or NULL (reported). An expression axis
+ * is evaluated over the param defaults (or a run's params when
+ * re-expanding): dfload.c. */
 static const sym_value *axis_list(compiler *c, const char *id, const draft_axis *ax)
 {
     const sym_value *list = ax->values;
-    if (!list && ax->expr) {
-        const char *name;
-        size_t len;
-        if (parse_param_ref(ax->expr, &name, &len)) {
-            list = find_param(c->d->params, name, len);
-            if (!list) {
-                char word[80];
-                snprintf(word, sizeof word, "%.*s", (int)(len < 64 ? len : 64), name);
-                const sym_value *p = c->d->params;
-                const char *hint = p && p->type == SYM_VALUE_MAP
-                                       ? did_you_mean(word, p->u.entries, p->n, sizeof(value_entry))
-                                       : NULL;
-                REPORT(c, code_for(c, SYM_ENOTFOUND), ax->pos,
-                       "matrix '%s' of task '%s' uses params.%s, which is not declared%s%s%s",
-                       ax->key, id, word, hint ? " (did you mean '" : "", hint ? hint : "",
-                       hint ? "'?)" : "");
-                return NULL;
-            }
-        }
+    if (ax->expr) {
+        list = dfl_axis_list(c->d, id, (draft_axis *)ax, &c->first);
+        if (!list)
+            return NULL; /* reported */
     }
     if (!list || list->type != SYM_VALUE_LIST) {
         REPORT(c, code_for(c, SYM_ETYPE), ax->pos,
@@ -1207,6 +1160,8 @@ static int check(compiler *c)
     int rc = check_tasks(c);
     if (rc == SYM_OK)
         rc = build_deps(c);
+    if (rc == SYM_OK && c->d->has_df && c->ddep && !full(c))
+        rc = dfl_check(c->d, c->n, c->dbeg, c->dcnt, c->ddep, &c->first);
     if (c->d->need_store)
         draft_drop_needs(c->d); /* resolved into c->ddep: not read again */
     if (rc == SYM_OK)
@@ -1227,6 +1182,11 @@ int draft_compile(draft *d, sym_workflow **out)
     if (rc == SYM_OK && c.first == SYM_OK) {
         wf = calloc(1, sizeof *wf);
         rc = wf ? build(&c, wf) : SYM_ENOMEM;
+        /* Data flow only when the draft has some: one test otherwise. The
+         * flat layout moved the dependency lists into wf->deps. */
+        if (rc == SYM_OK && c.first == SYM_OK && d->has_df)
+            rc = dfl_build(d, wf, c.n, c.base, c.ninst, c.dbeg, c.dcnt,
+                           c.send ? wf->deps : c.ddep);
     }
     if (rc == SYM_OK && c.first != SYM_OK)
         rc = c.first;

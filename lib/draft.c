@@ -33,6 +33,9 @@ void draft_free(draft *d)
     free(d->need_store);
     free(d->slots);
     free(d->full);
+    free(d->inputs);
+    d->inputs = NULL;
+    d->ninputs = d->inputs_cap = 0;
     ids_free(d->ids);
     d->ids = NULL;
     arena_free(&d->arena);
@@ -140,6 +143,17 @@ int draft_add_limit(draft *d, const draft_limit *limit)
         return SYM_ENOMEM;
     d->limits = limits;
     d->limits[d->nlimits++] = *limit;
+    return SYM_OK;
+}
+
+int draft_add_input(draft *d, const draft_input *input)
+{
+    draft_input *inputs = grow(d->inputs, d->ninputs, &d->inputs_cap, sizeof *inputs, UINT32_MAX);
+    if (!inputs)
+        return SYM_ENOMEM;
+    d->inputs = inputs;
+    d->inputs[d->ninputs++] = *input;
+    d->has_df = true;
     return SYM_OK;
 }
 

@@ -23,14 +23,28 @@ typedef struct draft_need {
     draft_pos pos;
 } draft_need;
 
-/* One matrix axis: key with a literal list, or an expression string (kept
- * as text) that compile resolves against the param defaults. */
+struct expr_template;
+
+/* One matrix axis: key with a literal list, or an expression over params
+ * that compile evaluates against the param defaults (and again per run
+ * whose params change it: workflow_expand_for_params). */
 typedef struct draft_axis {
     const char *key;
     const sym_value *values; /* a list, or NULL when expr is set */
     const char *expr;        /* "${{ params.shards }}", or NULL */
     draft_pos pos;
+    struct expr_template *tmpl; /* expr parsed (NULL when it did not parse) */
+    bool bad;                   /* tmpl failed its checks: not evaluated */
 } draft_axis;
+
+/* A string inside a task's `with` tree that holds `${{ }}`: the leaf (by
+ * identity, inside draft_task.with) and its parsed template. One flat
+ * array per draft, in no particular task order. */
+typedef struct draft_input {
+    uint32_t task; /* draft index (a builder slot, or tasks[]) */
+    const sym_value *leaf;
+    struct expr_template *tmpl;
+} draft_input;
 
 /* Which policy fields were written (so defaults fill only the others). */
 enum {
@@ -56,6 +70,9 @@ typedef struct draft_task {
     const sym_value *with; /* a map in the arena, or NULL */
     const char *condition; /* `if` text, or NULL */
     draft_pos condition_pos;
+    struct expr_template *cond; /* condition parsed, or NULL */
+    unsigned max_parallel;      /* 0 = none */
+    draft_pos max_parallel_pos;
     draft_axis *axes; /* malloc'd; see draft_add_axis */
     uint32_t naxes, axes_cap;
     sym_task_policy policy; /* fields named in `set` are meaningful */
@@ -122,6 +139,17 @@ typedef struct draft {
     size_t nedges, edges_cap;
     bool from_code;    /* built by sym_builder: errors carry SYM_EINVAL,
                           SYM_EEXIST, SYM_ENOTFOUND instead of SYM_ESCHEMA */
+    /* Data flow (dfload.h). has_df: some template, condition, expression
+     * axis or max_parallel was added, so compile checks them and builds
+     * wf->df; false keeps compile's cost for plain graphs at one test. */
+    bool has_df;
+    draft_input *inputs; /* malloc'd; see draft_add_input */
+    size_t ninputs, inputs_cap;
+    /* Set when re-expanding for a run's params (dfload.c): axes evaluate
+     * against these instead of the defaults, and the templates (shared
+     * with the first workflow) were checked already. */
+    const sym_value *expand_params;
+    bool prechecked;
 } draft;
 
 /* opts may be NULL (defaults); source is copied. */
@@ -134,6 +162,8 @@ draft_task *draft_add_task(draft *d, const char *id, size_t id_len);
 int draft_add_need(draft *d, draft_task *t, const draft_need *need);
 int draft_add_axis(draft *d, draft_task *t, const draft_axis *axis);
 int draft_add_limit(draft *d, const draft_limit *limit);
+/* Records a templated `with` leaf of draft task `task` (sets has_df). */
+int draft_add_input(draft *d, const draft_input *input);
 /* Task index `task` needs task index `dep` (both < draft_count). */
 int draft_add_edge(draft *d, uint32_t task, uint32_t dep);
 /* A task with an id (not copied: the caller's arena string) and a worker

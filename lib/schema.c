@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dfload.h"
+#include "expr.h"
 #include "names.h"
 #include "value.h"
 
@@ -46,11 +48,12 @@ enum { POL_TIMEOUT, POL_RETRY, POL_TRIGGER, POL_CONTINUE, POL_COUNT };
 static const keyname policy_keys[POL_COUNT] = {KEY("timeout"), KEY("retry"), KEY("trigger"),
                                                KEY("continue_on_error")};
 
-enum { TASK_WORKER, TASK_NEEDS, TASK_WITH, TASK_IF, TASK_MATRIX, TASK_DESCRIPTION, TASK_POLICY,
-       TASK_COUNT = TASK_POLICY + POL_COUNT };
+enum { TASK_WORKER, TASK_NEEDS, TASK_WITH, TASK_IF, TASK_MATRIX, TASK_MAX_PARALLEL,
+       TASK_DESCRIPTION, TASK_POLICY, TASK_COUNT = TASK_POLICY + POL_COUNT };
 static const keyname task_keys[TASK_COUNT] = {
-    KEY("worker"), KEY("needs"),   KEY("with"),  KEY("if"),      KEY("matrix"),
-    KEY("description"), KEY("timeout"), KEY("retry"), KEY("trigger"), KEY("continue_on_error")};
+    KEY("worker"),  KEY("needs"),       KEY("with"),    KEY("if"),
+    KEY("matrix"),  KEY("max_parallel"), KEY("description"), KEY("timeout"),
+    KEY("retry"),   KEY("trigger"),     KEY("continue_on_error")};
 
 enum { RETRY_ATTEMPTS, RETRY_BACKOFF, RETRY_DELAY, RETRY_MAX_DELAY, RETRY_JITTER, RETRY_ON,
        RETRY_COUNT };
@@ -198,7 +201,17 @@ typedef struct walker {
     bool ended;      /* the reader's end of the document was reached */
     strset workers;  /* interned worker names */
     strset keys;     /* keys of the user-named mapping being read */
+    /* Where the templated strings of the `with` being read were written
+     * (yr_on_string), found again by their bytes' address. */
+    struct leaf_pos *leaves;
+    size_t nleaves, leaves_cap, leaf_cursor;
+    bool leaves_nomem;
 } walker;
+
+typedef struct leaf_pos {
+    const char *s;
+    uint32_t line, column;
+} leaf_pos;
 
 static void say(walker *w, int code, uint32_t line, uint32_t column, const char *fmt, ...)
     SYM_PRINTF(5, 6);
@@ -877,13 +890,103 @@ static sym_value *read_value(walker *w, const yr_event *ev)
     return NULL;
 }
 
-/* `with:` left empty means no inputs. */
+/* yr_on_string's callback while a `with` is read: notes where each string
+ * holding "${{" starts (inside a quoted scalar: after the quote, so
+ * positions inside it are exact when it has no escapes). */
+static void note_leaf(void *ctx, const sym_value *v, const yr_event *ev)
+{
+    walker *w = ctx;
+    if (!expr_has_template(v->u.s, v->n))
+        return;
+    if (w->nleaves == w->leaves_cap) {
+        size_t cap = w->leaves_cap ? w->leaves_cap * 2 : 8;
+        leaf_pos *grown = realloc(w->leaves, cap * sizeof *grown);
+        if (!grown) {
+            w->leaves_nomem = true;
+            return;
+        }
+        w->leaves = grown;
+        w->leaves_cap = cap;
+    }
+    w->leaves[w->nleaves++] = (leaf_pos){v->u.s, ev->line, ev->column + (ev->plain ? 0 : 1)};
+}
+
+/* dfl_scan_with's position lookup: the leaves come in the order noted, so
+ * the next one is almost always at the cursor. */
+static void leaf_position(void *ctx, const sym_value *leaf, uint32_t *line, uint32_t *column)
+{
+    walker *w = ctx;
+    for (size_t k = 0; k < w->nleaves; k++) {
+        size_t at = (w->leaf_cursor + k) % w->nleaves;
+        if (w->leaves[at].s == leaf->u.s) {
+            *line = w->leaves[at].line;
+            *column = w->leaves[at].column;
+            w->leaf_cursor = at + 1;
+            return;
+        }
+    }
+    *line = *column = 0;
+}
+
+/* `with:` left empty means no inputs. Its strings holding `${{` are parsed
+ * here, each at its own position. */
 static void read_with(walker *w, const yr_event *ev, draft_task *t, const owner *o)
 {
-    if (ev->kind == YR_MAP_START)
-        t->with = read_value(w, ev);
-    else if (!(ev->kind == YR_SCALAR && ev->plain && ev->length == 0))
-        wrong(w, ev, "with", o->in, "a mapping of input names to values");
+    if (ev->kind != YR_MAP_START) {
+        if (!(ev->kind == YR_SCALAR && ev->plain && ev->length == 0))
+            wrong(w, ev, "with", o->in, "a mapping of input names to values");
+        return;
+    }
+    w->nleaves = w->leaf_cursor = 0;
+    yr_on_string(w->r, note_leaf, w);
+    t->with = read_value(w, ev);
+    yr_on_string(w->r, NULL, NULL);
+    if (w->leaves_nomem) {
+        out_of_memory(w);
+        return;
+    }
+    if (!t->with || w->nleaves == 0)
+        return;
+    bool bad = false;
+    uint32_t task = (uint32_t)(t - w->d->tasks);
+    if (dfl_scan_with(w->d, task, t->with, leaf_position, w, w->dg, &bad) != SYM_OK)
+        out_of_memory(w);
+    if (diag_full(w->dg))
+        w->stop = true;
+}
+
+/* `if`: a string (a template, or one expression without `${{ }}`) or a
+ * bool (`if: false` turns a task off). */
+static void read_if(walker *w, const yr_event *v, draft_task *t, const owner *o)
+{
+    sym_value b;
+    const char *text = v->value;
+    size_t len = v->length;
+    uint32_t column = v->column + (v->plain ? 0 : 1);
+    int ok = text_of(w, v, "if", o->in);
+    if (ok < 0)
+        return;
+    if (ok == 0) {
+        if (v->kind != YR_SCALAR || !resolve(w, v, &b) || b.type != SYM_VALUE_BOOL) {
+            wrong(w, v, "if", o->in, "an expression such as \"${{ params.enabled }}\" or a bool");
+            return;
+        }
+        text = b.u.b ? "true" : "false";
+        len = strlen(text);
+        column = v->column;
+    }
+    if (!(t->condition = arena_strndup(&w->d->arena, text, len))) {
+        out_of_memory(w);
+        return;
+    }
+    t->condition_pos = pos_of(v);
+    int rc = dfl_parse_condition(&w->d->arena, text, len, v->line, column, w->dg, &t->cond);
+    if (rc == SYM_ENOMEM)
+        out_of_memory(w);
+    else if (rc == SYM_OK)
+        w->d->has_df = true;
+    if (diag_full(w->dg))
+        w->stop = true;
 }
 
 /* Exactly one ${{ ... }}: the value of the expression, not text around it.
@@ -928,7 +1031,7 @@ static bool check_axis_values(walker *w, const yr_event *ev, const sym_value *li
 static void read_axis(walker *w, const yr_event *ev, const char *key, draft_task *t,
                       const owner *o)
 {
-    draft_axis axis = {key, NULL, NULL, pos_of(ev)};
+    draft_axis axis = {.key = key, .pos = pos_of(ev)};
     if (ev->kind == YR_SEQ_START) {
         sym_value *list = read_value(w, ev);
         if (!list || !check_axis_values(w, ev, list, key, o))
@@ -939,6 +1042,18 @@ static void read_axis(walker *w, const yr_event *ev, const char *key, draft_task
             out_of_memory(w);
             return;
         }
+        uint32_t column = ev->column + (ev->plain ? 0 : 1);
+        int rc = expr_template_parse(ev->value, ev->length, ev->line, column, &w->d->arena,
+                                     w->dg, &axis.tmpl);
+        if (rc == SYM_ENOMEM) {
+            out_of_memory(w);
+            return;
+        }
+        /* A refused axis is still an axis: max_parallel beside it is fine. */
+        axis.bad = rc != SYM_OK;
+        w->d->has_df = true;
+        if (diag_full(w->dg))
+            w->stop = true;
     } else {
         shown sh;
         SAY_AT(w, ev,
@@ -992,17 +1107,20 @@ static void read_task_key(walker *w, int key, const yr_event *v, draft_task *t, 
         read_with(w, v, t, o);
         break;
     case TASK_IF:
-        if ((ok = text_of(w, v, "if", o->in)) == 0) {
-            wrong(w, v, "if", o->in, "an expression such as \"${{ params.enabled }}\"");
-        } else if (ok > 0) {
-            if (!(t->condition = arena_strndup(&w->d->arena, v->value, v->length)))
-                out_of_memory(w);
-            t->condition_pos = pos_of(v);
-        }
+        read_if(w, v, t, o);
         break;
     case TASK_MATRIX:
         read_matrix(w, v, t, o);
         break;
+    case TASK_MAX_PARALLEL: {
+        uint64_t n;
+        if (get_count(w, v, "max_parallel", o->in, UINT32_MAX, &n)) {
+            t->max_parallel = (unsigned)n;
+            t->max_parallel_pos = pos_of(v);
+            w->d->has_df = true;
+        }
+        break;
+    }
     case TASK_DESCRIPTION: /* for readers of the file only */
         if (!is_string(w, v))
             wrong(w, v, "description", o->in, "a string");
@@ -1305,6 +1423,7 @@ int schema_read(yreader *r, draft *d, bool *checkable)
     }
     strset_free(&w.workers);
     strset_free(&w.keys);
+    free(w.leaves);
     bool whole = w.ended && !diag_full(d->diag) && d->ntasks > 0;
     if (checkable)
         *checkable = whole;

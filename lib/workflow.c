@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dfload.h"
 #include "ids.h"
 
 void workflow_retain(sym_workflow *wf)
@@ -22,6 +23,7 @@ void workflow_release(sym_workflow *wf)
     if (atomic_fetch_sub_explicit(&wf->refs, 1, memory_order_acq_rel) != 1)
         return;
     ids_free(wf->ids);
+    dfl_release(wf);
     /* The struct itself lives in a malloc'd block of its own (compile.c),
      * so the arena can be freed from it. */
     arena a = wf->arena;

@@ -123,6 +123,8 @@ struct yreader {
     size_t pending_anchor; /* 1 + index of the anchor the current start event opens */
     bool ev_is_key;        /* the scalar just returned is a mapping key */
     bool ev_replayed;      /* the event just returned comes from an alias */
+    yr_string_fn on_string; /* see yr_on_string */
+    void *on_string_ctx;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1328,9 +1330,17 @@ static int read_step(yreader *r, const yr_event *ev, sym_value *v, arena *a, boo
         int rc = scalar_into(r, ev, &s, a);
         if (rc == SYM_ENOMEM)
             return rc;
+        if (r->on_string && s.type == SYM_VALUE_STRING)
+            r->on_string(r->on_string_ctx, &s, ev);
         return deliver(r, &s, ev->line, ev->column);
     }
     return push_vframe(r, ev);
+}
+
+void yr_on_string(yreader *r, yr_string_fn fn, void *ctx)
+{
+    r->on_string = fn;
+    r->on_string_ctx = ctx;
 }
 
 int yr_read_value(yreader *r, const yr_event *start, sym_value *v, arena *a)
@@ -1339,8 +1349,12 @@ int yr_read_value(yreader *r, const yr_event *start, sym_value *v, arena *a)
     r->read_first = SYM_OK;
     if (r->failed)
         return r->fail_code;
-    if (start->kind == YR_SCALAR)
-        return scalar_into(r, start, v, a);
+    if (start->kind == YR_SCALAR) {
+        int rc = scalar_into(r, start, v, a);
+        if (rc == SYM_OK && r->on_string && v->type == SYM_VALUE_STRING)
+            r->on_string(r->on_string_ctx, v, start);
+        return rc;
+    }
     if (start->kind != YR_SEQ_START && start->kind != YR_MAP_START)
         return SYM_EINVAL;
     /* Collections are read with explicit stacks, not recursion, so no

@@ -68,4 +68,11 @@ int yr_scalar_value(const yr_event *ev, struct sym_value *v, struct arena *a);
  * to d and the node is still consumed. Returns SYM_OK or the first error. */
 int yr_read_value(yreader *r, const yr_event *start, struct sym_value *v, struct arena *a);
 
+/* From now on yr_read_value calls fn(ctx, v, ev) for each string it reads
+ * as a value (not as a key), ev being its scalar event: v->u.s is where the
+ * string's bytes stay in the value read, so the caller can tell where each
+ * leaf was written. fn NULL: no calls. */
+typedef void (*yr_string_fn)(void *ctx, const struct sym_value *v, const yr_event *ev);
+void yr_on_string(yreader *r, yr_string_fn fn, void *ctx);
+
 #endif

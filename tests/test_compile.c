@@ -154,12 +154,11 @@ START_TEST(yaml_matrix_errors)
     ck_assert_int_eq(load(y, NULL, &wf), SYM_ESCHEMA);
     ck_assert_uint_eq(sym_error_count(err), 2);
     ck_assert_str_eq(sym_error_message(err, 0),
-                     "matrix 'k' of task 'a' must be a list (or ${{ params.NAME }} naming a list "
-                     "param)");
+                     "matrix 'k' of task 'a' is ${{ params.one }}, which gives an int, not a "
+                     "list");
     ck_assert_uint_eq(sym_error_line(err, 0), 5);
-    ck_assert_str_eq(sym_error_message(err, 1),
-                     "matrix 'k' of task 'b' uses params.shard, which is not declared (did you "
-                     "mean 'shards'?)");
+    ck_assert_str_eq(sym_error_message(err, 1), "unknown param 'shard' (did you mean 'shards'?)");
+    ck_assert_uint_eq(sym_error_column(err, 1), 37); /* inside the string */
     ck_assert_uint_eq(sym_error_line(err, 1), 6);
 }
 END_TEST

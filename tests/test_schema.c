@@ -415,10 +415,11 @@ START_TEST(unknown_key_lists_the_allowed_ones)
 {
     expect_only_error(HEAD "tasks:\n  a: {worker: w, banana: 1}\n", 4, 18,
                       "unknown key 'banana' in task 'a' (allowed: worker, needs, with, if, "
-                      "matrix, description, timeout, retry, trigger or continue_on_error)");
-    /* max_parallel is not part of version 1. */
-    expect_only_error(HEAD "tasks:\n  a: {worker: w, max_parallel: 2}\n", 4, 18,
-                      "unknown key 'max_parallel' in task 'a'");
+                      "matrix, max_parallel, description, timeout, retry, trigger or "
+                      "continue_on_error)");
+    /* max_parallel is a count (whether a matrix goes with it is compile's). */
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, max_parallel: 0}\n", 4, 32,
+                      "'max_parallel' in task 'a' must be an integer >= 1, not '0'");
 }
 END_TEST
 
@@ -444,7 +445,10 @@ START_TEST(wrong_types)
                       "'needs' in task 'a' must be a task id or a list of task ids, not a mapping");
     expect_only_error(HEAD "tasks:\n  a: {worker: w, needs: [b, [c]]}\n", 4, 29,
                       "each entry of 'needs' in task 'a' must be a task id, not a list");
-    expect_only_error(HEAD "tasks:\n  a: {worker: w, if: true}\n", 4, 22,
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, if: [x]}\n", 4, 22,
+                      "'if' in task 'a' must be an expression such as \"${{ params.enabled }}\" "
+                      "or a bool, not a list");
+    expect_only_error(HEAD "tasks:\n  a: {worker: w, if: 3}\n", 4, 22,
                       "'if' in task 'a' must be an expression");
     expect_only_error(HEAD "tasks:\n  a: {worker: w, retry: 3}\n", 4, 25,
                       "'retry' in task 'a' must be a mapping such as {attempts: 3, delay: 1s}");
