@@ -102,6 +102,17 @@ static sym_value *effective_params(const sym_workflow *wf, const sym_value *ov)
     return p;
 }
 
+static int expand_for_run(const sym_workflow *wf, const sym_run_options *opts, sym_workflow **own,
+                          sym_error *err)
+{
+    sym_value *p = effective_params(wf, opts ? opts->params : NULL);
+    if (!p)
+        return error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
+    int rc = workflow_expand_for_params(wf, p, own, err);
+    sym_value_free(p);
+    return rc;
+}
+
 /* Takes a reference on every worker the workflow names; one error per
  * missing name. */
 static int resolve_workers(sym_engine *e, sym_run *r, sym_error *err)
@@ -307,10 +318,21 @@ int sym_run_start(sym_engine *engine, sym_workflow *wf, const sym_run_options *o
     int rc = check_params(wf, opts ? opts->params : NULL, err);
     if (rc != SYM_OK)
         return rc;
-    sym_run *r = run_alloc(engine, wf);
-    if (!r)
+    /* Matrix axes over params: a run whose params change one gets its own
+     * workflow, expanded for them (it holds that one's only reference). */
+    sym_workflow *own = NULL;
+    if (SYM_UNLIKELY(wf->df != NULL) && wf->df->has_param_matrix &&
+        (rc = expand_for_run(wf, opts, &own, err)) != SYM_OK)
+        return rc;
+    sym_run *r = run_alloc(engine, own ? own : wf);
+    if (!r) {
+        if (own)
+            workflow_release(own);
         return error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
-    workflow_retain(wf);
+    }
+    if (!own)
+        workflow_retain(wf);
+    wf = r->wf;
     rc = run_setup(engine, r, opts, err);
     if (rc == SYM_OK && (rc = run_link(engine, r)) != SYM_OK)
         error_add(err, rc, NULL, 0, 0, "out of memory");
