@@ -451,6 +451,10 @@ typedef struct dfl_root {
 typedef struct dfl_source {
     const dfl_root *root;
     sym_workflow *parent; /* a re-expanded workflow: the first one (held) */
+    /* The list each param axis (in task, then axis order) expanded over in
+     * this workflow: a run's values are compared with these. */
+    const sym_value **loaded;
+    uint32_t nloaded;
 } dfl_source;
 
 static void *dup_arena(arena *a, const void *p, size_t size)
@@ -568,6 +572,21 @@ int dfl_build(draft *d, sym_workflow *wf, uint32_t n, const uint32_t *base,
         /* A re-expansion gets its root from workflow_expand_for_params. */
         if (!d->expand_params && !(src->root = keep_root(d, n, dbeg, dcnt, ddep)))
             return SYM_ENOMEM;
+        for (uint32_t i = 0; i < n; i++) {
+            const draft_task *t = draft_full(d, i);
+            for (uint32_t k = 0; t && k < t->naxes; k++)
+                src->nloaded += t->axes[k].tmpl != NULL;
+        }
+        src->loaded = arena_alloc(a, src->nloaded * sizeof *src->loaded);
+        if (!src->loaded)
+            return SYM_ENOMEM;
+        uint32_t at = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const draft_task *t = draft_full(d, i);
+            for (uint32_t k = 0; t && k < t->naxes; k++)
+                if (t->axes[k].tmpl)
+                    src->loaded[at++] = t->axes[k].values;
+        }
         df->expand_source = src;
     }
     wf->df = df;
@@ -608,11 +627,14 @@ static bool same_list(const sym_value *a, const sym_value *b)
     return true;
 }
 
-/* Whether some param axis of root gives other values for params; the
- * names of the params they read go to names (for messages). */
-static int axes_changed(const dfl_root *root, const sym_value *params, bool *changed,
+/* Whether some param axis of root gives other values for params than
+ * src's workflow was expanded with; the names of the params they read go
+ * to names (for messages). */
+static int axes_changed(const dfl_source *src, const sym_value *params, bool *changed,
                         char *names, size_t cap)
 {
+    const dfl_root *root = src->root;
+    uint32_t at = 0;
     *changed = false;
     names[0] = '\0';
     arena scratch;
@@ -630,7 +652,9 @@ static int axes_changed(const dfl_root *root, const sym_value *params, bool *cha
                 arena_free(&scratch);
                 return rc;
             }
-            if (rc == SYM_OK && same_list(&v, ax->values))
+            const sym_value *had = at < src->nloaded ? src->loaded[at] : NULL;
+            at++;
+            if (rc == SYM_OK && same_list(&v, had))
                 continue;
             *changed = true;
             const expr_ref *refs;
@@ -705,7 +729,7 @@ int workflow_expand_for_params(const sym_workflow *wf, const sym_value *params,
         params = root->params;
     bool changed;
     char names[200];
-    int rc = axes_changed(root, params, &changed, names, sizeof names);
+    int rc = axes_changed(src, params, &changed, names, sizeof names);
     if (rc != SYM_OK || !changed)
         return rc == SYM_ENOMEM ? error_add(err, rc, NULL, 0, 0, "out of memory") : rc;
     sym_error *tmp = sym_error_new();
