@@ -71,12 +71,12 @@ typedef struct draft_task {
     const char *condition; /* `if` text, or NULL */
     draft_pos condition_pos;
     struct expr_template *cond; /* condition parsed, or NULL */
-    unsigned max_parallel;      /* 0 = none */
     draft_pos max_parallel_pos;
     draft_axis *axes; /* malloc'd; see draft_add_axis */
     uint32_t naxes, axes_cap;
     sym_task_policy policy; /* fields named in `set` are meaningful */
     unsigned set;           /* DRAFT_SET_* */
+    unsigned max_parallel;  /* 0 = none (beside set: no padding) */
 } draft_task;
 
 /* A task added in code: only its id and worker, until a setter gives it
