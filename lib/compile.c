@@ -54,6 +54,8 @@ typedef struct compiler {
     uint64_t nedges;             /* edges after expansion */
     uint32_t *send;              /* n: end of each task's successors in wf->succs
                                     (set_flat_edges; NULL otherwise) */
+    bool in_place;               /* wf->tasks is written over d->tasks */
+    draft_task task0;            /* d->tasks[0], read before it is written over */
     draft_task blank;            /* what a builder slot without a record reads */
 } compiler;
 
@@ -904,8 +906,10 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
     const char *last_name = NULL;
     uint32_t worker = 0;
     for (uint32_t i = 0; i < c->n && rc == SYM_OK; i++) {
-        const draft_task *t = T(c, i);
-        const char *w = WORKER(c, i);
+        /* In place, wf_task i (80 bytes at 80 i) covers only draft records
+         * before i, except for task 0, which was copied aside. */
+        const draft_task *t = c->in_place && i == 0 ? &c->task0 : T(c, i);
+        const char *w = c->in_place && i == 0 ? t->worker : WORKER(c, i);
         if (w != last_name) {
             rc = worker_index(&ws, w, &worker);
             if (rc != SYM_OK)
@@ -921,7 +925,7 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
                 break;
             }
         }
-        const char *id = ID(c, i);
+        const char *id = c->in_place && i == 0 ? t->id : ID(c, i);
         wf_task *first = &wf->tasks[BASE(c, i)];
         for (uint32_t k = 0, m = INST(c, i); k < m; k++)
             first[k] = (wf_task){.id = id,
@@ -1138,10 +1142,21 @@ static int build(compiler *c, sym_workflow *wf)
         }
     }
     wf->ntasks = at;
-    /* Not zeroed: fill_tasks writes every field of every task. */
-    wf->tasks = arena_alloc(&d->arena, (at ? at : 1) * sizeof *wf->tasks);
-    if (!wf->tasks)
-        return SYM_ENOMEM;
+    /* A file's tasks, without matrices or data flow and in file order, are
+     * laid out over the draft's own records (wf_task i only ever covers
+     * records already read), and the block then passes to the workflow:
+     * the loader's peak memory does not hold both arrays at once. */
+    c->in_place = !c->base && !d->slots && !d->has_df && at == d->ntasks && at > 0 &&
+                  sizeof(wf_task) <= sizeof(draft_task);
+    if (c->in_place) {
+        c->task0 = d->tasks[0];
+        wf->tasks = (wf_task *)(void *)d->tasks;
+    } else {
+        /* Not zeroed: fill_tasks writes every field of every task. */
+        wf->tasks = arena_alloc(&d->arena, (at ? at : 1) * sizeof *wf->tasks);
+        if (!wf->tasks)
+            return SYM_ENOMEM;
+    }
     int rc = set_header(c, wf);
     if (rc == SYM_OK && !c->base)
         rc = set_flat_edges(c, wf);
@@ -1192,10 +1207,26 @@ int draft_compile(draft *d, sym_workflow **out)
         rc = c.first;
     if (rc == SYM_ENOMEM && d->diag)
         diag_add(d->diag, SYM_ENOMEM, 0, 0, "out of memory while compiling the workflow");
+    if (c.in_place) {
+        /* The draft records are overwritten: the draft keeps the block only
+         * to free it (no record has axes to free: no matrices here). */
+        size_t ntasks = d->ntasks;
+        d->ntasks = 0;
+        if (rc == SYM_OK) {
+            wf_task *shrunk = realloc(d->tasks, ntasks * sizeof *wf->tasks);
+            if (shrunk)
+                wf->tasks = shrunk;
+            wf->tasks_block = wf->tasks;
+            d->tasks = NULL;
+            d->tasks_cap = 0;
+        }
+    }
     if (rc == SYM_OK) {
         atomic_init(&wf->refs, 1);
         arena_init(&wf->arena);
         arena_adopt(&wf->arena, &d->arena);
+        if (wf->tasks_block) /* for memory figures, as if in the arena */
+            wf->arena.bytes += (size_t)wf->ntasks * sizeof *wf->tasks;
         *out = wf;
     } else if (wf) {
         ids_free(wf->ids);

@@ -23,6 +23,7 @@ void workflow_release(sym_workflow *wf)
     if (atomic_fetch_sub_explicit(&wf->refs, 1, memory_order_acq_rel) != 1)
         return;
     ids_free(wf->ids);
+    free(wf->tasks_block);
     dfl_release(wf);
     /* The struct itself lives in a malloc'd block of its own (compile.c),
      * so the arena can be freed from it. */

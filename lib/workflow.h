@@ -99,6 +99,9 @@ struct sym_workflow {
     const uint32_t *roots;
     uint32_t nroots;
     struct wf_id *ids; /* id -> index */
+    void *tasks_block; /* malloc'd block tasks lives in when not in the arena
+                          (compile lays a file's tasks out over its draft
+                          records), freed with the workflow; or NULL */
     const wf_dataflow *df; /* NULL: no expressions, conditions, groups to read */
 };
 
