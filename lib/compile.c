@@ -197,11 +197,11 @@ static void report_missing(compiler *c, const char *id, const draft_need *need)
                "task '%s' needs '%s', which does not exist", id, need->name);
 }
 
-/* The dependency a need names, or NONE (reported) when there is none. */
-static uint32_t resolve_need(compiler *c, uint32_t ti, const draft_need *need)
+/* The dependency a need names (or, without a name, task index `dep`), or
+ * NONE (reported) when there is none. */
+static uint32_t resolve_need(compiler *c, uint32_t ti, const draft_need *need, uint32_t dep)
 {
     const char *id = ID(c, ti);
-    uint32_t dep = need->index;
     if (need->name) {
         size_t stride;
         const void *base = draft_id_base(c->d, &stride);
@@ -254,7 +254,7 @@ static int build_deps(compiler *c)
     for (uint32_t i = 0; i < c->n && (!d->slots || d->full); i++) {
         const draft_task *t = T(c, i);
         for (uint32_t k = 0; k < t->nneeds; k++) {
-            uint32_t dep = full(c) ? NONE : resolve_need(c, i, &t->needs[k]);
+            uint32_t dep = full(c) ? NONE : resolve_need(c, i, &t->needs[k], 0);
             holes |= dep == NONE;
             c->ddep[c->dbeg[i] + k] = dep;
         }
@@ -265,8 +265,8 @@ static int build_deps(compiler *c)
             continue;
         uint32_t dep = ed.dep;
         if (dep >= c->n || dep == ed.task) { /* the builder refuses these */
-            draft_need need = {NULL, ed.dep, no_pos};
-            dep = full(c) ? NONE : resolve_need(c, ed.task, &need);
+            draft_need need = {NULL, no_pos};
+            dep = full(c) ? NONE : resolve_need(c, ed.task, &need, ed.dep);
         }
         holes |= dep == NONE;
         c->ddep[c->dbeg[ed.task] + c->dcnt[ed.task]++] = dep;

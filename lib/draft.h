@@ -16,10 +16,10 @@ typedef struct draft_pos {
     uint32_t line, column; /* 0 = no position (built in code) */
 } draft_pos;
 
-/* A dependency named in `needs`, or added by handle in code. */
+/* A dependency named in `needs` (or by sym_builder_add_dep_id; one by
+ * index is a draft_edge). 16 bytes: a big file has one per edge. */
 typedef struct draft_need {
-    const char *name; /* NULL when given by index */
-    uint32_t index;   /* the draft task index when name is NULL */
+    const char *name;
     draft_pos pos;
 } draft_need;
 

@@ -845,7 +845,7 @@ static void add_need(walker *w, draft_task *t, const yr_event *ev, const owner *
     }
     if (ok <= 0)
         return;
-    draft_need need = {arena_strndup(&w->d->arena, ev->value, ev->length), 0, pos_of(ev)};
+    draft_need need = {arena_strndup(&w->d->arena, ev->value, ev->length), pos_of(ev)};
     if (!need.name || draft_add_need(w->d, t, &need) != SYM_OK)
         out_of_memory(w);
 }
