@@ -17,11 +17,13 @@ static int noop_worker(sym_task *task, void *userdata)
     return SYM_OK;
 }
 
-static int64_t now_ms(void)
+/* Nanoseconds: a clock cut to whole milliseconds would end a 20ms sleep up
+ * to a millisecond early. */
+static int64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* The wait is cut into short naps so that a timeout or a cancel is seen
@@ -35,15 +37,15 @@ static int sleep_worker(sym_task *task, void *userdata)
     if (!text || schema_parse_duration(text, len, &ms) != SCHEMA_DURATION_OK)
         return sym_task_fail(task, SYM_FAIL_FATAL,
                              "sleep needs `with: {duration: D}`, D like 250ms, 10s or 5m");
-    int64_t end = now_ms() + ms;
+    int64_t end = now_ns() + ms * 1000000;
     for (;;) {
         if (sym_task_cancelled(task))
             return sym_task_fail(task, 0, "cancelled");
-        int64_t left = end - now_ms();
+        int64_t left = end - now_ns();
         if (left <= 0)
             return SYM_OK;
-        int64_t nap = left < 10 ? left : 10;
-        struct timespec ts = {0, (long)nap * 1000000L};
+        int64_t nap = left < 10000000 ? left : 10000000;
+        struct timespec ts = {0, (long)nap};
         nanosleep(&ts, NULL);
     }
 }
