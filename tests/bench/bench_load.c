@@ -2,13 +2,14 @@
  * libyaml's parser alone on the same bytes (the floor any YAML loader
  * stands on). Generates in memory a realistic workflow of 100,000 tasks
  * (about 10 MB), then prints throughput (median of several runs) and the
- * peak memory of a load, measured in a forked child so the figure is the
- * load's own. Targets: load time <= 2x libyaml's, peak memory < 3x the file.
+ * peak memory of a load, measured in a freshly exec'd copy of itself so
+ * the figure is the load's own. Targets: load time <= 2x libyaml's, peak memory < 3x the file.
  *
  *   bench_load [TASKS [REPETITIONS]]     defaults 100000 and 7
  *   bench_load TASKS --print             writes the generated workflow out
  *
  * Not a test: it prints figures and exits 0 unless something fails. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,48 +204,83 @@ static long status_kib(const char *field)
     return v;
 }
 
-/* Runs fn once in a forked child and returns the child's peak resident
- * memory above its resident size just before the call, in bytes: the
- * memory the call itself needed, however it allocated it. The child resets
- * its high-water mark first (clear_refs 5), so what the parent touched
- * before the fork does not count. -1 when it cannot be measured. */
-static long peak_extra_bytes(int (*fn)(const char *, size_t), const char *data, size_t len)
+/* The peak resident memory one call of fn needs, in bytes: measured in a
+ * freshly exec'd copy of this program (`--measure ours|yaml FILE`), whose
+ * heap holds nothing yet, so memory freed by earlier runs cannot be reused
+ * unseen. The child reads the file into one buffer, notes its resident
+ * size, runs fn once and reports its high-water mark above that. -1 when
+ * it cannot be measured. */
+static long peak_extra_bytes(const char *self, const char *which, const char *path)
 {
-    int fd[2];
-    if (pipe(fd) != 0)
+    char cmd[2 * PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "'%s' --measure %s '%s'", self, which, path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
         return -1;
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        close(fd[0]);
-        long result = -1;
-        FILE *cr = fopen("/proc/self/clear_refs", "w");
-        if (cr) {
-            fputs("5", cr);
-            fclose(cr);
-        }
-        long before = status_kib("VmRSS:");
-        if (fn(data, len) == 0) {
-            long peak = status_kib("VmHWM:");
-            if (before >= 0 && peak >= before)
-                result = (peak - before) * 1024;
-        }
-        ssize_t w = write(fd[1], &result, sizeof result);
-        _exit(w == (ssize_t)sizeof result ? 0 : 1);
-    }
-    close(fd[1]);
     long result = -1;
-    if (read(fd[0], &result, sizeof result) != (ssize_t)sizeof result)
+    if (fscanf(p, "%ld", &result) != 1)
         result = -1;
-    close(fd[0]);
-    int status;
-    waitpid(pid, &status, 0);
+    if (pclose(p) != 0)
+        result = -1;
     return result;
+}
+
+/* The child side of peak_extra_bytes. */
+static int measure_child(const char *which, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 1;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *data = size > 0 ? malloc((size_t)size) : NULL;
+    if (!data || fread(data, 1, (size_t)size, f) != (size_t)size) {
+        fclose(f);
+        free(data);
+        return 1;
+    }
+    fclose(f);
+    int (*fn)(const char *, size_t) = strcmp(which, "ours") == 0 ? run_ours : parse_libyaml;
+    long before = status_kib("VmRSS:");
+    long result = -1;
+    if (fn(data, (size_t)size) == 0) {
+        long peak = status_kib("VmHWM:");
+        if (before >= 0 && peak >= before)
+            result = (peak - before) * 1024;
+    }
+    printf("%ld\n", result);
+    free(data);
+    return result < 0;
+}
+
+/* Writes the workflow to a temporary file for the measuring children; the
+ * path goes to path (PATH_MAX bytes). */
+static int write_temp(const char *data, size_t len, char *path)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, PATH_MAX, "%s/bench_load-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(fd, data + done, len - done);
+        if (w <= 0) {
+            close(fd);
+            unlink(path);
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    close(fd);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--measure") == 0)
+        return measure_child(argv[2], argv[3]);
     unsigned ntasks = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 100000;
     bool print = argc > 2 && strcmp(argv[2], "--print") == 0;
     int reps = argc > 2 && !print ? atoi(argv[2]) : 7;
@@ -270,8 +306,15 @@ int main(int argc, char **argv)
     }
     double t_ours = median_time(run_ours, data, len, reps);
     double t_yaml = median_time(parse_libyaml, data, len, reps);
-    long mem_ours = peak_extra_bytes(run_ours, data, len);
-    long mem_yaml = peak_extra_bytes(parse_libyaml, data, len);
+    char self[PATH_MAX], path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    long mem_ours = -1, mem_yaml = -1;
+    if (n > 0 && write_temp(data, len, path) == 0) {
+        self[n] = '\0';
+        mem_ours = peak_extra_bytes(self, "ours", path);
+        mem_yaml = peak_extra_bytes(self, "yaml", path);
+        unlink(path);
+    }
     if (t_ours <= 0 || t_yaml <= 0) {
         fprintf(stderr, "bench_load: a timed run failed\n");
         free(data);
