@@ -39,7 +39,7 @@ fi
 for py in examples/*.py; do
     smoke "$py" "$python" "$py"
 done
-for wf in examples/etl-pipeline.yaml examples/build-release.yaml; do
+for wf in examples/etl-pipeline.yaml examples/build-release.yaml examples/data-flow.yaml; do
     smoke "python3 -m symphony run $wf" "$python" -m symphony run -q "$wf"
     if "$build/symphony" run --help >/dev/null 2>&1; then
         smoke "symphony run $wf" "$build/symphony" run "$wf"

@@ -231,6 +231,7 @@ _PROTOTYPES = {
     "sym_task_inputs": (_P, [_P]),
     "sym_task_cancelled": (c_bool, [_P]),
     "sym_task_set_output": (c_int, [_P, c_char_p, c_char_p]),
+    "sym_task_set_output_value": (c_int, [_P, c_char_p, _P]),
     # Variadic; called only as (task, flags, "%s", message), which every
     # supported ABI passes like a plain call.
     "sym_task_fail": (c_int, [_P, c_int, c_char_p, c_char_p]),

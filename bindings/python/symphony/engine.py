@@ -124,10 +124,16 @@ class Task:
         return bool(_lib.lib().sym_task_cancelled(self._t))
 
     def set_output(self, key: str, value: Any) -> None:
-        """Sets output key. A str is kept as is; anything else as its JSON
-        text. SymphonyError past the engine's max_output_bytes."""
-        text = value if isinstance(value, str) else json.dumps(value)
-        rc = _lib.lib().sym_task_set_output(self._t, key.encode(), text.encode("utf-8", "replace"))
+        """Sets output key. A str is a string output; a number, bool, None,
+        list or dict a JSON output that stays typed downstream (in
+        expressions and the report). SymphonyError past the engine's
+        max_output_bytes."""
+        lib = _lib.lib()
+        if isinstance(value, str):
+            rc = lib.sym_task_set_output(self._t, key.encode(), value.encode("utf-8", "replace"))
+        else:
+            with _values.Owned(value) as owned:
+                rc = lib.sym_task_set_output_value(self._t, key.encode(), owned.ptr)
         check(rc, f"output {key!r} of task {self.id!r}")
 
     def __repr__(self) -> str:

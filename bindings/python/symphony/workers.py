@@ -11,6 +11,7 @@ prefixed by the task id.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any, Dict, List, Optional, TextIO
+from typing import Any, Dict, Iterable, List, Optional, TextIO
 
 from .engine import Engine, Task
 from .errors import FatalTaskError
@@ -81,8 +82,29 @@ class Exec:
                 how = (f"killed by signal {-child.returncode}" if child.returncode < 0
                        else f"exit status {child.returncode}")
                 raise RuntimeError(f"exec: {argv[0]}: {how}")
-            return dict(line.rstrip("\n").split("=", 1) for line in outfile
-                        if "=" in line)
+            return self._outputs(outfile)
+
+    @staticmethod
+    def _outputs(lines: Iterable[str]) -> Dict[str, Any]:
+        """SYMPHONY_OUTPUT lines: `key=value` a string, `key:json=VALUE` a
+        JSON value, as the C exec worker reads them."""
+        outputs: Dict[str, Any] = {}
+        for line in lines:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            if "=" not in line:
+                raise FatalTaskError(f"exec: output line {line!r} has no '='")
+            key, value = line.split("=", 1)
+            if key.endswith(":json"):
+                key = key[:-len(":json")]
+                try:
+                    outputs[key] = json.loads(value)
+                except ValueError as e:
+                    raise FatalTaskError(f"exec: output {key!r} is not valid JSON: {e}") from None
+            else:
+                outputs[key] = value
+        return outputs
 
     def _wait(self, task: Task, child: "subprocess.Popen[bytes]") -> bytes:
         chunks: List[bytes] = []

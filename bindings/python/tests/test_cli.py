@@ -61,5 +61,24 @@ tasks:
             self.assertEqual(cli("run", str(wf), "--param", "undeclared=1").returncode, 2)
 
 
+
+class ExecOutputs(unittest.TestCase):
+    """SYMPHONY_OUTPUT lines as the Python exec worker reads them."""
+
+    def test_strings_and_json(self) -> None:
+        from symphony.workers import Exec
+        got = Exec._outputs(["path=/tmp/x=y\n", "rows:json=1200\n", "\n",
+                             "meta:json={\"a\": [1, null]}\n"])
+        self.assertEqual(got, {"path": "/tmp/x=y", "rows": 1200, "meta": {"a": [1, None]}})
+
+    def test_bad_lines_fail_for_good(self) -> None:
+        from symphony import FatalTaskError
+        from symphony.workers import Exec
+        with self.assertRaisesRegex(FatalTaskError, "no '='"):
+            Exec._outputs(["oops\n"])
+        with self.assertRaisesRegex(FatalTaskError, "'rows' is not valid JSON"):
+            Exec._outputs(["rows:json=12,\n"])
+
+
 if __name__ == "__main__":
     unittest.main()

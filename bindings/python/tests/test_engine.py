@@ -71,7 +71,7 @@ class Threads(unittest.TestCase):
                 self.assertTrue(run.wait(120))
                 self.assertEqual(run.status, "succeeded")
                 self.assertEqual(run.tasks["t5"].outputs,
-                                 {"n": "200", "inputs": '{"k": [1, "x", null, true]}'})
+                                 {"n": 200, "inputs": {"k": [1, "x", None, True]}})
         self.assertEqual(len(counts), 200)
         self.assertEqual(sum(counts.values()), 5 * 200 * 200)
 
@@ -150,9 +150,10 @@ class Outcomes(unittest.TestCase):
             return {"list": [1, 2], "text2": "x"}
 
         run = self.engine.run(chain("out"))
+        # strings stay strings; other values are JSON outputs and keep their type
         self.assertEqual(run.tasks["s0"].outputs,
-                         {"text": "héllo", "rows": "42", "list": "[1, 2]", "text2": "x"})
-        self.assertEqual(run.report()["tasks"][0]["outputs"]["rows"], "42")
+                         {"text": "héllo", "rows": 42, "list": [1, 2], "text2": "x"})
+        self.assertEqual(run.report()["tasks"][0]["outputs"]["rows"], 42)
 
     def test_output_limit(self) -> None:
         with Engine(threads=1, max_output_bytes=64) as engine:
