@@ -46,7 +46,7 @@ SHARED   := $(BUILD)/libsymphony.so.$(VERSION)
 CLI      := $(BUILD)/symphony
 DEPS_OK  := $(DEPS_MK)
 
-.PHONY: all deps check check-unit check-asan check-tsan check-valgrind check-cc clean \
+.PHONY: all deps check check-unit check-asan check-tsan check-valgrind check-clang clean \
         install uninstall demo bench bench-load bench-dataflow fuzz examples check-python
 
 all: $(DEPS_OK) $(STATIC) $(SHARED) $(CLI)
@@ -126,7 +126,11 @@ check-python: all examples
 	PYTHON=$(PYTHON) sh tests/run_examples.sh $(BUILD)
 	$(PYTHON) tests/schema/check_schema.py
 
-check: check-unit check-python check-asan check-tsan check-valgrind
+# The same sources must build warning-free (-Werror) with clang too.
+check-clang:
+	$(MAKE) CC=clang BUILD=build/clang examples check-unit
+
+check: check-unit check-python check-clang check-asan check-tsan check-valgrind
 	@echo "make check: all suites passed"
 
 # The demo: validate the example workflows and draw each one's task graph

@@ -20,6 +20,7 @@ need python3-yaml python3 -c 'import yaml'
 need python3-jsonschema python3 -c 'import jsonschema'
 need make command -v make
 need gcc command -v gcc
+need clang command -v clang
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "install-deps: installing$missing"
