@@ -54,9 +54,12 @@ void *mem_big_calloc(size_t count, size_t size)
     size_t bytes = count * size;
     if (bytes < HUGE_PAGE)
         return calloc(count ? count : 1, size ? size : 1);
-    void *p = mem_big_alloc(bytes);
-    if (p)
-        memset(p, 0, bytes);
+    /* calloc, not an aligned block cleared here: a big calloc is a fresh
+     * mapping the kernel already zeroed, so the pages are written once
+     * (the kernel's clearing) instead of twice. The huge pages inside it
+     * are asked for before anything but its header is touched. */
+    void *p = calloc(count, size);
+    advise_huge(p, bytes);
     return p;
 }
 
