@@ -29,7 +29,7 @@ static const sym_value *outputs_of(sym_run *r, uint32_t t)
     const rtask *rt = &r->rt[t];
     if (atomic_load_explicit(&rt->state, memory_order_acquire) != SYM_TASK_SUCCEEDED)
         return NULL;
-    rtask_aux *aux = atomic_load_explicit(&rt->aux, memory_order_acquire);
+    rtask_aux *aux = run_aux(r, t);
     return aux && aux->outputs ? aux->outputs : &engine_empty_map;
 }
 

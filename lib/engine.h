@@ -119,9 +119,12 @@ typedef struct rtask_aux {
     sym_value *outputs; /* owned map, or NULL */
     slice *slices;      /* every attempt once there was more than one */
     uint32_t nslices, capslices;
+    struct rtask_aux *next; /* the run's list of them, for freeing */
 } rtask_aux;
 
-/* The per-task record. Zeroed memory is a valid pending task. */
+/* The per-task record. Zeroed memory is a valid pending task. 32 bytes,
+ * so a record never straddles two cache lines: its rare extras live in a
+ * separate array (sym_run.aux) that the hot path never touches. */
 typedef struct rtask {
     _Atomic uint32_t deps_done;
     _Atomic uint8_t state; /* sym_task_state */
@@ -130,7 +133,6 @@ typedef struct rtask {
     _Atomic uint16_t tid;  /* thread of the latest attempt */
     _Atomic uint32_t attempts;
     _Atomic int64_t first_ns, end_ns;
-    _Atomic(rtask_aux *) aux;
 } rtask;
 
 /* Limit slots, taken in this order (the most specific first, so a task
@@ -190,7 +192,19 @@ struct sym_run {
     struct sym_run *next, *prev;
     rtask *rt;       /* zeroed; see run.c on how it is mapped */
     size_t rt_bytes; /* the mapping's length, or 0 when rt is calloc'd */
+    /* Per task, its extras or NULL (zeroed, mapped like rt but left in
+     * small pages: most runs never touch it). Set under mu, read with
+     * acquire (run_aux). */
+    _Atomic(rtask_aux *) *aux;
+    size_t aux_bytes;
+    rtask_aux *aux_list; /* every extra made, under mu */
 };
+
+/* Task i's extras, or NULL. */
+static inline rtask_aux *run_aux(const sym_run *r, uint32_t i)
+{
+    return atomic_load_explicit(&r->aux[i], memory_order_acquire);
+}
 
 /* engine.c */
 static inline int64_t engine_now(const sym_engine *e)

@@ -108,7 +108,7 @@ static void put_task_slices(strbuf *sb, sym_run *r, uint32_t i, uint64_t *used, 
     if (attempts == 0)
         return;
     pthread_mutex_lock(&r->mu);
-    rtask_aux *aux = atomic_load_explicit(&t->aux, memory_order_acquire);
+    rtask_aux *aux = run_aux(r, i);
     if (aux && aux->nslices > 0) {
         for (uint32_t k = 0; k < aux->nslices; k++) {
             mark_tid(used, aux->slices[k].tid);

@@ -157,16 +157,20 @@ static void stamp_wall_clock(sym_run *r)
 }
 
 /* Large task arrays (a few MB and up) are mapped directly, aligned to
- * 2 MB and marked for transparent huge pages where the system has them:
- * the run touches every record once, and one fault per 2 MB instead of per
- * 4 KB is several ns per task. Zeroed either way (zero records are
- * pending tasks). */
+ * 2 MB and (huge) marked for transparent huge pages where the system has
+ * them: the run touches every record once, and one fault per 2 MB instead
+ * of per 4 KB is several ns per task. The extras array is not marked: it is
+ * touched only here and there, and an untouched page costs nothing. Zeroed
+ * either way (zero records are pending tasks). */
 enum { RT_HUGE = 2u << 20 };
 
-static rtask *rt_alloc(size_t n, size_t *mapped)
+/* Two records per cache line, none across two (see engine.h). */
+_Static_assert(sizeof(rtask) == 32, "rtask is 32 bytes");
+
+static void *zero_alloc(size_t n, size_t size, bool huge, size_t *mapped)
 {
     *mapped = 0;
-    size_t bytes = n * sizeof(rtask);
+    size_t bytes = n * size;
 #if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
     if (bytes >= 2 * (size_t)RT_HUGE) {
         size_t len = (bytes + RT_HUGE - 1) / RT_HUGE * RT_HUGE;
@@ -179,25 +183,27 @@ static rtask *rt_alloc(size_t n, size_t *mapped)
                 munmap(p, head);
             if (RT_HUGE - head)
                 munmap(p + head + len, RT_HUGE - head);
-            madvise(p + head, len, MADV_HUGEPAGE); /* advice: failure is fine */
+            if (huge)
+                madvise(p + head, len, MADV_HUGEPAGE); /* advice: failure is fine */
             *mapped = len;
-            return (rtask *)(void *)(p + head);
+            return p + head;
         }
     }
 #endif
-    return calloc(n ? n : 1, sizeof(rtask));
+    (void)huge;
+    return calloc(n ? n : 1, size);
 }
 
-static void rt_free(rtask *rt, size_t mapped)
+static void zero_free(void *p, size_t mapped)
 {
 #if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
     if (mapped) {
-        munmap(rt, mapped);
+        munmap(p, mapped);
         return;
     }
 #endif
     (void)mapped;
-    free(rt);
+    free(p);
 }
 
 static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
@@ -211,12 +217,15 @@ static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
     size_t nw = wf->nworkers ? wf->nworkers : 1;
     r->w = calloc(nw, sizeof *r->w);
     r->wlim = calloc(nw, sizeof *r->wlim);
-    r->rt = rt_alloc(n, &r->rt_bytes);
-    if (!r->w || !r->wlim || !r->rt) {
+    r->rt = zero_alloc(n, sizeof *r->rt, true, &r->rt_bytes);
+    r->aux = zero_alloc(n, sizeof *r->aux, false, &r->aux_bytes);
+    if (!r->w || !r->wlim || !r->rt || !r->aux) {
         free(r->w);
         free(r->wlim);
         if (r->rt)
-            rt_free(r->rt, r->rt_bytes);
+            zero_free(r->rt, r->rt_bytes);
+        if (r->aux)
+            zero_free((void *)r->aux, r->aux_bytes);
         free(r);
         return NULL;
     }
@@ -261,10 +270,8 @@ static int run_setup(sym_engine *e, sym_run *r, const sym_run_options *opts, sym
 
 void run_free_memory(sym_run *r)
 {
-    for (uint32_t i = 0; i < r->wf->ntasks; i++) {
-        rtask_aux *aux = atomic_load_explicit(&r->rt[i].aux, RLX);
-        if (!aux)
-            continue;
+    for (rtask_aux *aux = r->aux_list, *next; aux; aux = next) {
+        next = aux->next;
         free(aux->error);
         sym_value_free(aux->outputs);
         free(aux->slices);
@@ -279,7 +286,8 @@ void run_free_memory(sym_run *r)
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     workflow_release(r->wf);
-    rt_free(r->rt, r->rt_bytes);
+    zero_free(r->rt, r->rt_bytes);
+    zero_free((void *)r->aux, r->aux_bytes);
     free(r);
 }
 
@@ -489,7 +497,7 @@ void run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out)
     if (out->attempts > 0 && out->state >= SYM_TASK_SUCCEEDED && end >= first)
         out->duration_ns = end - first;
     out->outputs = &engine_empty_map;
-    rtask_aux *aux = atomic_load_explicit(&t->aux, memory_order_acquire);
+    rtask_aux *aux = run_aux(run, index);
     if (aux) {
         out->error = aux->error;
         if (aux->outputs && out->state == SYM_TASK_SUCCEEDED)

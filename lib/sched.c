@@ -164,7 +164,7 @@ static sym_event_type event_of(uint8_t st)
 
 static const char *aux_error(sym_run *r, uint32_t i)
 {
-    rtask_aux *aux = atomic_load_explicit(&r->rt[i].aux, memory_order_acquire);
+    rtask_aux *aux = run_aux(r, i);
     return aux ? aux->error : NULL;
 }
 
@@ -326,15 +326,16 @@ static void task_final(xctx *cx, sym_run *r, uint32_t i, uint8_t st, int64_t whe
 
 static rtask_aux *aux_get(sym_run *r, uint32_t i)
 {
-    rtask *t = &r->rt[i];
-    rtask_aux *aux = atomic_load_explicit(&t->aux, RLX);
+    rtask_aux *aux = atomic_load_explicit(&r->aux[i], RLX);
     if (!aux) {
         aux = calloc(1, sizeof *aux);
         if (!aux)
             return NULL;
         aux->run = r;
         aux->index = i;
-        atomic_store_explicit(&t->aux, aux, memory_order_release);
+        aux->next = r->aux_list;
+        r->aux_list = aux;
+        atomic_store_explicit(&r->aux[i], aux, memory_order_release);
     }
     return aux;
 }
@@ -937,7 +938,7 @@ void sched_stop(xctx *cx, sym_run *r, int reason)
         if (!atomic_compare_exchange_strong(&t->state, &st, SYM_TASK_CANCELLED))
             continue;
         if (st == SYM_TASK_RETRYING)
-            timer_cancel(&e->timer, &atomic_load(&t->aux)->retry);
+            timer_cancel(&e->timer, &atomic_load(&r->aux[i])->retry);
         set_final(cx, r, i, SYM_TASK_CANCELLED, now);
     }
     /* Ready tasks parked on a limit would wait for a slot: queue them now;
