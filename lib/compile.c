@@ -38,6 +38,9 @@
 
 #define NONE UINT32_MAX
 
+/* One cache line per task where pointers are 8 bytes (see workflow.h). */
+_Static_assert(sizeof(void *) != 8 || sizeof(wf_task) == 64, "wf_task is 64 bytes");
+
 typedef struct compiler {
     draft *d;
     uint32_t n;        /* draft tasks */
@@ -906,7 +909,7 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
     const char *last_name = NULL;
     uint32_t worker = 0;
     for (uint32_t i = 0; i < c->n && rc == SYM_OK; i++) {
-        /* In place, wf_task i (80 bytes at 80 i) covers only draft records
+        /* In place, wf_task i (64 bytes at 64 i) covers only draft records
          * before i, except for task 0, which was copied aside. */
         const draft_task *t = c->in_place && i == 0 ? &c->task0 : T(c, i);
         const char *w = c->in_place && i == 0 ? t->worker : WORKER(c, i);
@@ -933,15 +936,14 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
                                  .inputs = t->with,
                                  .condition = t->condition,
                                  .policy = pol,
-                                 .worker = worker,
-                                 .line = t->pos.line,
-                                 .column = t->pos.column};
+                                 .worker = worker};
+        if (wf->pos)
+            for (uint32_t k = 0, m = INST(c, i); k < m; k++)
+                wf->pos[BASE(c, i) + k] = (wf_pos){t->pos.line, t->pos.column};
         if (c->send) { /* the edges are laid out already */
-            uint32_t sbegin = i > 0 ? c->send[i - 1] : 0;
             first->dep_begin = c->dbeg[i];
             first->dep_count = c->dcnt[i];
-            first->succ_begin = sbegin;
-            first->succ_count = c->send[i] - sbegin;
+            first->succ_begin = i > 0 ? c->send[i - 1] : 0;
         }
         if (t->naxes > 0)
             rc = expand_matrix(c, wf, i);
@@ -1065,8 +1067,12 @@ static int set_edges(compiler *c, sym_workflow *wf)
     wf->nedges = (uint32_t)nedges;
     wf->deps = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->deps);
     wf->succs = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->succs);
-    if (!wf->deps || !wf->succs)
+    /* Per instance: its successor count, then where the next one goes. */
+    uint32_t *next = xcalloc(wf->ntasks, sizeof *next);
+    if (!wf->deps || !wf->succs || !next) {
+        free(next);
         return SYM_ENOMEM;
+    }
     uint32_t at = 0;
     for (uint32_t p = 0; p < c->n; p++) {
         uint32_t i = ORDER(c, p);
@@ -1078,7 +1084,7 @@ static int set_edges(compiler *c, sym_workflow *wf)
                 uint32_t b = BASE(c, deps[j]), n = INST(c, deps[j]);
                 for (uint32_t x = 0; x < n; x++) {
                     wf->deps[at++] = b + x;
-                    wf->tasks[b + x].succ_count++;
+                    next[b + x]++;
                 }
             }
             w->dep_count = at - w->dep_begin;
@@ -1087,16 +1093,15 @@ static int set_edges(compiler *c, sym_workflow *wf)
     uint32_t sum = 0;
     for (uint32_t i = 0; i < wf->ntasks; i++) {
         wf->tasks[i].succ_begin = sum;
-        sum += wf->tasks[i].succ_count;
-        wf->tasks[i].succ_count = 0;
+        sum += next[i];
+        next[i] = wf->tasks[i].succ_begin;
     }
     for (uint32_t i = 0; i < wf->ntasks; i++) {
         const wf_task *w = &wf->tasks[i];
-        for (uint32_t j = w->dep_begin; j < w->dep_begin + w->dep_count; j++) {
-            wf_task *dep = &wf->tasks[wf->deps[j]];
-            wf->succs[dep->succ_begin + dep->succ_count++] = i;
-        }
+        for (uint32_t j = w->dep_begin; j < w->dep_begin + w->dep_count; j++)
+            wf->succs[next[wf->deps[j]]++] = i;
     }
+    free(next);
     return SYM_OK;
 }
 
@@ -1152,9 +1157,17 @@ static int build(compiler *c, sym_workflow *wf)
         c->task0 = d->tasks[0];
         wf->tasks = (wf_task *)(void *)d->tasks;
     } else {
-        /* Not zeroed: fill_tasks writes every field of every task. */
-        wf->tasks = arena_alloc(&d->arena, (at ? at : 1) * sizeof *wf->tasks);
-        if (!wf->tasks)
+        /* Not zeroed: fill_tasks writes every field of every task. Aligned
+         * to a cache line, so that each task is one line. */
+        char *block = arena_alloc(&d->arena, (at ? at : 1) * sizeof *wf->tasks + 63);
+        if (!block)
+            return SYM_ENOMEM;
+        wf->tasks = (wf_task *)(void *)(block + (64 - (uintptr_t)block % 64) % 64);
+    }
+    /* A file's positions; the builder's tasks have none. */
+    if (!d->from_code) {
+        wf->pos = arena_alloc(&d->arena, (at ? at : 1) * sizeof *wf->pos);
+        if (!wf->pos)
             return SYM_ENOMEM;
     }
     int rc = set_header(c, wf);

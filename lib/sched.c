@@ -287,13 +287,13 @@ static void propagate(xctx *cx, sym_run *r, uint32_t i, int64_t when, uint32_t *
         /* A stopping run's pending tasks are swept to cancelled. */
         if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
             break;
-        const wf_task *wk = &r->tasks[k];
         bool ok = classify(r, k, atomic_load_explicit(&r->rt[k].state, RLX)) == CLS_S;
-        const uint32_t *succ = wf->succs + wk->succ_begin;
-        if (SYM_UNLIKELY(wk->succ_count >= RANGE_MIN) && ok && cx->slot) {
-            push_range(cx, r, wk->succ_begin, wk->succ_count);
+        uint32_t sbegin = r->tasks[k].succ_begin, scount = wf_succ_count(wf, k);
+        const uint32_t *succ = wf->succs + sbegin;
+        if (SYM_UNLIKELY(scount >= RANGE_MIN) && ok && cx->slot) {
+            push_range(cx, r, sbegin, scount);
         } else {
-            for (uint32_t j = 0; j < wk->succ_count; j++) {
+            for (uint32_t j = 0; j < scount; j++) {
                 uint32_t s = succ[j];
                 int got = succ_done(cx, r, s, ok, when);
                 if (got == SUCC_READY) {

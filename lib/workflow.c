@@ -122,9 +122,9 @@ int sym_workflow_task_info(const sym_workflow *wf, size_t index, sym_task_info *
     info->condition = t->condition;
     info->policy = *t->policy;
     info->dep_count = t->dep_count;
-    info->succ_count = t->succ_count;
-    info->line = t->line;
-    info->column = t->column;
+    info->succ_count = wf_succ_count(wf, (uint32_t)index);
+    info->line = wf->pos ? wf->pos[index].line : 0;
+    info->column = wf->pos ? wf->pos[index].column : 0;
     return SYM_OK;
 }
 
@@ -137,7 +137,7 @@ size_t sym_workflow_task_dep(const sym_workflow *wf, size_t index, size_t j)
 
 size_t sym_workflow_task_succ(const sym_workflow *wf, size_t index, size_t j)
 {
-    if (!wf || index >= wf->ntasks || j >= wf->tasks[index].succ_count)
+    if (!wf || index >= wf->ntasks || j >= wf_succ_count(wf, (uint32_t)index))
         return (size_t)-1;
     return wf->succs[wf->tasks[index].succ_begin + j];
 }

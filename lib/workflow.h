@@ -10,6 +10,9 @@
 #include "arena.h"
 #include "symphony.h"
 
+/* 64 bytes: the tasks array is aligned to a cache line (see compile.c), so
+ * the engine reads one line per task. Successor counts follow from the next
+ * task's succ_begin (wf_succ_count); positions are in sym_workflow.pos. */
 typedef struct wf_task {
     const char *id;                /* "transform[shard=1]" */
     const char *name;              /* "transform" (== id when no matrix) */
@@ -19,9 +22,13 @@ typedef struct wf_task {
     const sym_task_policy *policy; /* shared between tasks with equal policies */
     uint32_t worker;               /* index into sym_workflow.workers */
     uint32_t dep_begin, dep_count; /* range in sym_workflow.deps */
-    uint32_t succ_begin, succ_count; /* range in sym_workflow.succs */
-    uint32_t line, column;         /* 0 when built in code */
+    uint32_t succ_begin;           /* successors in sym_workflow.succs, in order */
 } wf_task;
+
+/* A task's place in its file. */
+typedef struct wf_pos {
+    uint32_t line, column;
+} wf_pos;
 
 typedef struct wf_limit {
     const char *worker;
@@ -90,6 +97,7 @@ struct sym_workflow {
     uint32_t nworkers;
     wf_task *tasks; /* in topological order */
     uint32_t ntasks;
+    wf_pos *pos;    /* per task; NULL when built in code (every one 0) */
     uint32_t *deps;  /* flat predecessor lists (task indices) */
     uint32_t *succs; /* flat successor lists */
     uint32_t nedges;
@@ -104,6 +112,13 @@ struct sym_workflow {
                           records), freed with the workflow; or NULL */
     const wf_dataflow *df; /* NULL: no expressions, conditions, groups to read */
 };
+
+/* How many successors task i has: they run up to the next task's. */
+static inline uint32_t wf_succ_count(const sym_workflow *wf, uint32_t i)
+{
+    uint32_t end = i + 1 < wf->ntasks ? wf->tasks[i + 1].succ_begin : wf->nedges;
+    return end - wf->tasks[i].succ_begin;
+}
 
 /* Takes one more reference (a run holds one while it lives). */
 void workflow_retain(sym_workflow *wf);
