@@ -175,7 +175,7 @@ void diag_init(diag *d, sym_error *err, const char *file, size_t max)
     d->first = SYM_OK;
 }
 
-void diag_add(diag *d, int code, unsigned line, unsigned column, const char *fmt, ...)
+void diag_addv(diag *d, int code, unsigned line, unsigned column, const char *fmt, va_list ap)
 {
     if (d->first == SYM_OK)
         d->first = code;
@@ -185,9 +185,14 @@ void diag_add(diag *d, int code, unsigned line, unsigned column, const char *fmt
             d->err->dropped++;
         return;
     }
+    error_addv(d->err, code, d->file, line, column, fmt, ap);
+}
+
+void diag_add(diag *d, int code, unsigned line, unsigned column, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    error_addv(d->err, code, d->file, line, column, fmt, ap);
+    diag_addv(d, code, line, column, fmt, ap);
     va_end(ap);
 }
 

@@ -41,6 +41,8 @@ void diag_init(diag *d, sym_error *err, const char *file, size_t max);
 /* Records an error. Past d->max it is only counted (sym_error_dropped). */
 void diag_add(diag *d, int code, unsigned line, unsigned column, const char *fmt, ...)
     SYM_PRINTF(5, 6);
+void diag_addv(diag *d, int code, unsigned line, unsigned column, const char *fmt, va_list ap)
+    SYM_PRINTF(5, 0);
 /* True once d->max errors were reported: callers stop looking for more. */
 int diag_full(const diag *d);
 

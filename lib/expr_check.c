@@ -44,12 +44,10 @@ static void report(checker *c, uint32_t line, uint32_t column, const char *fmt, 
 
 static void report(checker *c, uint32_t line, uint32_t column, const char *fmt, ...)
 {
-    char msg[320];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    diag_addv(c->d, SYM_ESCHEMA, line, column, fmt, ap);
     va_end(ap);
-    diag_add(c->d, SYM_ESCHEMA, line, column, "%s", msg);
     if (c->first == SYM_OK)
         c->first = SYM_ESCHEMA;
 }

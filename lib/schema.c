@@ -218,12 +218,10 @@ static void say(walker *w, int code, uint32_t line, uint32_t column, const char 
 
 static void say(walker *w, int code, uint32_t line, uint32_t column, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    diag_addv(w->dg, code, line, column, fmt, ap);
     va_end(ap);
-    diag_add(w->dg, code, line, column, "%s", msg);
     if (diag_full(w->dg))
         w->stop = true;
 }

@@ -155,12 +155,10 @@ static void report(yreader *r, int code, uint32_t line, uint32_t column, const c
 
 static void report(yreader *r, int code, uint32_t line, uint32_t column, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    diag_addv(r->d, code, line, column, fmt, ap);
     va_end(ap);
-    diag_add(r->d, code, line, column, "%s", msg);
     if (r->read_first == SYM_OK)
         r->read_first = code;
 }
@@ -171,12 +169,10 @@ static yr_kind fail(yreader *r, int code, uint32_t line, uint32_t column, const 
 
 static yr_kind fail(yreader *r, int code, uint32_t line, uint32_t column, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    diag_addv(r->d, code, line, column, fmt, ap);
     va_end(ap);
-    diag_add(r->d, code, line, column, "%s", msg);
     if (r->read_first == SYM_OK)
         r->read_first = code;
     r->failed = true;
