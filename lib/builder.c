@@ -310,6 +310,25 @@ static size_t task_id_length(const char *id)
     return p[n] == '\0' && n <= 64 ? n : 0;
 }
 
+/* memcpy of n (1 to 65) bytes in a few fixed-size moves: an id is a few
+ * bytes, and a memcpy of unknown length (an inline `rep movs`) costs more
+ * to start than the copy itself. */
+static void copy_short(char *dst, const char *src, size_t n)
+{
+    if (n >= 8) {
+        for (size_t k = 0; k + 8 < n; k += 8)
+            memcpy(dst + k, src + k, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
+    }
+}
+
 int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, size_t *index)
 {
     if (!b)
@@ -330,7 +349,7 @@ int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, siz
     char *copy = arena_alloc(&b->d.arena, len + 1);
     if (!copy)
         return oom(b);
-    memcpy(copy, id, len + 1);
+    copy_short(copy, id, len + 1);
     if (draft_add_slot(&b->d, copy, w) != SYM_OK)
         return oom(b);
     /* The API refuses a duplicate id at once (see ids_adder for how this

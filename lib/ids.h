@@ -48,8 +48,8 @@ enum { IDS_PENDING = 256 };
 /* Ids added one at a time, each refused at once when already there. */
 typedef struct ids_adder {
     struct wf_id *table; /* the ids up to the last batch */
-    uint64_t *filter;    /* Bloom filter words over every id added */
-    size_t filter_mask;  /* words - 1 */
+    uint64_t *filter;    /* Bloom filter over every id added: 64-byte blocks */
+    size_t filter_mask;  /* blocks - 1 */
     size_t filter_cap;   /* ids the filter is sized for */
     uint64_t pending[IDS_PENDING]; /* hash << 32 | index, not in table yet */
     unsigned npending;
@@ -66,7 +66,7 @@ int ids_adder_put(ids_adder *a, uint32_t hash, const char *key, size_t len, uint
 static inline void ids_adder_prefetch(const ids_adder *a, uint32_t hash)
 {
     if (a->filter)
-        __builtin_prefetch(&a->filter[hash & a->filter_mask]);
+        __builtin_prefetch(&a->filter[((hash >> 8) & a->filter_mask) * 8]);
 }
 /* The index over every id added (the caller owns it; a is left empty), or
  * NULL (ENOMEM). */
