@@ -1164,9 +1164,11 @@ static int build(compiler *c, sym_workflow *wf)
             return SYM_ENOMEM;
         wf->tasks = (wf_task *)(void *)(block + (64 - (uintptr_t)block % 64) % 64);
     }
-    /* A file's positions; the builder's tasks have none. */
+    /* A file's positions; the builder's tasks have none. A block of its
+     * own (freed with the workflow), so the arena is not grown by a block
+     * that this array would leave mostly empty. */
     if (!d->from_code) {
-        wf->pos = arena_alloc(&d->arena, (at ? at : 1) * sizeof *wf->pos);
+        wf->pos = mem_big_alloc((at ? at : 1) * sizeof *wf->pos);
         if (!wf->pos)
             return SYM_ENOMEM;
     }
@@ -1240,9 +1242,12 @@ int draft_compile(draft *d, sym_workflow **out)
         arena_adopt(&wf->arena, &d->arena);
         if (wf->tasks_block) /* for memory figures, as if in the arena */
             wf->arena.bytes += (size_t)wf->ntasks * sizeof *wf->tasks;
+        if (wf->pos)
+            wf->arena.bytes += (size_t)wf->ntasks * sizeof *wf->pos;
         *out = wf;
     } else if (wf) {
         ids_free(wf->ids);
+        free(wf->pos);
         free(wf);
     }
     free(c.dbeg);

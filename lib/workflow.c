@@ -24,6 +24,7 @@ void workflow_release(sym_workflow *wf)
         return;
     ids_free(wf->ids);
     free(wf->tasks_block);
+    free(wf->pos);
     dfl_release(wf);
     /* The struct itself lives in a malloc'd block of its own (compile.c),
      * so the arena can be freed from it. */

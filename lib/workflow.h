@@ -97,7 +97,7 @@ struct sym_workflow {
     uint32_t nworkers;
     wf_task *tasks; /* in topological order */
     uint32_t ntasks;
-    wf_pos *pos;    /* per task; NULL when built in code (every one 0) */
+    wf_pos *pos;    /* per task, malloc'd; NULL when built in code (every one 0) */
     uint32_t *deps;  /* flat predecessor lists (task indices) */
     uint32_t *succs; /* flat successor lists */
     uint32_t nedges;
