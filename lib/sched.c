@@ -753,6 +753,29 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
     task.attempt = attempt;
     if (SYM_UNLIKELY(timeout > 0))
         task.ctl = arm_timeout(cx, r, i, attempt, t0, timeout);
+    /* The records of this task's first successors, which its end reads
+     * (their dependency counts and states): fetched while the callback and
+     * the clock read run, rather than missed one after another afterwards
+     * (a random DAG's successors lie far apart in memory). Written out
+     * here: in a function of its own, the optimiser drops the prefetches
+     * as code without effects. */
+    {
+        /* The next task's record gives this one's successor count; a list
+         * entry past this task's own is another task's, and fetching for
+         * it is harmless. */
+        const sym_workflow *wf = r->wf;
+        uint32_t b = wt->succ_begin;
+        if (i + 1 < wf->ntasks)
+            __builtin_prefetch(&r->tasks[i + 1]);
+        if (b < wf->nedges) {
+            __builtin_prefetch(&r->tasks[wf->succs[b]]);
+            __builtin_prefetch(&r->rt[wf->succs[b]], 1);
+        }
+        if (b + 1 < wf->nedges) {
+            __builtin_prefetch(&r->tasks[wf->succs[b + 1]]);
+            __builtin_prefetch(&r->rt[wf->succs[b + 1]], 1);
+        }
+    }
     atomic_store_explicit(&sd->busy, true, RLX);
     int rc = w->fn(&task, w->userdata);
     atomic_store_explicit(&sd->busy, false, RLX);
