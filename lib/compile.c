@@ -1013,18 +1013,33 @@ static int set_flat_edges(compiler *c, sym_workflow *wf)
     for (uint32_t i = 0; i < c->n; i++)
         nedges += c->dcnt[i]; /* at most COMPILE_MAX_EDGES (build_deps) */
     wf->nedges = (uint32_t)nedges;
-    wf->deps = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->deps);
+    /* Without holes (every list as long as its slots, the usual case: a
+     * hole is a reported error) the lists are wf->deps as they stand: the
+     * workflow takes the block over instead of a copy. */
+    bool whole = nedges == c->dbeg[c->n] && c->ddep;
+    if (whole) {
+        wf->deps = c->ddep;
+        wf->deps_block = c->ddep;
+        c->ddep = NULL;
+    } else {
+        wf->deps = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->deps);
+    }
     wf->succs = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->succs);
     c->send = xcalloc((size_t)c->n + 1, sizeof *c->send);
     if (!wf->deps || !wf->succs || !c->send)
         return SYM_ENOMEM;
-    uint32_t at = 0;
-    for (uint32_t i = 0; i < c->n; i++) {
-        const uint32_t *list = &c->ddep[c->dbeg[i]];
-        c->dbeg[i] = at;
-        for (uint32_t k = 0; k < c->dcnt[i]; k++) {
-            wf->deps[at++] = list[k];
-            c->send[list[k]]++;
+    if (whole) {
+        for (uint64_t e = 0; e < nedges; e++)
+            c->send[wf->deps[e]]++;
+    } else {
+        uint32_t at = 0;
+        for (uint32_t i = 0; i < c->n; i++) {
+            const uint32_t *list = &c->ddep[c->dbeg[i]];
+            c->dbeg[i] = at;
+            for (uint32_t k = 0; k < c->dcnt[i]; k++) {
+                wf->deps[at++] = list[k];
+                c->send[list[k]]++;
+            }
         }
     }
     /* send[i]: first the count, then the start, and after the fill the end
@@ -1244,10 +1259,13 @@ int draft_compile(draft *d, sym_workflow **out)
             wf->arena.bytes += (size_t)wf->ntasks * sizeof *wf->tasks;
         if (wf->pos)
             wf->arena.bytes += (size_t)wf->ntasks * sizeof *wf->pos;
+        if (wf->deps_block)
+            wf->arena.bytes += (size_t)wf->nedges * sizeof *wf->deps;
         *out = wf;
     } else if (wf) {
         ids_free(wf->ids);
         free(wf->pos);
+        free(wf->deps_block);
         free(wf);
     }
     free(c.dbeg);

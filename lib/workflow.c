@@ -25,6 +25,7 @@ void workflow_release(sym_workflow *wf)
     ids_free(wf->ids);
     free(wf->tasks_block);
     free(wf->pos);
+    free(wf->deps_block);
     dfl_release(wf);
     /* The struct itself lives in a malloc'd block of its own (compile.c),
      * so the arena can be freed from it. */

@@ -107,6 +107,8 @@ struct sym_workflow {
     const uint32_t *roots;
     uint32_t nroots;
     struct wf_id *ids; /* id -> index */
+    void *deps_block;  /* malloc'd block deps lives in when not in the arena
+                          (compile hands its dependency lists over), or NULL */
     void *tasks_block; /* malloc'd block tasks lives in when not in the arena
                           (compile lays a file's tasks out over its draft
                           records), freed with the workflow; or NULL */
