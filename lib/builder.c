@@ -447,7 +447,9 @@ int sym_builder_set_policy(sym_builder *b, size_t task, const sym_task_policy *p
     draft_task *t = task_at(b, task, "policy");
     if (!t)
         return SYM_ENOMEM;
-    t->policy = *policy;
+    if (!t->policy && !(t->policy = arena_alloc(&b->d.arena, sizeof *t->policy)))
+        return SYM_ENOMEM;
+    *t->policy = *policy;
     t->set = DRAFT_SET_ALL;
     return SYM_OK;
 }

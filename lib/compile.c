@@ -921,7 +921,7 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
         }
         const sym_task_policy *pol = common;
         if (t->set) {
-            merge_policy(&merged, &t->policy, t->set, &d->defaults, d->defaults_set);
+            merge_policy(&merged, t->policy, t->set, &d->defaults, d->defaults_set);
             pol = intern_policy(&d->arena, &set, &merged);
             if (!pol) {
                 rc = SYM_ENOMEM;

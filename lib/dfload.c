@@ -504,7 +504,6 @@ static const dfl_root *keep_root(draft *d, uint32_t n, const uint32_t *dbeg,
             *c = *t;
         } else {
             memset(c, 0, sizeof *c);
-            sym_task_policy_init(&c->policy);
         }
         c->id = draft_id(d, i);
         c->worker = draft_worker(d, i);

@@ -82,7 +82,6 @@ draft_task *draft_add_task(draft *d, const char *id, size_t id_len)
     draft_task *t = &d->tasks[d->ntasks++];
     memset(t, 0, sizeof *t);
     t->id = copy;
-    sym_task_policy_init(&t->policy);
     return t;
 }
 
@@ -209,7 +208,6 @@ draft_task *draft_slot_full(draft *d, size_t i)
     memset(t, 0, sizeof *t);
     t->id = d->slots[i].id;
     t->worker = d->slots[i].worker;
-    sym_task_policy_init(&t->policy);
     d->full[i] = (uint32_t)d->ntasks++;
     return t;
 }

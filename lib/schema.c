@@ -1124,7 +1124,11 @@ static void read_task_key(walker *w, int key, const yr_event *v, draft_task *t, 
             wrong(w, v, "description", o->in, "a string");
         break;
     default:
-        read_policy_key(w, key - TASK_POLICY, v, o, &t->policy, &t->set);
+        if (!t->policy && !(t->policy = arena_calloc(&w->d->arena, 1, sizeof *t->policy))) {
+            out_of_memory(w);
+            return;
+        }
+        read_policy_key(w, key - TASK_POLICY, v, o, t->policy, &t->set);
         break;
     }
 }

@@ -199,15 +199,15 @@ START_TEST(task_keys)
     ck_assert_str_eq(t->condition, "${{ params.go }}");
     ck_assert_uint_eq(t->condition_pos.line, 11);
     ck_assert_uint_eq(t->condition_pos.column, 9);
-    ck_assert_int_eq(t->policy.timeout_ms, 10000);
-    ck_assert_uint_eq(t->policy.retry.attempts, 5);
-    ck_assert_int_eq(t->policy.retry.backoff, SYM_BACKOFF_LINEAR);
-    ck_assert_int_eq(t->policy.retry.delay_ms, 250);
-    ck_assert_int_eq(t->policy.retry.max_delay_ms, 120000);
-    ck_assert(t->policy.retry.jitter);
-    ck_assert_uint_eq(t->policy.retry.retry_on, SYM_RETRY_ON_TIMEOUT);
-    ck_assert_int_eq(t->policy.trigger, SYM_TRIGGER_ONE_FAILED);
-    ck_assert(t->policy.continue_on_error);
+    ck_assert_int_eq(t->policy->timeout_ms, 10000);
+    ck_assert_uint_eq(t->policy->retry.attempts, 5);
+    ck_assert_int_eq(t->policy->retry.backoff, SYM_BACKOFF_LINEAR);
+    ck_assert_int_eq(t->policy->retry.delay_ms, 250);
+    ck_assert_int_eq(t->policy->retry.max_delay_ms, 120000);
+    ck_assert(t->policy->retry.jitter);
+    ck_assert_uint_eq(t->policy->retry.retry_on, SYM_RETRY_ON_TIMEOUT);
+    ck_assert_int_eq(t->policy->trigger, SYM_TRIGGER_ONE_FAILED);
+    ck_assert(t->policy->continue_on_error);
     ck_assert_uint_eq(t->set, DRAFT_SET_ALL);
     const draft_task *s = task_named(&f.d, "single");
     ck_assert_uint_eq(s->nneeds, 1);
@@ -235,8 +235,9 @@ START_TEST(policy_marks_only_what_is_written)
     ck_assert_uint_eq(f.d.defaults.retry.attempts, 3);
     ck_assert(!f.d.defaults.retry.jitter);
     ck_assert_uint_eq(f.d.tasks[0].set, DRAFT_SET_DELAY | DRAFT_SET_TRIGGER);
-    ck_assert_int_eq(f.d.tasks[0].policy.retry.delay_ms, 1000);
-    ck_assert_int_eq(f.d.tasks[0].policy.trigger, SYM_TRIGGER_ALL_DONE);
+    ck_assert_ptr_nonnull(f.d.tasks[0].policy);
+    ck_assert_int_eq(f.d.tasks[0].policy->retry.delay_ms, 1000);
+    ck_assert_int_eq(f.d.tasks[0].policy->trigger, SYM_TRIGGER_ALL_DONE);
     done(&f);
 }
 END_TEST
