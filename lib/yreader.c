@@ -83,6 +83,8 @@ typedef struct vframe {
     size_t hcap;
 } vframe;
 
+enum { KEY_CACHE = 256, KEY_CACHE_MAX_LEN = 64 };
+
 struct yreader {
     yaml_parser_t parser;
     yaml_event_t event;
@@ -125,6 +127,10 @@ struct yreader {
     bool ev_replayed;      /* the event just returned comes from an alias */
     yr_string_fn on_string; /* see yr_on_string */
     void *on_string_ctx;
+    /* Map keys read into an arena repeat from task to task ("url", "path"):
+     * a small direct-mapped cache hands out one copy per arena. */
+    arena *keys_arena;
+    const char *keys[KEY_CACHE];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -1181,6 +1187,28 @@ static const tmp_entry *find_key(const yreader *r, const vframe *f, const char *
     return NULL;
 }
 
+/* A copy of the n-byte key s in a, shared with earlier equal keys copied
+ * into the same arena when the cache still holds one. */
+static char *intern_key(yreader *r, arena *a, const char *s, size_t n)
+{
+    if (n > KEY_CACHE_MAX_LEN)
+        return arena_strndup(a, s, n);
+    if (r->keys_arena != a) {
+        memset(r->keys, 0, sizeof r->keys);
+        r->keys_arena = a;
+    }
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    const char **slot = &r->keys[h % KEY_CACHE];
+    if (*slot && strncmp(*slot, s, n) == 0 && (*slot)[n] == '\0')
+        return (char *)*slot; /* arena values are never written after reading */
+    char *copy = arena_strndup(a, s, n);
+    if (copy)
+        *slot = copy;
+    return copy;
+}
+
 static int map_key(yreader *r, vframe *f, const yr_event *ev, arena *a)
 {
     const char *s = ev->value ? ev->value : "";
@@ -1197,7 +1225,7 @@ static int map_key(yreader *r, vframe *f, const yr_event *ev, arena *a)
         f->skip_value = true;
         return SYM_OK;
     }
-    f->key = arena_strndup(a, s, ev->length);
+    f->key = intern_key(r, a, s, ev->length);
     if (!f->key) {
         fail_nomem(r);
         return SYM_ENOMEM;

@@ -1155,6 +1155,34 @@ START_TEST(value_parse_errors)
 }
 END_TEST
 
+START_TEST(repeated_and_many_keys)
+{
+    /* Keys are shared between maps of one arena through a small cache:
+     * equal keys must read back equal, and the many different keys that
+     * land in the same cache slot must each keep their own text. */
+    strbuf yaml, want;
+    sb_init(&yaml);
+    sb_init(&want);
+    sb_putc(&want, '[');
+    for (int i = 0; i < 2000; i++) {
+        sb_printf(&yaml, "- {same: %d, key%d: x, %s: y}\n", i, i, i % 2 ? "odd" : "even");
+        sb_printf(&want, "%s{\"same\":%d,\"key%d\":\"x\",\"%s\":\"y\"}", i ? "," : "", i, i,
+                  i % 2 ? "odd" : "even");
+    }
+    sb_putc(&want, ']');
+    char *text = sb_finish(&yaml), *expected = sb_finish(&want);
+    sym_error *err = sym_error_new();
+    int rc;
+    char *got = json(text, err, &rc);
+    ck_assert_int_eq(rc, SYM_OK);
+    ck_assert_str_eq(got, expected);
+    free(got);
+    free(text);
+    free(expected);
+    sym_error_free(err);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("yreader");
@@ -1201,6 +1229,7 @@ static Suite *suite(void)
     tcase_add_test(tc, read_value_after_failure);
     tcase_add_test(tc, value_parse);
     tcase_add_test(tc, value_parse_errors);
+    tcase_add_test(tc, repeated_and_many_keys);
     suite_add_tcase(s, tc);
     return s;
 }
