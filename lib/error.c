@@ -1,25 +1,12 @@
 /* error.c - sym_error, the caller-owned list of diagnostics, and the diag
  * sink that loads and builds report into. */
 #include "error.h"
+#include "strbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *vformat(const char *fmt, va_list ap)
-{
-    va_list copy;
-    va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
-    va_end(copy);
-    if (n < 0)
-        return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (s)
-        vsnprintf(s, (size_t)n + 1, fmt, ap);
-    return s;
-}
 
 static char *dup_or_null(const char *s)
 {
@@ -52,7 +39,7 @@ int error_addv(sym_error *err, int code, const char *file, unsigned line, unsign
     e->code = code;
     e->line = line;
     e->column = line ? column : 0;
-    e->message = vformat(fmt, ap);
+    e->message = str_vprintf(fmt, ap);
     e->file = dup_or_null(file);
     if (!e->message || (file && !e->file)) {
         free(e->message);

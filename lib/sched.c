@@ -5,7 +5,6 @@
  * threads to steal. Retries, timeouts, trigger rules and cancellation are
  * here too, off the common path. */
 #include <sched.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "dataflow.h"
 #include "engine.h"
+#include "strbuf.h"
 
 #define EMIT(e, ...)                                                                               \
     do {                                                                                           \
@@ -28,24 +28,6 @@ static const sym_task_policy default_policy = {
 static inline const sym_task_policy *policy_of(const wf_task *wt)
 {
     return wt->policy ? wt->policy : &default_policy;
-}
-
-static char *fmt_alloc(const char *fmt, ...) SYM_PRINTF(1, 2);
-static char *fmt_alloc(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    char *s = malloc((size_t)n + 1);
-    if (!s)
-        return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
 }
 
 /* ---- counting final tasks ---- */
@@ -218,7 +200,7 @@ static bool cond_allows(xctx *cx, sym_run *r, uint32_t s, int64_t when)
         set_final(cx, r, s, SYM_TASK_SKIPPED, when);
         return false;
     }
-    record_failure(r, s, msg ? msg : fmt_alloc("out of memory"), 0, when, when,
+    record_failure(r, s, msg ? msg : str_printf("out of memory"), 0, when, when,
                    (uint16_t)cx->tid, SYM_TASK_FAILED, false);
     set_final(cx, r, s, SYM_TASK_FAILED, when);
     check_fail_fast(cx, r, s, SYM_TASK_FAILED);
@@ -505,7 +487,7 @@ static void timeout_fire(timer_entry *te)
     xctx_init(&cx, r->eng, NULL);
     int64_t now = engine_now(cx.eng);
     const sym_task_policy *p = policy_of(&r->tasks[c->index]);
-    char *err = fmt_alloc("timed out after %lld ms", (long long)p->timeout_ms);
+    char *err = str_printf("timed out after %lld ms", (long long)p->timeout_ms);
     retry_or_final(&cx, r, c->index, c->attempt, SYM_TASK_TIMED_OUT, false, err, c->start, now,
                    c->tid);
     xctx_flush(&cx);
@@ -680,7 +662,7 @@ static uint32_t attempt_done(xctx *cx, sym_run *r, uint32_t i, sym_task *task, i
     char *err = task->error;
     task->error = NULL;
     if (!err)
-        err = fmt_alloc("%s", rc == SYM_EFAILED ? "task failed" : sym_strerror(rc));
+        err = str_printf("%s", rc == SYM_EFAILED ? "task failed" : sym_strerror(rc));
     bool fatal = task->fatal;
     task_discard(task);
     return retry_or_final(cx, r, i, task->attempt, SYM_TASK_FAILED, fatal, err, t0, t1,
@@ -706,7 +688,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
         if (rc == LIMIT_QUEUED)
             return TASK_NONE;
         if (rc != LIMIT_GOT)
-            return fail_now(cx, r, i, fmt_alloc("out of memory"));
+            return fail_now(cx, r, i, str_printf("out of memory"));
     }
     /* The attempt owns its slots from here; a retry started after a
      * timeout takes its own while this callback may still run. */
@@ -723,7 +705,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
         hazard_set(e, sd, NULL);
         if (held)
             release_limits(cx, r, i, held);
-        return fail_now(cx, r, i, fmt_alloc("worker '%s' is not registered", w->name));
+        return fail_now(cx, r, i, str_printf("worker '%s' is not registered", w->name));
     }
     sym_task task = {.run = r, .index = i};
     arena scratch;
@@ -736,7 +718,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
             arena_free(&scratch);
             if (held)
                 release_limits(cx, r, i, held);
-            return fail_now(cx, r, i, msg ? msg : fmt_alloc("out of memory"));
+            return fail_now(cx, r, i, msg ? msg : str_printf("out of memory"));
         }
     }
     uint32_t attempt = atomic_load_explicit(&t->attempts, RLX) + 1;

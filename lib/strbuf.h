@@ -28,4 +28,9 @@ void sb_json_stringn(strbuf *sb, const char *s, size_t n);
 char *sb_finish(strbuf *sb);
 void sb_free(strbuf *sb);
 
+/* A new malloc'd string, printf-style (free with free/sym_free), or NULL
+ * when out of memory. */
+char *str_printf(const char *fmt, ...) SYM_PRINTF(1, 2);
+char *str_vprintf(const char *fmt, va_list ap) SYM_PRINTF(1, 0);
+
 #endif
