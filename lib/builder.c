@@ -447,7 +447,7 @@ int sym_builder_set_policy(sym_builder *b, size_t task, const sym_task_policy *p
     draft_task *t = task_at(b, task, "policy");
     if (!t)
         return SYM_ENOMEM;
-    if (!t->policy && !(t->policy = arena_alloc(&b->d.arena, sizeof *t->policy)))
+    if (!t->policy && !(t->policy = arena_calloc(&b->d.arena, 1, sizeof *t->policy)))
         return SYM_ENOMEM;
     *t->policy = *policy;
     t->set = DRAFT_SET_ALL;
