@@ -574,8 +574,14 @@ static const sym_value *axis_list(compiler *c, const char *id, const draft_axis 
     const sym_value *list = ax->values;
     if (ax->expr) {
         list = dfl_axis_list(c->d, id, (draft_axis *)ax, &c->first);
-        if (!list)
-            return NULL; /* reported */
+        if (!list) {
+            /* Reported, here or by the schema when it refused the
+             * expression: either way nothing may be built from this draft. */
+            if (c->first == SYM_OK)
+                c->first = c->d->diag && c->d->diag->first != SYM_OK ? c->d->diag->first
+                                                                      : SYM_ESCHEMA;
+            return NULL;
+        }
     }
     if (!list || list->type != SYM_VALUE_LIST) {
         REPORT(c, code_for(c, SYM_ETYPE), ax->pos,
