@@ -221,6 +221,15 @@ $(FUZZ_BIN): tests/fuzz/fuzz_load.c $(LIB_SRC) $(wildcard lib/*.h) include/symph
 	$(FUZZ_CC) $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_load.c $(LIB_SRC) $(LDLIBS)
 
+# The expression language's fuzz target (tests/fuzz/fuzz_expr.c); its seeds
+# are replayed by tests/test_expr.c in every `make check` build. (Defined
+# before the fuzz rule: prerequisites are expanded where the rule stands.)
+FUZZ_EXPR_BIN := build/fuzz/fuzz_expr
+$(FUZZ_EXPR_BIN): tests/fuzz/fuzz_expr.c $(LIB_SRC) $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_expr.c $(LIB_SRC) $(LDLIBS)
+
 fuzz: $(FUZZ_BIN) $(FUZZ_EXPR_BIN)
 	@mkdir -p build/fuzz/corpus build/fuzz/expr-corpus
 	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -timeout=10 \
@@ -230,13 +239,6 @@ fuzz: $(FUZZ_BIN) $(FUZZ_EXPR_BIN)
 	    -rss_limit_mb=2048 -artifact_prefix=build/fuzz/expr- \
 	    build/fuzz/expr-corpus tests/fuzz/expr_seeds
 
-# The expression language's fuzz target (tests/fuzz/fuzz_expr.c); its seeds
-# are replayed by tests/test_expr.c in every `make check` build.
-FUZZ_EXPR_BIN := build/fuzz/fuzz_expr
-$(FUZZ_EXPR_BIN): tests/fuzz/fuzz_expr.c $(LIB_SRC) $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
-	@mkdir -p $(dir $@)
-	clang $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_expr.c $(LIB_SRC) $(LDLIBS)
 
 clean:
 	rm -rf build
