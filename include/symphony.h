@@ -391,8 +391,10 @@ SYM_API int sym_builder_set_worker_limit(sym_builder *b, const char *worker, uns
 SYM_API int sym_builder_set_defaults(sym_builder *b, const sym_task_policy *policy);
 
 /* Adds a task; *index (when not NULL) gets its handle for the calls below.
- * SYM_EINVAL for a malformed id or worker name, SYM_EEXIST for a duplicate
- * id. */
+ * SYM_EINVAL for a malformed id or worker name. An id used twice is
+ * reported by sym_builder_build (SYM_EEXIST, "duplicate task id 'x'"): ids
+ * are checked all at once there, which costs far less per task than a
+ * lookup at each add in a table that keeps growing. */
 SYM_API int sym_builder_add_task(sym_builder *b, const char *id, const char *worker,
                                  size_t *index);
 /* Task `task` needs task `dep` (both handles from sym_builder_add_task). */

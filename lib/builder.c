@@ -5,9 +5,9 @@
  *
  * Adding a task and a dependency by index is the hot path of graphs built
  * in code (a million tasks): a task is its id copied into the arena and a
- * 16-byte slot (a full draft record only once a setter needs one) and one
- * id index insert (duplicates are refused at once), an edge 8 bytes in one
- * flat array; no allocation per task. */
+ * 16-byte slot (a full draft record only once a setter needs one), an edge
+ * 8 bytes in one flat array; no allocation per task. Repeated ids are
+ * reported by sym_builder_build. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,6 @@
 
 #include "dfload.h"
 #include "draft.h"
-#include "ids.h"
 #include "names.h"
 #include "value.h"
 #include "workflow.h"
@@ -37,7 +36,6 @@ struct sym_builder {
     size_t ninputs, inputs_cap;
     builder_value *params;   /* malloc'd, in the order set */
     size_t nparams, params_cap;
-    ids_adder ids;           /* the ids so far (becomes d.ids at build) */
 };
 
 static const char *const SOURCE = "<builder>";
@@ -67,7 +65,6 @@ static int reset(sym_builder *b)
     draft_init(&b->d, NULL, NULL, SOURCE);
     b->d.from_code = true;
     b->last_worker = NULL;
-    ids_adder_init(&b->ids);
     if (b->name) {
         b->d.name = arena_strdup(&b->d.arena, b->name);
         if (!b->d.name)
@@ -100,7 +97,6 @@ sym_builder *sym_builder_new(const char *name)
 static void empty(sym_builder *b)
 {
     draft_free(&b->d);
-    ids_adder_free(&b->ids);
     free(b->inputs);
     free(b->params);
     b->inputs = b->params = NULL;
@@ -341,8 +337,6 @@ int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, siz
                     id ? id : "(null)");
     if (!worker)
         return fail(b, SYM_EINVAL, "task '%s' has no worker", id);
-    uint32_t hash = ids_hash(id, len);
-    ids_adder_prefetch(&b->ids, hash);
     const char *w = intern_worker(b, id, worker);
     if (!w)
         return b->first == SYM_ENOMEM ? SYM_ENOMEM : SYM_EINVAL;
@@ -350,16 +344,11 @@ int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, siz
     if (!copy)
         return oom(b);
     copy_short(copy, id, len + 1);
+    /* A repeated id is found at build, where every id goes into the index
+     * at once (ids_fill): checking each as it comes costs a lookup in a
+     * table that keeps growing. */
     if (draft_add_slot(&b->d, copy, w) != SYM_OK)
         return oom(b);
-    /* The API refuses a duplicate id at once (see ids_adder for how this
-     * stays cheap). The index is handed over to the workflow at build. */
-    int rc = ids_adder_put(&b->ids, hash, copy, len, (uint32_t)(b->d.nslots - 1), b->d.slots,
-                     sizeof *b->d.slots, NULL);
-    if (rc != SYM_OK) {
-        b->d.nslots--; /* not added after all (its id copy stays in the arena) */
-        return rc == SYM_EEXIST ? fail(b, SYM_EEXIST, "duplicate task id '%s'", id) : oom(b);
-    }
     if (index)
         *index = b->d.nslots - 1;
     return SYM_OK;
@@ -737,8 +726,6 @@ int sym_builder_build(sym_builder *b, sym_workflow **out, sym_error *err)
     diag_init(&dg, err, NULL, b->d.opts->max_errors);
     b->d.diag = &dg;
     int rc = finish_draft(b);
-    if (rc == SYM_OK && !(b->d.ids = ids_adder_finish(&b->ids)))
-        rc = SYM_ENOMEM;
     if (rc == SYM_OK)
         rc = draft_compile(&b->d, out);
     else

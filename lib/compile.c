@@ -4,7 +4,7 @@
  * as flat arrays in topological order.
  *
  * Everything is O(tasks + edges): ids resolve through one hash insert per
- * task (the builder brings its index along), dependency lists are CSR
+ * task (batched: ids_fill), dependency lists are CSR
  * arrays built by counting, and the order is Kahn's algorithm (a heap keeps
  * ties in file order only when the file order is not already topological).
  *
@@ -134,50 +134,48 @@ static void check_workflow(compiler *c)
                    d->limits[i].worker ? d->limits[i].worker : "");
 }
 
-/* Checks ids and workers, and builds the id index unless the builder kept
- * one while adding (it refused bad and duplicate ids already). */
+static void report_duplicate(void *ctx, uint32_t i, uint32_t first)
+{
+    compiler *c = ctx;
+    if (full(c))
+        return;
+    draft_pos pos = T(c, i)->pos, fp = T(c, first)->pos;
+    if (fp.line)
+        REPORT(c, code_for(c, SYM_EEXIST), pos, "duplicate task id '%s' (first defined at %u:%u)",
+               ID(c, i), (unsigned)fp.line, (unsigned)fp.column);
+    else
+        REPORT(c, code_for(c, SYM_EEXIST), pos, "duplicate task id '%s'", ID(c, i));
+}
+
+/* Builds the id index, reporting repeated ids, and checks ids and workers
+ * (the builder checked those as they were added). */
 static int check_tasks(compiler *c)
 {
     draft *d = c->d;
-    bool index = d->ids == NULL;
-    if (!index && d->slots)
-        return SYM_OK; /* the builder checked each id and worker as added */
-    if (index && !(d->ids = ids_new(c->n)))
-        return SYM_ENOMEM;
     size_t stride;
     const void *base = draft_id_base(d, &stride);
+    if (!(d->ids = ids_new(c->n)) ||
+        ids_fill(d->ids, c->n, base, stride, report_duplicate, c) != SYM_OK)
+        return SYM_ENOMEM;
+    if (d->slots)
+        return SYM_OK;
     const char *last_worker = NULL; /* already checked: tasks often share it */
     for (uint32_t i = 0; i < c->n && !full(c); i++) {
         const draft_task *t = T(c, i);
-        if (index) {
-            const char *id = ID(c, i);
-            if (!name_is_task_id(id))
-                REPORT(c, code_for(c, SYM_EINVAL), t->pos,
-                       "task id '%s' is not valid: ids start with a letter or '_' and hold "
-                       "letters, digits, '_' and '-' (at most 64)",
-                       id);
-            uint32_t first;
-            int rc = ids_put(d->ids, id, strlen(id), i, base, stride, &first);
-            if (rc == SYM_ENOMEM)
-                return rc;
-            if (rc == SYM_EEXIST) {
-                draft_pos fp = T(c, first)->pos;
-                if (fp.line)
-                    REPORT(c, code_for(c, SYM_EEXIST), t->pos,
-                           "duplicate task id '%s' (first defined at %u:%u)", id,
-                           (unsigned)fp.line, (unsigned)fp.column);
-                else
-                    REPORT(c, code_for(c, SYM_EEXIST), t->pos, "duplicate task id '%s'", id);
-            }
-        }
+        const char *id = ID(c, i);
+        if (!name_is_task_id(id))
+            REPORT(c, code_for(c, SYM_EINVAL), t->pos,
+                   "task id '%s' is not valid: ids start with a letter or '_' and hold "
+                   "letters, digits, '_' and '-' (at most 64)",
+                   id);
         const char *worker = WORKER(c, i);
         if (!worker)
-            REPORT(c, code_for(c, SYM_EINVAL), t->pos, "task '%s' has no worker", ID(c, i));
+            REPORT(c, code_for(c, SYM_EINVAL), t->pos, "task '%s' has no worker", id);
         else if (worker != last_worker && !name_is_worker(worker))
             REPORT(c, code_for(c, SYM_EINVAL), t->worker_pos,
                    "worker name '%s' of task '%s' is not valid: worker names hold letters, "
                    "digits, '_', '.' and '-' (at most 64)",
-                   worker, ID(c, i));
+                   worker, id);
         else
             last_worker = worker;
     }

@@ -136,8 +136,7 @@ typedef struct draft {
     draft_slot *slots;
     uint32_t *full;
     size_t nslots, slots_cap;
-    struct wf_id *ids; /* id index over the slots kept while adding (the
-                          builder), or NULL: compile then builds it; ids.h */
+    struct wf_id *ids; /* the id index, made by compile (ids.h) */
     draft_edge *edges; /* malloc'd; see draft_add_edge */
     size_t nedges, edges_cap;
     bool from_code;    /* built by sym_builder: errors carry SYM_EINVAL,

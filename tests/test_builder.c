@@ -208,7 +208,8 @@ START_TEST(setter_errors_are_all_reported)
     size_t ix;
     ck_assert_int_eq(sym_builder_add_task(b, "9x", "w", &ix), SYM_EINVAL);
     size_t a = add(b, "load", "w");
-    ck_assert_int_eq(sym_builder_add_task(b, "load", "w", &ix), SYM_EEXIST);
+    /* A repeated id is found at build (below). */
+    ck_assert_int_eq(sym_builder_add_task(b, "load", "w", &ix), SYM_OK);
     ck_assert_int_eq(sym_builder_add_task(b, "bad", "no spaces", &ix), SYM_EINVAL);
     ck_assert_int_eq(sym_builder_add_dep(b, a, a), SYM_EINVAL);
     ck_assert_int_eq(sym_builder_add_dep(b, a, 7), SYM_EINVAL);
@@ -361,30 +362,36 @@ START_TEST(references)
 }
 END_TEST
 
-/* Duplicates among many ids are refused at once, whether the earlier id
- * is still pending or already in the index, and across filter growth. */
+/* Duplicates among many ids are all reported at build, each once, in the
+ * order added, whether the first copy is near or far back. */
 START_TEST(duplicates_among_many_tasks)
 {
     enum { N = 20000 };
     sym_builder *b = sym_builder_new("many");
     char id[32];
+    unsigned dups = 0;
     for (unsigned i = 0; i < N; i++) {
         snprintf(id, sizeof id, "task_%u", i);
-        ck_assert_uint_eq(add(b, id, i % 3 ? "w" : "v"), i);
+        ck_assert_uint_eq(add(b, id, i % 3 ? "w" : "v"), i + 2 * dups);
         if (i % 997 == 5) { /* an old one, and the one just added */
-            size_t ix = 12345;
             snprintf(id, sizeof id, "task_%u", i / 2);
-            ck_assert_int_eq(sym_builder_add_task(b, id, "w", &ix), SYM_EEXIST);
-            ck_assert_uint_eq(ix, 12345); /* untouched */
+            ck_assert_int_eq(sym_builder_add_task(b, id, "w", NULL), SYM_OK);
             snprintf(id, sizeof id, "task_%u", i);
-            ck_assert_int_eq(sym_builder_add_task(b, id, "w", NULL), SYM_EEXIST);
+            ck_assert_int_eq(sym_builder_add_task(b, id, "w", NULL), SYM_OK);
+            dups++;
         }
     }
     sym_error *err = sym_error_new();
     sym_workflow *wf;
     ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_EEXIST);
     ck_assert_ptr_null(wf);
+    ck_assert_uint_eq(sym_error_count(err), 2 * dups);
     ck_assert_str_eq(sym_error_text(err, 0), "duplicate task id 'task_2'");
+    ck_assert_str_eq(sym_error_text(err, 1), "duplicate task id 'task_5'");
+    char last[64];
+    snprintf(last, sizeof last, "duplicate task id 'task_%u'", (997 * (dups - 1) + 5) / 2);
+    ck_assert_str_eq(sym_error_text(err, 2 * dups - 2), last);
+    sym_error_clear(err);
     /* Without the duplicates, every id is found where it was added. */
     for (unsigned i = 0; i < N; i++) {
         snprintf(id, sizeof id, "task_%u", i);
@@ -408,33 +415,60 @@ START_TEST(duplicates_among_many_tasks)
 }
 END_TEST
 
-/* The adder alone: ids whose hashes collide in the filter's word and in
- * the index are told apart by their text. */
-START_TEST(id_adder_tells_equal_hashes_apart)
+/* The index alone: ids under equal hashes are told apart by their text,
+ * and ids_fill reports each repeat with the index of its first copy. */
+static uint32_t dup_seen[16][2];
+static unsigned ndup_seen;
+
+static void note_dup(void *ctx, uint32_t index, uint32_t first)
+{
+    (void)ctx;
+    if (ndup_seen < 16) {
+        dup_seen[ndup_seen][0] = index;
+        dup_seen[ndup_seen][1] = first;
+    }
+    ndup_seen++;
+}
+
+START_TEST(id_index_tells_equal_hashes_apart)
 {
     enum { N = 3000 };
     static char names[N][16];
     const char *ids[N];
-    ids_adder a;
-    ids_adder_init(&a);
+    struct wf_id *x = ids_new(8);
+    ck_assert_ptr_nonnull(x);
     for (uint32_t i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "n%u", i);
         ids[i] = names[i];
-        /* Every id under one of four hashes: each "new?" is a filter hit. */
-        ck_assert_int_eq(ids_adder_put(&a, i % 4, ids[i], strlen(ids[i]), i, ids, sizeof *ids, NULL),
+        /* Every id under one of four hashes: every probe meets equal ones. */
+        ck_assert_int_eq(ids_put_hashed(x, i % 4, ids[i], strlen(ids[i]), i, ids, sizeof *ids, NULL),
                          SYM_OK);
-        uint32_t other = IDS_NONE;
-        uint32_t j = i / 3;
-        ck_assert_int_eq(ids_adder_put(&a, j % 4, ids[j], strlen(ids[j]), i + 1, ids, sizeof *ids,
-                                       &other),
+        uint32_t other = IDS_NONE, j = i / 3;
+        ck_assert_int_eq(ids_put_hashed(x, j % 4, ids[j], strlen(ids[j]), i + 1, ids, sizeof *ids,
+                                        &other),
                          SYM_EEXIST);
         ck_assert_uint_eq(other, j);
     }
-    struct wf_id *x = ids_adder_finish(&a);
-    ck_assert_ptr_nonnull(x);
     ck_assert_uint_eq(x->count, N);
     ids_free(x);
-    ids_adder_free(&a); /* empty after finish: harmless */
+
+    /* Filled at once: ids 0..N-1 with three repeats among them. */
+    snprintf(names[700], sizeof names[700], "n3");
+    snprintf(names[1500], sizeof names[1500], "n2999");
+    snprintf(names[2999], sizeof names[2999], "n3");
+    x = ids_new(N);
+    ndup_seen = 0;
+    ck_assert_int_eq(ids_fill(x, N, ids, sizeof *ids, note_dup, NULL), SYM_OK);
+    ck_assert_uint_eq(ndup_seen, 2);
+    ck_assert_uint_eq(dup_seen[0][0], 700);
+    ck_assert_uint_eq(dup_seen[0][1], 3);
+    ck_assert_uint_eq(dup_seen[1][0], 2999);
+    ck_assert_uint_eq(dup_seen[1][1], 3);
+    ck_assert_uint_eq(x->count, N - 2);
+    ck_assert_uint_eq(ids_find(x, "n2999", 5, ids, sizeof *ids), 1500);
+    ck_assert_uint_eq(ids_find(x, "n1499", 5, ids, sizeof *ids), 1499);
+    ck_assert_uint_eq(ids_find(x, "n700", 4, ids, sizeof *ids), IDS_NONE);
+    ids_free(x);
 }
 END_TEST
 
@@ -564,7 +598,7 @@ static Suite *suite(void)
     tcase_add_test(tc, references);
     tcase_add_test(tc, big_chain_and_fan_out);
     tcase_add_test(tc, duplicates_among_many_tasks);
-    tcase_add_test(tc, id_adder_tells_equal_hashes_apart);
+    tcase_add_test(tc, id_index_tells_equal_hashes_apart);
     tcase_add_test(tc, needs_by_name_in_turns);
     tcase_add_test(tc, repeats_in_a_long_list);
     tcase_add_test(tc, big_arrays);
