@@ -901,6 +901,18 @@ static int expand_matrix(compiler *c, sym_workflow *wf, uint32_t i)
  * (shared by equal ones; a task that sets none gets the defaults' copy),
  * matrix ids and maps; edges are zero here (set_edges). One pass over the
  * draft. */
+/* The engine's copy of what it reads of a task on every run (wf_hot). */
+static wf_hot hot_of(const wf_task *t)
+{
+    const sym_task_policy *p = t->policy;
+    uint32_t flags = 0;
+    if (p && p->timeout_ms > 0)
+        flags |= WF_HOT_TIMEOUT;
+    if (p && (p->trigger == SYM_TRIGGER_ALL_FAILED || p->trigger == SYM_TRIGGER_ONE_FAILED))
+        flags |= WF_HOT_ON_FAILURE;
+    return (wf_hot){t->succ_begin, t->dep_count, t->worker, flags};
+}
+
 static int fill_tasks(compiler *c, sym_workflow *wf)
 {
     draft *d = c->d;
@@ -944,10 +956,11 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
         if (wf->pos)
             for (uint32_t k = 0, m = INST(c, i); k < m; k++)
                 wf->pos[BASE(c, i) + k] = (wf_pos){t->pos.line, t->pos.column};
-        if (c->send) { /* the edges are laid out already */
+        if (c->send) { /* the edges are laid out already (one instance) */
             first->dep_begin = c->dbeg[i];
             first->dep_count = c->dcnt[i];
             first->succ_begin = i > 0 ? c->send[i - 1] : 0;
+            wf->hot[i] = hot_of(first);
         }
         if (t->naxes > 0)
             rc = expand_matrix(c, wf, i);
@@ -1183,6 +1196,12 @@ static int build(compiler *c, sym_workflow *wf)
             return SYM_ENOMEM;
         wf->tasks = (wf_task *)(void *)(block + (64 - (uintptr_t)block % 64) % 64);
     }
+    /* Aligned like the tasks: four entries to a line, none across two. */
+    char *hot = arena_alloc(&d->arena, ((size_t)at + 1) * sizeof *wf->hot + 63);
+    if (!hot)
+        return SYM_ENOMEM;
+    wf->hot = (wf_hot *)(void *)(hot + (64 - (uintptr_t)hot % 64) % 64);
+    wf->hot[at] = (wf_hot){0};
     /* A file's positions; the builder's tasks have none. A block of its
      * own (freed with the workflow), so the arena is not grown by a block
      * that this array would leave mostly empty. */
@@ -1198,8 +1217,13 @@ static int build(compiler *c, sym_workflow *wf)
         rc = fill_tasks(c, wf);
     if (rc == SYM_OK)
         rc = set_instances(c, wf);
-    if (rc == SYM_OK && c->first == SYM_OK && c->base)
+    if (rc == SYM_OK && c->first == SYM_OK && c->base) {
         rc = set_edges(c, wf);
+        for (uint32_t i = 0; rc == SYM_OK && i < wf->ntasks; i++)
+            wf->hot[i] = hot_of(&wf->tasks[i]);
+    }
+    if (rc == SYM_OK)
+        wf->hot[wf->ntasks].succ_begin = wf->nedges;
     return rc;
 }
 

@@ -170,6 +170,7 @@ struct sym_run {
     sym_workflow *wf;    /* one reference held (the run's own when expanded
                             for its params) */
     const wf_task *tasks;
+    const wf_hot *hot;     /* wf->hot: what the hot path reads of a task */
     const wf_dataflow *df; /* wf->df: NULL when there are no expressions */
     limiter *glims;        /* per df group: max_parallel limits, or NULL */
     char *id;

@@ -232,6 +232,7 @@ static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
     r->eng = e;
     r->wf = wf;
     r->tasks = wf->tasks;
+    r->hot = wf->hot;
     r->df = wf->df;
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_t ca;

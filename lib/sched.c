@@ -81,11 +81,16 @@ static int classify(const sym_run *r, uint32_t i, uint8_t st)
  * the rule allows then has its `if` evaluated (see cond_allows). */
 static bool trigger_allows(const sym_run *r, uint32_t s)
 {
+    /* Every dependency effectively succeeded: only the failure triggers
+     * say no, and wf_hot says whether s has one. */
+    bool bad = atomic_load_explicit(&r->rt[s].bad, RLX);
+    if (!bad && !(r->hot[s].flags & WF_HOT_ON_FAILURE))
+        return true;
     const wf_task *wt = &r->tasks[s];
     sym_trigger trig = policy_of(wt)->trigger;
     if (trig == SYM_TRIGGER_ALL_DONE || wt->dep_count == 0)
         return true;
-    if (!atomic_load_explicit(&r->rt[s].bad, RLX))
+    if (!bad)
         return trig != SYM_TRIGGER_ALL_FAILED && trig != SYM_TRIGGER_ONE_FAILED;
     uint32_t n[CLS_OPEN + 1] = {0};
     const uint32_t *deps = r->wf->deps + wt->dep_begin;
@@ -221,7 +226,7 @@ static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t w
         atomic_store_explicit(&ts->bad, 1, RLX);
     /* A single dependency needs no count: its end is the one that counts
      * (and the state's compare-exchange below still decides who owns s). */
-    uint32_t need = r->tasks[s].dep_count;
+    uint32_t need = r->hot[s].dep_count;
     if (need != 1 &&
         atomic_fetch_add_explicit(&ts->deps_done, 1, memory_order_acq_rel) + 1 != need)
         return SUCC_WAIT;
@@ -270,7 +275,7 @@ static void propagate(xctx *cx, sym_run *r, uint32_t i, int64_t when, uint32_t *
         if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
             break;
         bool ok = classify(r, k, atomic_load_explicit(&r->rt[k].state, RLX)) == CLS_S;
-        uint32_t sbegin = r->tasks[k].succ_begin, scount = wf_succ_count(wf, k);
+        uint32_t sbegin = r->hot[k].succ_begin, scount = r->hot[k + 1].succ_begin - sbegin;
         const uint32_t *succ = wf->succs + sbegin;
         if (SYM_UNLIKELY(scount >= RANGE_MIN) && ok && cx->slot) {
             push_range(cx, r, sbegin, scount);
@@ -678,7 +683,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
 {
     sym_engine *e = cx->eng;
     rtask *t = &r->rt[i];
-    const wf_task *wt = &r->tasks[i];
+    const wf_hot *h = &r->hot[i];
     if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX) != STOP_NONE)) {
         drop_ready(cx, r, i);
         return TASK_NONE;
@@ -694,7 +699,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
      * timeout takes its own while this callback may still run. */
     uint8_t held = t->held;
     t->held = 0;
-    reg_worker *w = r->w[wt->worker];
+    reg_worker *w = r->w[h->worker];
     slot_data *sd = cx->sd;
     if (SYM_UNLIKELY(sd->cur != w))
         hazard_set(e, sd, w);
@@ -725,7 +730,8 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
     atomic_store_explicit(&t->attempts, attempt, RLX);
     atomic_store_explicit(&t->tid, (uint16_t)cx->tid, RLX);
     atomic_store_explicit(&t->state, SYM_TASK_RUNNING, RLX);
-    int64_t timeout = policy_of(wt)->timeout_ms;
+    int64_t timeout =
+        SYM_UNLIKELY(h->flags & WF_HOT_TIMEOUT) ? r->tasks[i].policy->timeout_ms : 0;
     /* A timeout is armed from a fresh reading, never a reused one. */
     int64_t t0 = *clk && (timeout <= 0 || !*stale) ? *clk : engine_now(e);
     *stale = false;
@@ -742,19 +748,18 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
      * here: in a function of its own, the optimiser drops the prefetches
      * as code without effects. */
     {
-        /* The next task's record gives this one's successor count; a list
-         * entry past this task's own is another task's, and fetching for
-         * it is harmless. */
+        /* h[1] (the next entry, in the same line or the next) ends this
+         * task's list; a list entry past its own is another task's, and
+         * fetching for it is harmless. */
         const sym_workflow *wf = r->wf;
-        uint32_t b = wt->succ_begin;
-        if (i + 1 < wf->ntasks)
-            __builtin_prefetch(&r->tasks[i + 1]);
+        uint32_t b = h->succ_begin;
+        __builtin_prefetch(h + 1);
         if (b < wf->nedges) {
-            __builtin_prefetch(&r->tasks[wf->succs[b]]);
+            __builtin_prefetch(&r->hot[wf->succs[b]]);
             __builtin_prefetch(&r->rt[wf->succs[b]], 1);
         }
         if (b + 1 < wf->nedges) {
-            __builtin_prefetch(&r->tasks[wf->succs[b + 1]]);
+            __builtin_prefetch(&r->hot[wf->succs[b + 1]]);
             __builtin_prefetch(&r->rt[wf->succs[b + 1]], 1);
         }
     }
@@ -864,7 +869,7 @@ static void start_conditional_roots(sym_run *r)
     uint32_t count = wf->roots ? wf->nroots : wf->ntasks;
     for (uint32_t k = 0; k < count; k++) {
         uint32_t i = wf->roots ? wf->roots[k] : k;
-        if (r->tasks[i].dep_count != 0 || !r->df->tasks[i].condition)
+        if (r->hot[i].dep_count != 0 || !r->df->tasks[i].condition)
             continue;
         atomic_store_explicit(&r->rt[i].state, SYM_TASK_READY, RLX);
         if (cond_allows(&cx, r, i, 0)) {
@@ -890,7 +895,7 @@ int sched_start(sym_run *r)
     bool conds = false;
     for (uint32_t k = 0; k < count; k++) {
         uint32_t i = wf->roots ? wf->roots[k] : k;
-        if (r->tasks[i].dep_count != 0)
+        if (r->hot[i].dep_count != 0)
             continue;
         if (SYM_UNLIKELY(r->df != NULL) && r->df->tasks[i].condition) {
             conds = true; /* decided below, once the others are queued */

@@ -11,8 +11,9 @@
 #include "symphony.h"
 
 /* 64 bytes: the tasks array is aligned to a cache line (see compile.c), so
- * the engine reads one line per task. Successor counts follow from the next
- * task's succ_begin (wf_succ_count); positions are in sym_workflow.pos. */
+ * reading a task costs one line (the engine's common path reads wf_hot
+ * instead). Successor counts: wf_succ_count; positions are in
+ * sym_workflow.pos. */
 typedef struct wf_task {
     const char *id;                /* "transform[shard=1]" */
     const char *name;              /* "transform" (== id when no matrix) */
@@ -24,6 +25,25 @@ typedef struct wf_task {
     uint32_t dep_begin, dep_count; /* range in sym_workflow.deps */
     uint32_t succ_begin;           /* successors in sym_workflow.succs, in order */
 } wf_task;
+
+/* What the engine's hot path reads of a task, apart from wf_task: four to
+ * a cache line, so the successors a finished task updates (a random DAG's
+ * lie up to a thousand tasks apart) are found in a few lines that stay in
+ * cache, and a task without a timeout or a failure trigger is run without
+ * its wf_task being read at all. Copies of wf_task fields, written by
+ * compile; sym_workflow.hot has ntasks + 1 entries, the last holding only
+ * succ_begin = nedges. */
+typedef struct wf_hot {
+    uint32_t succ_begin; /* == the wf_task's; the next entry's ends the list */
+    uint32_t dep_count;  /* == the wf_task's */
+    uint32_t worker;     /* == the wf_task's */
+    uint32_t flags;      /* WF_HOT_* from the task's policy */
+} wf_hot;
+
+enum {
+    WF_HOT_TIMEOUT = 1u << 0,    /* policy timeout_ms > 0 */
+    WF_HOT_ON_FAILURE = 1u << 1, /* trigger all_failed or one_failed */
+};
 
 /* A task's place in its file. */
 typedef struct wf_pos {
@@ -96,6 +116,7 @@ struct sym_workflow {
     const char **workers; /* distinct worker names, in first-use order */
     uint32_t nworkers;
     wf_task *tasks; /* in topological order */
+    wf_hot *hot;    /* ntasks + 1, in the arena; see wf_hot */
     uint32_t ntasks;
     wf_pos *pos;    /* per task, malloc'd; NULL when built in code (every one 0) */
     uint32_t *deps;  /* flat predecessor lists (task indices) */
@@ -115,11 +136,10 @@ struct sym_workflow {
     const wf_dataflow *df; /* NULL: no expressions, conditions, groups to read */
 };
 
-/* How many successors task i has: they run up to the next task's. */
+/* How many successors task i has. */
 static inline uint32_t wf_succ_count(const sym_workflow *wf, uint32_t i)
 {
-    uint32_t end = i + 1 < wf->ntasks ? wf->tasks[i + 1].succ_begin : wf->nedges;
-    return end - wf->tasks[i].succ_begin;
+    return wf->hot[i + 1].succ_begin - wf->hot[i].succ_begin;
 }
 
 /* Takes one more reference (a run holds one while it lives). */
