@@ -63,6 +63,14 @@ void *mem_big_calloc(size_t count, size_t size)
     return p;
 }
 
+void *mem_big_realloc(void *p, size_t size)
+{
+    void *q = realloc(p, size ? size : 1);
+    if (q && size >= HUGE_PAGE)
+        advise_huge(q, size);
+    return q;
+}
+
 void arena_init(arena *a) { memset(a, 0, sizeof *a); }
 
 static size_t align_up(size_t n) { return (n + 7u) & ~(size_t)7u; }

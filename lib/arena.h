@@ -29,9 +29,12 @@ void arena_free(arena *a);
  * the system has them, so that first touching them costs one page fault
  * per 2 MiB instead of one per 4 KiB (measured: a third of the time of
  * building a million-task workflow went to page faults). NULL when out of
- * memory. They may be grown with realloc (in small pages from then on). */
+ * memory. Grow them with mem_big_realloc. */
 void *mem_big_alloc(size_t size);
 void *mem_big_calloc(size_t count, size_t size);
+/* realloc, with huge pages asked for again over the grown block (for the
+ * pages not touched yet). */
+void *mem_big_realloc(void *p, size_t size);
 
 /* Moves everything src owns into dst (src is left empty), so a compiled
  * workflow can adopt the memory its draft was parsed into. */

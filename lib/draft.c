@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "ids.h"
 
 
@@ -63,7 +64,7 @@ static void *grow(void *arr, size_t count, size_t *cap, size_t size, size_t max)
         ncap = max;
     if (ncap > SIZE_MAX / size)
         return NULL;
-    void *p = realloc(arr, ncap * size);
+    void *p = mem_big_realloc(arr, ncap * size);
     if (p)
         *cap = ncap;
     return p;
