@@ -58,6 +58,7 @@ typedef struct compiler {
     uint32_t *send;              /* n: end of each task's successors in wf->succs
                                     (set_flat_edges; NULL otherwise) */
     bool in_place;               /* wf->tasks is written over d->tasks */
+    bool forward;                /* known: every dependency comes before its task */
     draft_task task0;            /* d->tasks[0], read before it is written over */
     draft_task blank;            /* what a builder slot without a record reads */
 } compiler;
@@ -225,53 +226,10 @@ static uint32_t resolve_need(compiler *c, uint32_t ti, const draft_need *need, u
 
 /* Lays the needs (by name, then the builder's edges by index) out as CSR in
  * draft indices, dropping and reporting missing, self and repeated ones. */
-static int build_deps(compiler *c)
+/* Drops repeated dependencies from every list (reported), and the holes
+ * that missing ones left (holes: some entry is NONE already). */
+static int drop_repeats(compiler *c, bool holes)
 {
-    draft *d = c->d;
-    c->dbeg = xmalloc(((size_t)c->n + 1) * sizeof *c->dbeg);
-    c->dcnt = xcalloc(c->n, sizeof *c->dcnt);
-    if (!c->dbeg || !c->dcnt)
-        return SYM_ENOMEM;
-    for (size_t e = 0; e < d->nedges; e++)
-        if (d->edges[e].task < c->n)
-            c->dcnt[d->edges[e].task]++;
-    uint64_t sum = 0;
-    for (uint32_t i = 0; i < c->n; i++) {
-        c->dbeg[i] = (uint32_t)sum;
-        uint32_t nneeds = T(c, i)->nneeds;
-        sum += (uint64_t)nneeds + c->dcnt[i];
-        if (sum > COMPILE_MAX_EDGES) {
-            REPORT(c, SYM_ELIMIT, no_pos, "the workflow has more than %" PRIu64 " dependencies",
-                   COMPILE_MAX_EDGES);
-            return SYM_OK;
-        }
-        c->dcnt[i] = nneeds;
-    }
-    c->dbeg[c->n] = (uint32_t)sum;
-    c->ddep = xmalloc((sum ? sum : 1) * sizeof *c->ddep);
-    if (!c->ddep)
-        return SYM_ENOMEM;
-    bool holes = false;
-    for (uint32_t i = 0; i < c->n && (!d->slots || d->full); i++) {
-        const draft_task *t = T(c, i);
-        for (uint32_t k = 0; k < t->nneeds; k++) {
-            uint32_t dep = full(c) ? NONE : resolve_need(c, i, &t->needs[k], 0);
-            holes |= dep == NONE;
-            c->ddep[c->dbeg[i] + k] = dep;
-        }
-    }
-    for (size_t e = 0; e < d->nedges; e++) {
-        draft_edge ed = d->edges[e];
-        if (ed.task >= c->n)
-            continue;
-        uint32_t dep = ed.dep;
-        if (dep >= c->n || dep == ed.task) { /* the builder refuses these */
-            draft_need need = {NULL, no_pos};
-            dep = full(c) ? NONE : resolve_need(c, ed.task, &need, ed.dep);
-        }
-        holes |= dep == NONE;
-        c->ddep[c->dbeg[ed.task] + c->dcnt[ed.task]++] = dep;
-    }
     /* Repeats: a short list is compared with itself; a long one marks
      * mark[dep] = i + 1 while task i's list is walked (mark is made only
      * when a long list comes: most graphs have none). */
@@ -317,6 +275,92 @@ static int build_deps(compiler *c)
         }
     }
     return SYM_OK;
+}
+
+/* The builder's dependencies, when it kept them as CSR (see draft.edge_at):
+ * its arrays become the lists as they are, and every list points back. */
+static int adopt_builder_deps(compiler *c)
+{
+    draft *d = c->d;
+    if (d->nedge_dep > COMPILE_MAX_EDGES) {
+        REPORT(c, SYM_ELIMIT, no_pos, "the workflow has more than %" PRIu64 " dependencies",
+               COMPILE_MAX_EDGES);
+        return SYM_OK;
+    }
+    if (d->edge_at_cap < (size_t)c->n + 1) { /* room for the end */
+        uint32_t *at = mem_big_realloc(d->edge_at, ((size_t)c->n + 1) * sizeof *at);
+        if (!at)
+            return SYM_ENOMEM;
+        d->edge_at = at;
+    }
+    c->dbeg = d->edge_at;
+    c->dbeg[c->n] = (uint32_t)d->nedge_dep;
+    c->ddep = d->nedge_dep ? d->edge_dep : xmalloc(sizeof *c->ddep);
+    if (d->nedge_dep == 0)
+        free(d->edge_dep);
+    d->edge_at = d->edge_dep = NULL;
+    d->nedge_dep = d->edge_dep_cap = 0;
+    c->dcnt = xmalloc((c->n ? c->n : 1) * sizeof *c->dcnt);
+    if (!c->ddep || !c->dcnt)
+        return SYM_ENOMEM;
+    for (uint32_t i = 0; i < c->n; i++)
+        c->dcnt[i] = c->dbeg[i + 1] - c->dbeg[i];
+    c->forward = true; /* each edge went to the newest task */
+    return drop_repeats(c, false);
+}
+
+static int build_deps(compiler *c)
+{
+    draft *d = c->d;
+    if (d->edge_at && !d->edge_pairs && d->nneed_store == 0)
+        return adopt_builder_deps(c);
+    if (d->edge_at && draft_edges_to_pairs(d) != SYM_OK)
+        return SYM_ENOMEM;
+    c->dbeg = xmalloc(((size_t)c->n + 1) * sizeof *c->dbeg);
+    c->dcnt = xcalloc(c->n, sizeof *c->dcnt);
+    if (!c->dbeg || !c->dcnt)
+        return SYM_ENOMEM;
+    for (size_t e = 0; e < d->nedges; e++)
+        if (d->edges[e].task < c->n)
+            c->dcnt[d->edges[e].task]++;
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        c->dbeg[i] = (uint32_t)sum;
+        uint32_t nneeds = T(c, i)->nneeds;
+        sum += (uint64_t)nneeds + c->dcnt[i];
+        if (sum > COMPILE_MAX_EDGES) {
+            REPORT(c, SYM_ELIMIT, no_pos, "the workflow has more than %" PRIu64 " dependencies",
+                   COMPILE_MAX_EDGES);
+            return SYM_OK;
+        }
+        c->dcnt[i] = nneeds;
+    }
+    c->dbeg[c->n] = (uint32_t)sum;
+    c->ddep = xmalloc((sum ? sum : 1) * sizeof *c->ddep);
+    if (!c->ddep)
+        return SYM_ENOMEM;
+    bool holes = false;
+    for (uint32_t i = 0; i < c->n && (!d->slots || d->full); i++) {
+        const draft_task *t = T(c, i);
+        for (uint32_t k = 0; k < t->nneeds; k++) {
+            uint32_t dep = full(c) ? NONE : resolve_need(c, i, &t->needs[k], 0);
+            holes |= dep == NONE;
+            c->ddep[c->dbeg[i] + k] = dep;
+        }
+    }
+    for (size_t e = 0; e < d->nedges; e++) {
+        draft_edge ed = d->edges[e];
+        if (ed.task >= c->n)
+            continue;
+        uint32_t dep = ed.dep;
+        if (dep >= c->n || dep == ed.task) { /* the builder refuses these */
+            draft_need need = {NULL, no_pos};
+            dep = full(c) ? NONE : resolve_need(c, ed.task, &need, ed.dep);
+        }
+        holes |= dep == NONE;
+        c->ddep[c->dbeg[ed.task] + c->dcnt[ed.task]++] = dep;
+    }
+    return drop_repeats(c, holes);
 }
 
 /* ---- order and cycles ------------------------------------------------- */
@@ -521,6 +565,8 @@ static int order_tasks(compiler *c)
 {
     /* The lists are laid out in task order: one sweep over them. */
     bool forward = true;
+    if (c->forward)
+        return SYM_OK;
     for (uint32_t i = 0; i < c->n && forward; i++)
         for (uint32_t k = c->dbeg[i], end = k + c->dcnt[i]; k < end; k++)
             if (c->ddep[k] > i) {

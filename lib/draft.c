@@ -31,6 +31,11 @@ void draft_free(draft *d)
     free(d->tasks);
     free(d->limits);
     free(d->edges);
+    free(d->edge_at);
+    free(d->edge_dep);
+    d->edge_at = d->edge_dep = NULL;
+    d->nedge_dep = d->edge_dep_cap = d->edge_at_cap = 0;
+    d->edge_pairs = false;
     free(d->need_store);
     free(d->slots);
     free(d->full);
@@ -53,10 +58,8 @@ void draft_free(draft *d)
 /* arr (moved, maybe) with room for element `count` of `size` bytes, *cap
  * updated; NULL when out of memory or past max elements (arr is then
  * untouched). */
-static void *grow(void *arr, size_t count, size_t *cap, size_t size, size_t max)
+static void *grow_slow(void *arr, size_t count, size_t *cap, size_t size, size_t max)
 {
-    if (count < *cap)
-        return arr;
     if (count >= max)
         return NULL;
     size_t ncap = *cap ? *cap * 2 : 4;
@@ -68,6 +71,12 @@ static void *grow(void *arr, size_t count, size_t *cap, size_t size, size_t max)
     if (p)
         *cap = ncap;
     return p;
+}
+
+/* The common case inline: room left. */
+static inline void *grow(void *arr, size_t count, size_t *cap, size_t size, size_t max)
+{
+    return count < *cap ? arr : grow_slow(arr, count, cap, size, max);
 }
 
 draft_task *draft_add_task(draft *d, const char *id, size_t id_len)
@@ -157,8 +166,42 @@ int draft_add_input(draft *d, const draft_input *input)
     return SYM_OK;
 }
 
+int draft_edges_to_pairs(draft *d)
+{
+    if (d->edge_pairs)
+        return SYM_OK;
+    draft_edge *pairs = d->nedge_dep ? malloc(d->nedge_dep * sizeof *pairs) : NULL;
+    if (d->nedge_dep && !pairs)
+        return SYM_ENOMEM;
+    for (size_t i = 0, e = 0; i < d->nslots; i++) {
+        size_t end = i + 1 < d->nslots ? d->edge_at[i + 1] : d->nedge_dep;
+        for (; e < end; e++)
+            pairs[e] = (draft_edge){(uint32_t)i, d->edge_dep[e]};
+    }
+    free(d->edges);
+    d->edges = pairs;
+    d->nedges = d->edges_cap = d->nedge_dep;
+    free(d->edge_at);
+    free(d->edge_dep);
+    d->edge_at = d->edge_dep = NULL;
+    d->nedge_dep = d->edge_dep_cap = d->edge_at_cap = 0;
+    d->edge_pairs = true;
+    return SYM_OK;
+}
+
 int draft_add_edge(draft *d, uint32_t task, uint32_t dep)
 {
+    if (!d->edge_pairs && d->edge_at && task + 1 == d->nslots) {
+        uint32_t *deps = grow(d->edge_dep, d->nedge_dep, &d->edge_dep_cap, sizeof *deps,
+                              UINT32_MAX);
+        if (!deps)
+            return SYM_ENOMEM;
+        d->edge_dep = deps;
+        d->edge_dep[d->nedge_dep++] = dep;
+        return SYM_OK;
+    }
+    if (draft_edges_to_pairs(d) != SYM_OK)
+        return SYM_ENOMEM;
     draft_edge *edges = grow(d->edges, d->nedges, &d->edges_cap, sizeof *edges, UINT32_MAX);
     if (!edges)
         return SYM_ENOMEM;
@@ -185,6 +228,13 @@ int draft_add_slot(draft *d, const char *id, const char *worker)
     }
     if (d->full)
         d->full[d->nslots] = DRAFT_NONE;
+    if (!d->edge_pairs) {
+        uint32_t *at = grow(d->edge_at, d->nslots, &d->edge_at_cap, sizeof *at, UINT32_MAX - 1);
+        if (!at)
+            return SYM_ENOMEM;
+        d->edge_at = at;
+        d->edge_at[d->nslots] = (uint32_t)d->nedge_dep;
+    }
     d->slots[d->nslots++] = (draft_slot){id, worker};
     return SYM_OK;
 }

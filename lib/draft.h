@@ -137,8 +137,19 @@ typedef struct draft {
     uint32_t *full;
     size_t nslots, slots_cap;
     struct wf_id *ids; /* the id index, made by compile (ids.h) */
-    draft_edge *edges; /* malloc'd; see draft_add_edge */
+    /* Dependencies by index (draft_add_edge). While every one is added to
+     * the newest task, as a host building in order adds them, they are
+     * kept as CSR already: task i's are edge_dep[edge_at[i] .. edge_at[i +
+     * 1]) (the last task's end at nedge_dep), which compile takes over as
+     * its own. The first one added to an earlier task turns them all into
+     * (task, dep) pairs in edges, and edge_at is NULL from then on. */
+    uint32_t *edge_at;  /* per slot */
+    size_t edge_at_cap;
+    uint32_t *edge_dep;
+    size_t nedge_dep, edge_dep_cap;
+    draft_edge *edges; /* malloc'd pairs, once edge_at is NULL */
     size_t nedges, edges_cap;
+    bool edge_pairs;   /* edges hold them all (edge_at is NULL) */
     bool from_code;    /* built by sym_builder: errors carry SYM_EINVAL,
                           SYM_EEXIST, SYM_ENOTFOUND instead of SYM_ESCHEMA */
     /* Data flow (dfload.h). has_df: some template, condition, expression
@@ -168,6 +179,9 @@ int draft_add_limit(draft *d, const draft_limit *limit);
 int draft_add_input(draft *d, const draft_input *input);
 /* Task index `task` needs task index `dep` (both < draft_count). */
 int draft_add_edge(draft *d, uint32_t task, uint32_t dep);
+/* Moves the CSR dependencies into (task, dep) pairs (see edge_at); SYM_OK
+ * or SYM_ENOMEM. */
+int draft_edges_to_pairs(draft *d);
 /* A task with an id (not copied: the caller's arena string) and a worker
  * only (the builder's way); SYM_OK or SYM_ENOMEM. A draft holds slots or
  * tasks added by draft_add_task, not both. */

@@ -582,6 +582,92 @@ START_TEST(big_chain_and_fan_out)
 }
 END_TEST
 
+/* A random DAG built three ways: each task's dependencies added right
+ * after it (kept as CSR while adding), every dependency added once all
+ * tasks are there (pairs), and in order until one edge goes back to an
+ * earlier task halfway. The three workflows have the same lists; a repeat
+ * is reported either way. */
+enum { WAYS_N = 3000 };
+
+static void deps_of(uint32_t i, uint32_t out[4], uint32_t *k)
+{
+    uint64_t x = 0x9E3779B97F4A7C15u * (i + 1);
+    *k = 0;
+    for (uint32_t t = 0; i > 0 && t < (uint32_t)(x % 4); t++) {
+        uint32_t d = (uint32_t)((x >> (8 + 8 * t)) % i);
+        bool seen = false;
+        for (uint32_t j = 0; j < *k; j++)
+            seen |= out[j] == d;
+        if (!seen)
+            out[(*k)++] = d;
+    }
+}
+
+static sym_workflow *build_way(int way)
+{
+    sym_builder *b = sym_builder_new("ways");
+    char id[32];
+    uint32_t deps[4], k;
+    for (uint32_t i = 0; i < WAYS_N; i++) {
+        snprintf(id, sizeof id, "t%u", i);
+        add(b, id, "w");
+        if (way == 1 || (way == 2 && i == WAYS_N / 2))
+            continue;
+        deps_of(i, deps, &k);
+        for (uint32_t j = 0; j < k; j++)
+            ck_assert_int_eq(sym_builder_add_dep(b, i, deps[j]), SYM_OK);
+    }
+    for (uint32_t i = 0; way != 0 && i < WAYS_N; i++) {
+        if (way == 2 && i != WAYS_N / 2)
+            continue;
+        deps_of(i, deps, &k);
+        for (uint32_t j = 0; j < k; j++)
+            ck_assert_int_eq(sym_builder_add_dep(b, i, deps[j]), SYM_OK);
+    }
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    sym_builder_free(b);
+    return wf;
+}
+
+START_TEST(dependencies_added_in_any_order)
+{
+    sym_workflow *wf[3];
+    for (int way = 0; way < 3; way++)
+        wf[way] = build_way(way);
+    for (uint32_t i = 0; i < WAYS_N; i++) {
+        uint32_t deps[4], k;
+        deps_of(i, deps, &k);
+        for (int way = 0; way < 3; way++) {
+            sym_task_info info;
+            ck_assert_int_eq(sym_workflow_task_info(wf[way], i, &info), SYM_OK);
+            ck_assert_uint_eq(info.dep_count, k);
+            for (uint32_t j = 0; j < k; j++) {
+                bool listed = false;
+                for (uint32_t m = 0; m < k; m++)
+                    listed |= sym_workflow_task_dep(wf[way], i, m) == deps[j];
+                ck_assert(listed);
+            }
+        }
+    }
+    for (int way = 0; way < 3; way++) {
+        check_dag(wf[way]);
+        sym_workflow_free(wf[way]);
+    }
+    /* A repeat among a task's own, added as it comes. */
+    sym_builder *b = sym_builder_new("again");
+    size_t a = add(b, "a", "w"), c = add(b, "c", "w");
+    ck_assert_int_eq(sym_builder_add_dep(b, c, a), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_dep(b, c, a), SYM_OK);
+    sym_error *err = sym_error_new();
+    sym_workflow *w;
+    ck_assert_int_eq(sym_builder_build(b, &w, err), SYM_EINVAL);
+    ck_assert_str_eq(sym_error_text(err, 0), "task 'c' lists 'a' twice in needs");
+    sym_error_free(err);
+    sym_builder_free(b);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("builder");
@@ -597,6 +683,7 @@ static Suite *suite(void)
     tcase_add_test(tc, exports);
     tcase_add_test(tc, references);
     tcase_add_test(tc, big_chain_and_fan_out);
+    tcase_add_test(tc, dependencies_added_in_any_order);
     tcase_add_test(tc, duplicates_among_many_tasks);
     tcase_add_test(tc, id_index_tells_equal_hashes_apart);
     tcase_add_test(tc, needs_by_name_in_turns);
