@@ -510,7 +510,9 @@ typedef void (*sym_observer_fn)(const sym_event *event, void *userdata);
 
 typedef struct sym_engine_config {
     unsigned threads;          /* pool size; 0 = one per online CPU */
-    sym_clock_fn clock;        /* NULL = CLOCK_MONOTONIC */
+    sym_clock_fn clock;        /* NULL = CLOCK_MONOTONIC (read through the
+                                  CPU's counter between readings at most
+                                  1 ms apart where it can: docs/engine.md) */
     void *clock_userdata;
     sym_observer_fn observer;  /* NULL = none (the hot path pays nothing) */
     void *observer_userdata;

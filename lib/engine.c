@@ -152,6 +152,7 @@ int sym_engine_new(const sym_engine_config *cfg, sym_engine **out)
     e->clock_user = cfg->clock ? cfg->clock_userdata : NULL;
     e->observer = cfg->observer;
     e->fast_clock = !cfg->clock && !cfg->observer;
+    e->ticks = e->fast_clock && ticks_usable();
     uint64_t seed = cfg->seed ? cfg->seed : (uint64_t)monotonic_ns(NULL) ^ (uintptr_t)e;
     atomic_init(&e->rng, seed);
     pthread_mutex_init(&e->mu, NULL);

@@ -18,6 +18,7 @@
 #include "limit.h"
 #include "pool.h"
 #include "registry.h"
+#include "ticks.h"
 #include "symphony.h"
 #include "timer.h"
 #include "workflow.h"
@@ -53,6 +54,7 @@ typedef struct xctx {
      * it has gone idle since: a task it pops off its own deque became
      * ready before then, so its attempt starts then (see attempt_task). */
     int64_t last_end;
+    ticks_clock ticks; /* this thread's reading of the default clock */
 } xctx;
 
 /* What the engine keeps beside each pool slot. The hazard stays on the
@@ -89,6 +91,7 @@ struct sym_engine {
      * clock read per attempt). A custom clock or an observer gets a fresh
      * read at each start. */
     bool fast_clock;
+    bool ticks; /* fast_clock, read through the counter (ticks.h) */
     pool *pool;
     timer timer;
     registry reg;

@@ -113,6 +113,15 @@ static bool trigger_allows(const sym_run *r, uint32_t s)
     }
 }
 
+/* The engine clock on this thread: the default clock through the
+ * thread's counter where it can (ticks.h), never below this thread's
+ * previous value. */
+static inline int64_t thread_now(xctx *cx)
+{
+    sym_engine *e = cx->eng;
+    return e->ticks ? ticks_now(&cx->ticks, e->clock, e->clock_user) : engine_now(e);
+}
+
 /* ---- pushing ---- */
 
 static void push_item(xctx *cx, pool_item it)
@@ -733,7 +742,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
     int64_t timeout =
         SYM_UNLIKELY(h->flags & WF_HOT_TIMEOUT) ? r->tasks[i].policy->timeout_ms : 0;
     /* A timeout is armed from a fresh reading, never a reused one. */
-    int64_t t0 = *clk && (timeout <= 0 || !*stale) ? *clk : engine_now(e);
+    int64_t t0 = *clk && (timeout <= 0 || !*stale) ? *clk : thread_now(cx);
     *stale = false;
     if (attempt == 1)
         atomic_store_explicit(&t->first_ns, t0, RLX);
@@ -771,7 +780,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
         task.inputs = NULL;
         task.scratch = NULL;
     }
-    int64_t t1 = engine_now(e);
+    int64_t t1 = thread_now(cx);
     *clk = t1;
     cx->last_end = t1;
     /* Unregistered during the call: leave it now, so its release need not
