@@ -959,6 +959,22 @@ static wf_hot hot_of(const wf_task *t)
     return (wf_hot){t->succ_begin, t->dep_count, t->worker, flags};
 }
 
+/* ntasks + 1 entries, aligned to a cache line (four to a line, none across
+ * two); free with free(). */
+static wf_hot *alloc_hot(uint32_t ntasks)
+{
+    size_t bytes = (((size_t)ntasks + 1) * sizeof(wf_hot) + 63) / 64 * 64;
+    return bytes >= ((size_t)2 << 20) ? mem_big_alloc(bytes) : aligned_alloc(64, bytes);
+}
+
+/* Every entry from the laid-out tasks, and the end of the last list. */
+static void fill_hot(sym_workflow *wf)
+{
+    for (uint32_t i = 0; i < wf->ntasks; i++)
+        wf->hot[i] = hot_of(&wf->tasks[i]);
+    wf->hot[wf->ntasks] = (wf_hot){.succ_begin = wf->nedges};
+}
+
 static int fill_tasks(compiler *c, sym_workflow *wf)
 {
     draft *d = c->d;
@@ -1006,7 +1022,8 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
             first->dep_begin = c->dbeg[i];
             first->dep_count = c->dcnt[i];
             first->succ_begin = i > 0 ? c->send[i - 1] : 0;
-            wf->hot[i] = hot_of(first);
+            if (wf->hot)
+                wf->hot[i] = hot_of(first);
         }
         if (t->naxes > 0)
             rc = expand_matrix(c, wf, i);
@@ -1242,12 +1259,11 @@ static int build(compiler *c, sym_workflow *wf)
             return SYM_ENOMEM;
         wf->tasks = (wf_task *)(void *)(block + (64 - (uintptr_t)block % 64) % 64);
     }
-    /* Aligned like the tasks: four entries to a line, none across two. */
-    char *hot = arena_alloc(&d->arena, ((size_t)at + 1) * sizeof *wf->hot + 63);
-    if (!hot)
+    /* A file's tasks laid out in place get theirs once compile has freed
+     * what it used (draft_compile): made here, it would raise the load's
+     * peak memory by its size. */
+    if (!c->in_place && !(wf->hot = alloc_hot(at)))
         return SYM_ENOMEM;
-    wf->hot = (wf_hot *)(void *)(hot + (64 - (uintptr_t)hot % 64) % 64);
-    wf->hot[at] = (wf_hot){0};
     /* A file's positions; the builder's tasks have none. A block of its
      * own (freed with the workflow), so the arena is not grown by a block
      * that this array would leave mostly empty. */
@@ -1265,11 +1281,11 @@ static int build(compiler *c, sym_workflow *wf)
         rc = set_instances(c, wf);
     if (rc == SYM_OK && c->first == SYM_OK && c->base) {
         rc = set_edges(c, wf);
-        for (uint32_t i = 0; rc == SYM_OK && i < wf->ntasks; i++)
-            wf->hot[i] = hot_of(&wf->tasks[i]);
+        if (rc == SYM_OK)
+            fill_hot(wf);
     }
-    if (rc == SYM_OK)
-        wf->hot[wf->ntasks].succ_begin = wf->nedges;
+    if (rc == SYM_OK && wf->hot)
+        wf->hot[wf->ntasks] = (wf_hot){.succ_begin = wf->nedges};
     return rc;
 }
 
@@ -1338,6 +1354,7 @@ int draft_compile(draft *d, sym_workflow **out)
         *out = wf;
     } else if (wf) {
         ids_free(wf->ids);
+        free(wf->hot);
         free(wf->pos);
         free(wf->deps_block);
         free(wf);
@@ -1351,5 +1368,18 @@ int draft_compile(draft *d, sym_workflow **out)
     free(c.axis_list);
     free(c.axis_off);
     free(c.send);
+    if (rc == SYM_OK && !wf->hot) { /* laid out in place: see build */
+        wf->hot = alloc_hot(wf->ntasks);
+        if (!wf->hot) {
+            if (d->diag)
+                diag_add(d->diag, SYM_ENOMEM, 0, 0, "out of memory while compiling the workflow");
+            workflow_release(wf);
+            *out = NULL;
+            return SYM_ENOMEM;
+        }
+        fill_hot(wf);
+    }
+    if (rc == SYM_OK) /* for memory figures, as if in the arena */
+        wf->arena.bytes += ((size_t)wf->ntasks + 1) * sizeof *wf->hot;
     return rc;
 }

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
 #include "ids.h"
 
 
@@ -58,7 +57,8 @@ void draft_free(draft *d)
 /* arr (moved, maybe) with room for element `count` of `size` bytes, *cap
  * updated; NULL when out of memory or past max elements (arr is then
  * untouched). */
-static void *grow_slow(void *arr, size_t count, size_t *cap, size_t size, size_t max)
+static void *grow_slow(void *arr, size_t count, size_t *cap, size_t size, size_t max,
+                       bool huge)
 {
     if (count >= max)
         return NULL;
@@ -67,7 +67,7 @@ static void *grow_slow(void *arr, size_t count, size_t *cap, size_t size, size_t
         ncap = max;
     if (ncap > SIZE_MAX / size)
         return NULL;
-    void *p = mem_big_realloc(arr, ncap * size);
+    void *p = huge ? mem_big_realloc(arr, ncap * size) : realloc(arr, ncap * size);
     if (p)
         *cap = ncap;
     return p;
@@ -76,7 +76,14 @@ static void *grow_slow(void *arr, size_t count, size_t *cap, size_t size, size_t
 /* The common case inline: room left. */
 static inline void *grow(void *arr, size_t count, size_t *cap, size_t size, size_t max)
 {
-    return count < *cap ? arr : grow_slow(arr, count, cap, size, max);
+    return count < *cap ? arr : grow_slow(arr, count, cap, size, max, false);
+}
+
+/* The builder's arrays, which reach a million entries and more: their
+ * growth asks for huge pages (see mem_big_realloc). */
+static inline void *grow_big(void *arr, size_t count, size_t *cap, size_t size, size_t max)
+{
+    return count < *cap ? arr : grow_slow(arr, count, cap, size, max, true);
 }
 
 draft_task *draft_add_task(draft *d, const char *id, size_t id_len)
@@ -192,8 +199,8 @@ int draft_edges_to_pairs(draft *d)
 int draft_add_edge(draft *d, uint32_t task, uint32_t dep)
 {
     if (!d->edge_pairs && d->edge_at && task + 1 == d->nslots) {
-        uint32_t *deps = grow(d->edge_dep, d->nedge_dep, &d->edge_dep_cap, sizeof *deps,
-                              UINT32_MAX);
+        uint32_t *deps =
+            grow_big(d->edge_dep, d->nedge_dep, &d->edge_dep_cap, sizeof *deps, UINT32_MAX);
         if (!deps)
             return SYM_ENOMEM;
         d->edge_dep = deps;
@@ -202,7 +209,7 @@ int draft_add_edge(draft *d, uint32_t task, uint32_t dep)
     }
     if (draft_edges_to_pairs(d) != SYM_OK)
         return SYM_ENOMEM;
-    draft_edge *edges = grow(d->edges, d->nedges, &d->edges_cap, sizeof *edges, UINT32_MAX);
+    draft_edge *edges = grow_big(d->edges, d->nedges, &d->edges_cap, sizeof *edges, UINT32_MAX);
     if (!edges)
         return SYM_ENOMEM;
     d->edges = edges;
@@ -214,7 +221,7 @@ int draft_add_slot(draft *d, const char *id, const char *worker)
 {
     if (d->nslots == d->slots_cap) {
         size_t cap = d->slots_cap;
-        draft_slot *slots = grow(d->slots, d->nslots, &cap, sizeof *slots, UINT32_MAX - 1);
+        draft_slot *slots = grow_big(d->slots, d->nslots, &cap, sizeof *slots, UINT32_MAX - 1);
         if (!slots)
             return SYM_ENOMEM;
         d->slots = slots;
@@ -229,7 +236,7 @@ int draft_add_slot(draft *d, const char *id, const char *worker)
     if (d->full)
         d->full[d->nslots] = DRAFT_NONE;
     if (!d->edge_pairs) {
-        uint32_t *at = grow(d->edge_at, d->nslots, &d->edge_at_cap, sizeof *at, UINT32_MAX - 1);
+        uint32_t *at = grow_big(d->edge_at, d->nslots, &d->edge_at_cap, sizeof *at, UINT32_MAX - 1);
         if (!at)
             return SYM_ENOMEM;
         d->edge_at = at;

@@ -24,6 +24,7 @@ void workflow_release(sym_workflow *wf)
         return;
     ids_free(wf->ids);
     free(wf->tasks_block);
+    free(wf->hot);
     free(wf->pos);
     free(wf->deps_block);
     dfl_release(wf);

@@ -116,7 +116,7 @@ struct sym_workflow {
     const char **workers; /* distinct worker names, in first-use order */
     uint32_t nworkers;
     wf_task *tasks; /* in topological order */
-    wf_hot *hot;    /* ntasks + 1, in the arena; see wf_hot */
+    wf_hot *hot;    /* ntasks + 1, malloc'd; see wf_hot */
     uint32_t ntasks;
     wf_pos *pos;    /* per task, malloc'd; NULL when built in code (every one 0) */
     uint32_t *deps;  /* flat predecessor lists (task indices) */
