@@ -59,6 +59,7 @@ typedef struct compiler {
                                     (set_flat_edges; NULL otherwise) */
     bool in_place;               /* wf->tasks is written over d->tasks */
     bool forward;                /* known: every dependency comes before its task */
+    bool compact;                /* no wf_task records (sym_workflow.policy0) */
     draft_task task0;            /* d->tasks[0], read before it is written over */
     draft_task blank;            /* what a builder slot without a record reads */
 } compiler;
@@ -984,6 +985,12 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
     const sym_task_policy *common = intern_policy(&d->arena, &set, &merged);
     worker_set ws = {0};
     int rc = common ? SYM_OK : SYM_ENOMEM;
+    uint32_t flags = 0;
+    if (common) {
+        wf_task t0 = {.policy = common};
+        flags = hot_of(&t0).flags; /* every task's, when compact */
+        wf->policy0 = c->compact ? common : NULL;
+    }
     const char *last_name = NULL;
     uint32_t worker = 0;
     for (uint32_t i = 0; i < c->n && rc == SYM_OK; i++) {
@@ -1005,6 +1012,10 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
                 rc = SYM_ENOMEM;
                 break;
             }
+        }
+        if (c->compact) { /* the edges are laid out already */
+            wf->hot[i] = (wf_hot){i > 0 ? c->send[i - 1] : 0, c->dcnt[i], worker, flags};
+            continue;
         }
         const char *id = c->in_place && i == 0 ? t->id : ID(c, i);
         wf_task *first = &wf->tasks[BASE(c, i)];
@@ -1248,7 +1259,11 @@ static int build(compiler *c, sym_workflow *wf)
      * the loader's peak memory does not hold both arrays at once. */
     c->in_place = !c->base && !d->slots && !d->has_df && at == d->ntasks && at > 0 &&
                   sizeof(wf_task) <= sizeof(draft_task);
-    if (c->in_place) {
+    /* Slots without a full record have nothing but an id and a worker. */
+    c->compact = d->slots && !d->full && !c->base;
+    if (c->compact) {
+        wf->tasks = NULL;
+    } else if (c->in_place) {
         c->task0 = d->tasks[0];
         wf->tasks = (wf_task *)(void *)d->tasks;
     } else {
@@ -1341,10 +1356,27 @@ int draft_compile(draft *d, sym_workflow **out)
             d->tasks_cap = 0;
         }
     }
+    if (rc == SYM_OK && c.compact) {
+        /* The ids stay where the builder put them, the lists' starts are
+         * the ones compile laid out. */
+        wf->id_base = d->slots;
+        wf->id_stride = sizeof *d->slots;
+        wf->slots_block = d->slots;
+        d->slots = NULL;
+        d->nslots = d->slots_cap = 0;
+        wf->dep_at = c.dbeg;
+        wf->dep_at[wf->ntasks] = wf->nedges;
+        c.dbeg = NULL;
+    } else if (rc == SYM_OK) {
+        wf->id_base = wf->tasks;
+        wf->id_stride = sizeof *wf->tasks;
+    }
     if (rc == SYM_OK) {
         atomic_init(&wf->refs, 1);
         arena_init(&wf->arena);
         arena_adopt(&wf->arena, &d->arena);
+        if (wf->slots_block) /* for memory figures, as if in the arena */
+            wf->arena.bytes += (size_t)wf->ntasks * (sizeof(draft_slot) + sizeof *wf->dep_at);
         if (wf->tasks_block) /* for memory figures, as if in the arena */
             wf->arena.bytes += (size_t)wf->ntasks * sizeof *wf->tasks;
         if (wf->pos)

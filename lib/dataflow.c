@@ -100,7 +100,7 @@ static void env_init(expr_env *env, df_ctx *c, sym_run *r, uint32_t i, arena *sc
     c->oom = false;
     memset(env, 0, sizeof *env);
     env->params = r->params;
-    env->matrix = r->tasks[i].matrix;
+    env->matrix = wf_task_matrix(r->wf, i);
     env->run_id = r->id;
     env->run_name = r->wf->name;
     env->task = env_task;
@@ -110,7 +110,7 @@ static void env_init(expr_env *env, df_ctx *c, sym_run *r, uint32_t i, arena *sc
 static char *fmt_error(sym_run *r, uint32_t i, const char *what, const expr_error *e)
 {
     const char *file = r->wf->source ? r->wf->source : "<memory>";
-    const char *id = r->tasks[i].id;
+    const char *id = wf_task_id(r->wf, i);
     int n = snprintf(NULL, 0, "task '%s': %s at %s:%u:%u: %s", id, what, file, e->line, e->column,
                      e->message);
     char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
@@ -200,7 +200,7 @@ int dataflow_inputs(sym_run *r, uint32_t i, arena *scratch, const sym_value **ou
     *out = NULL;
     *msg = NULL;
     const wf_task_df *td = &r->df->tasks[i];
-    const sym_value *with = r->tasks[i].inputs;
+    const sym_value *with = wf_task_inputs(r->wf, i);
     sym_value *vals = arena_alloc(scratch, (td->ninputs + 1) * sizeof *vals);
     sym_value *root = vals ? &vals[td->ninputs] : NULL;
     expr_error e;

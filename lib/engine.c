@@ -54,7 +54,7 @@ void engine_emit(sym_engine *e, sym_event_type type, sym_run *r, uint32_t index,
     ev.type = type;
     ev.run = r;
     ev.run_id = r->id;
-    ev.task_id = index == TASK_NONE ? NULL : r->tasks[index].id;
+    ev.task_id = index == TASK_NONE ? NULL : wf_task_id(r->wf, index);
     ev.task_index = index == TASK_NONE ? (size_t)-1 : index;
     ev.attempt = (int)attempt;
     ev.time_ns = engine_now(e);

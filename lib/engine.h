@@ -172,7 +172,6 @@ struct sym_run {
     sym_engine *eng;     /* only until the run has ended */
     sym_workflow *wf;    /* one reference held (the run's own when expanded
                             for its params) */
-    const wf_task *tasks;
     const wf_hot *hot;     /* wf->hot: what the hot path reads of a task */
     const wf_dataflow *df; /* wf->df: NULL when there are no expressions */
     limiter *glims;        /* per df group: max_parallel limits, or NULL */

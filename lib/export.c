@@ -43,23 +43,21 @@ char *sym_workflow_to_dot(const sym_workflow *wf)
     dot_string(&sb, wf->name);
     sb_puts(&sb, " {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
     for (uint32_t i = 0; i < wf->ntasks; i++) {
-        const wf_task *t = &wf->tasks[i];
         sb_puts(&sb, "  ");
-        dot_string(&sb, t->id);
+        dot_string(&sb, wf_task_id(wf, i));
         /* Two centred lines: the id, then the worker. */
         sb_puts(&sb, " [label=\"");
-        dot_escaped(&sb, t->id);
+        dot_escaped(&sb, wf_task_id(wf, i));
         sb_puts(&sb, "\\n");
-        dot_escaped(&sb, wf->workers[t->worker]);
+        dot_escaped(&sb, wf->workers[wf_task_worker(wf, i)]);
         sb_puts(&sb, "\"];\n");
     }
     for (uint32_t i = 0; i < wf->ntasks; i++) {
-        const wf_task *t = &wf->tasks[i];
-        for (uint32_t j = 0; j < t->dep_count; j++) {
+        for (uint32_t j = 0; j < wf_dep_count(wf, i); j++) {
             sb_puts(&sb, "  ");
-            dot_string(&sb, wf->tasks[wf->deps[t->dep_begin + j]].id);
+            dot_string(&sb, wf_task_id(wf, wf->deps[wf_dep_begin(wf, i) + j]));
             sb_puts(&sb, " -> ");
-            dot_string(&sb, t->id);
+            dot_string(&sb, wf_task_id(wf, i));
             sb_puts(&sb, ";\n");
         }
     }
@@ -100,37 +98,37 @@ static void json_retry(strbuf *sb, const sym_retry_policy *r)
     sb_puts(sb, "]}");
 }
 
-static void json_task(strbuf *sb, const sym_workflow *wf, const wf_task *t)
+static void json_task(strbuf *sb, const sym_workflow *wf, uint32_t i)
 {
     sb_putc(sb, '{');
     json_key(sb, "id", true);
-    sb_json_string(sb, t->id);
+    sb_json_string(sb, wf_task_id(wf, i));
     json_key(sb, "name", false);
-    sb_json_string(sb, t->name);
+    sb_json_string(sb, wf_task_name(wf, i));
     json_key(sb, "worker", false);
-    sb_json_string(sb, wf->workers[t->worker]);
+    sb_json_string(sb, wf->workers[wf_task_worker(wf, i)]);
     json_key(sb, "needs", false);
     sb_putc(sb, '[');
-    for (uint32_t j = 0; j < t->dep_count; j++) {
+    for (uint32_t j = 0; j < wf_dep_count(wf, i); j++) {
         if (j > 0)
             sb_putc(sb, ',');
-        sb_json_string(sb, wf->tasks[wf->deps[t->dep_begin + j]].id);
+        sb_json_string(sb, wf_task_id(wf, wf->deps[wf_dep_begin(wf, i) + j]));
     }
     sb_putc(sb, ']');
     json_key(sb, "with", false);
-    json_value_or_null(sb, t->inputs);
+    json_value_or_null(sb, wf_task_inputs(wf, i));
     json_key(sb, "matrix", false);
-    json_value_or_null(sb, t->matrix);
+    json_value_or_null(sb, wf_task_matrix(wf, i));
     json_key(sb, "if", false);
-    sb_json_string(sb, t->condition); /* null when none */
+    sb_json_string(sb, wf_task_condition(wf, i)); /* null when none */
     json_key(sb, "timeout_ms", false);
-    sb_printf(sb, "%" PRId64, t->policy->timeout_ms);
+    sb_printf(sb, "%" PRId64, wf_task_policy(wf, i)->timeout_ms);
     json_key(sb, "retry", false);
-    json_retry(sb, &t->policy->retry);
+    json_retry(sb, &wf_task_policy(wf, i)->retry);
     json_key(sb, "trigger", false);
-    sb_json_string(sb, sym_trigger_name(t->policy->trigger));
+    sb_json_string(sb, sym_trigger_name(wf_task_policy(wf, i)->trigger));
     json_key(sb, "continue_on_error", false);
-    sb_puts(sb, t->policy->continue_on_error ? "true" : "false");
+    sb_puts(sb, wf_task_policy(wf, i)->continue_on_error ? "true" : "false");
     sb_putc(sb, '}');
 }
 
@@ -165,7 +163,7 @@ char *sym_workflow_to_json(const sym_workflow *wf)
     for (uint32_t i = 0; i < wf->ntasks; i++) {
         if (i > 0)
             sb_putc(&sb, ',');
-        json_task(&sb, wf, &wf->tasks[i]);
+        json_task(&sb, wf, i);
     }
     sb_puts(&sb, "]}");
     return sb_finish(&sb);

@@ -83,7 +83,7 @@ static void put_slice(strbuf *sb, sym_run *r, uint32_t i, const slice *s, uint32
         sb_putc(sb, ',');
     *first = false;
     sb_puts(sb, "{\"name\":");
-    sb_json_string(sb, r->tasks[i].id);
+    sb_json_string(sb, wf_task_id(r->wf, i));
     sb_printf(sb, ",\"cat\":\"task\",\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":", (unsigned)s->tid);
     put_us(sb, s->start - r->start_ns);
     sb_puts(sb, ",\"dur\":");

@@ -231,7 +231,6 @@ static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
     }
     r->eng = e;
     r->wf = wf;
-    r->tasks = wf->tasks;
     r->hot = wf->hot;
     r->df = wf->df;
     pthread_mutex_init(&r->mu, NULL);
@@ -486,11 +485,10 @@ const sym_value *sym_run_params(const sym_run *run)
 
 void run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out)
 {
-    const wf_task *wt = &run->tasks[index];
     rtask *t = &run->rt[index];
     memset(out, 0, sizeof *out);
-    out->id = wt->id;
-    out->worker = run->wf->workers[wt->worker];
+    out->id = wf_task_id(run->wf, index);
+    out->worker = run->wf->workers[wf_task_worker(run->wf, index)];
     out->state = (sym_task_state)atomic_load_explicit(&t->state, memory_order_acquire);
     out->attempts = (int)atomic_load_explicit(&t->attempts, RLX);
     int64_t first = atomic_load_explicit(&t->first_ns, RLX);

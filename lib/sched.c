@@ -25,9 +25,10 @@ static const sym_task_policy default_policy = {
     0, {1, SYM_BACKOFF_EXPONENTIAL, 1000, 300000, false, SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT},
     SYM_TRIGGER_ALL_SUCCESS, false};
 
-static inline const sym_task_policy *policy_of(const wf_task *wt)
+static inline const sym_task_policy *policy_of(const sym_run *r, uint32_t i)
 {
-    return wt->policy ? wt->policy : &default_policy;
+    const sym_task_policy *p = wf_task_policy(r->wf, i);
+    return p ? p : &default_policy;
 }
 
 /* ---- counting final tasks ---- */
@@ -64,7 +65,7 @@ static int classify(const sym_run *r, uint32_t i, uint8_t st)
         return CLS_S;
     case SYM_TASK_FAILED:
     case SYM_TASK_TIMED_OUT:
-        return policy_of(&r->tasks[i])->continue_on_error ? CLS_S : CLS_F;
+        return policy_of(r, i)->continue_on_error ? CLS_S : CLS_F;
     case SYM_TASK_SKIPPED:
         return CLS_K;
     case SYM_TASK_UPSTREAM_FAILED:
@@ -86,24 +87,25 @@ static bool trigger_allows(const sym_run *r, uint32_t s)
     bool bad = atomic_load_explicit(&r->rt[s].bad, RLX);
     if (!bad && !(r->hot[s].flags & WF_HOT_ON_FAILURE))
         return true;
-    const wf_task *wt = &r->tasks[s];
-    sym_trigger trig = policy_of(wt)->trigger;
-    if (trig == SYM_TRIGGER_ALL_DONE || wt->dep_count == 0)
+    const sym_workflow *wf = r->wf;
+    uint32_t ndeps = wf_dep_count(wf, s);
+    sym_trigger trig = policy_of(r, s)->trigger;
+    if (trig == SYM_TRIGGER_ALL_DONE || ndeps == 0)
         return true;
     if (!bad)
         return trig != SYM_TRIGGER_ALL_FAILED && trig != SYM_TRIGGER_ONE_FAILED;
     uint32_t n[CLS_OPEN + 1] = {0};
-    const uint32_t *deps = r->wf->deps + wt->dep_begin;
-    for (uint32_t j = 0; j < wt->dep_count; j++)
+    const uint32_t *deps = wf->deps + wf_dep_begin(wf, s);
+    for (uint32_t j = 0; j < ndeps; j++)
         n[classify(r, deps[j], atomic_load_explicit(&r->rt[deps[j]].state, memory_order_acquire))]++;
     uint32_t failed = n[CLS_F] + n[CLS_U];
     switch (trig) {
     case SYM_TRIGGER_ALL_SUCCESS:
-        return n[CLS_S] + n[CLS_K] == wt->dep_count;
+        return n[CLS_S] + n[CLS_K] == ndeps;
     case SYM_TRIGGER_NONE_FAILED:
         return failed == 0 && n[CLS_C] == 0;
     case SYM_TRIGGER_ALL_FAILED:
-        return failed == wt->dep_count;
+        return failed == ndeps;
     case SYM_TRIGGER_ONE_FAILED:
         return failed > 0;
     case SYM_TRIGGER_ONE_SUCCESS:
@@ -435,7 +437,7 @@ static uint32_t retry_or_final(xctx *cx, sym_run *r, uint32_t i, uint32_t attemp
                                uint16_t tid)
 {
     sym_engine *e = cx->eng;
-    const sym_retry_policy *p = &policy_of(&r->tasks[i])->retry;
+    const sym_retry_policy *p = &policy_of(r, i)->retry;
     bool stopping = atomic_load(&r->stop) != STOP_NONE;
     unsigned flag = outcome == SYM_TASK_TIMED_OUT ? SYM_RETRY_ON_TIMEOUT : SYM_RETRY_ON_ERROR;
     bool retry = !fatal && !stopping && attempt > 0 && attempt < p->attempts && (p->retry_on & flag);
@@ -500,7 +502,7 @@ static void timeout_fire(timer_entry *te)
     xctx cx;
     xctx_init(&cx, r->eng, NULL);
     int64_t now = engine_now(cx.eng);
-    const sym_task_policy *p = policy_of(&r->tasks[c->index]);
+    const sym_task_policy *p = policy_of(r, c->index);
     char *err = str_printf("timed out after %lld ms", (long long)p->timeout_ms);
     retry_or_final(&cx, r, c->index, c->attempt, SYM_TASK_TIMED_OUT, false, err, c->start, now,
                    c->tid);
@@ -548,11 +550,11 @@ enum { NLIMITS = 4 };
 /* In LIM_* bit order: matrix group, run, workflow worker, registration. */
 static void limiters_of(sym_run *r, uint32_t i, limiter *ls[NLIMITS])
 {
-    const wf_task *wt = &r->tasks[i];
-    reg_worker *w = r->w[wt->worker];
+    uint32_t worker = wf_task_worker(r->wf, i);
+    reg_worker *w = r->w[worker];
     ls[0] = dataflow_group_limiter(r, i);
     ls[1] = r->wf->concurrency ? &r->runlim : NULL;
-    ls[2] = r->wlim[wt->worker];
+    ls[2] = r->wlim[worker];
     ls[3] = w->concurrency ? &w->lim : NULL;
 }
 
@@ -740,7 +742,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
     atomic_store_explicit(&t->tid, (uint16_t)cx->tid, RLX);
     atomic_store_explicit(&t->state, SYM_TASK_RUNNING, RLX);
     int64_t timeout =
-        SYM_UNLIKELY(h->flags & WF_HOT_TIMEOUT) ? r->tasks[i].policy->timeout_ms : 0;
+        SYM_UNLIKELY(h->flags & WF_HOT_TIMEOUT) ? policy_of(r, i)->timeout_ms : 0;
     /* A timeout is armed from a fresh reading, never a reused one. */
     int64_t t0 = *clk && (timeout <= 0 || !*stale) ? *clk : thread_now(cx);
     *stale = false;

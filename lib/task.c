@@ -22,19 +22,14 @@ void task_discard(sym_task *t)
     t->outputs = NULL;
 }
 
-static const wf_task *wt_of(const sym_task *t)
-{
-    return &t->run->tasks[t->index];
-}
-
 const char *sym_task_id(const sym_task *task)
 {
-    return task ? wt_of(task)->id : NULL;
+    return task ? wf_task_id(task->run->wf, task->index) : NULL;
 }
 
 const char *sym_task_worker(const sym_task *task)
 {
-    return task ? task->run->wf->workers[wt_of(task)->worker] : NULL;
+    return task ? task->run->wf->workers[wf_task_worker(task->run->wf, task->index)] : NULL;
 }
 
 const char *sym_task_run_id(const sym_task *task)
@@ -55,7 +50,7 @@ const sym_value *sym_task_inputs(const sym_task *task)
         return NULL;
     if (task->inputs)
         return task->inputs;
-    const sym_value *in = wt_of(task)->inputs;
+    const sym_value *in = wf_task_inputs(task->run->wf, task->index);
     return in ? in : &engine_empty_map;
 }
 

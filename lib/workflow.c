@@ -25,6 +25,8 @@ void workflow_release(sym_workflow *wf)
     ids_free(wf->ids);
     free(wf->tasks_block);
     free(wf->hot);
+    free(wf->dep_at);
+    free(wf->slots_block);
     free(wf->pos);
     free(wf->deps_block);
     dfl_release(wf);
@@ -103,7 +105,7 @@ int sym_workflow_find_task(const sym_workflow *wf, const char *id, size_t *index
 {
     if (!wf || !id || !index)
         return SYM_EINVAL;
-    uint32_t found = ids_find(wf->ids, id, strlen(id), wf->tasks, sizeof *wf->tasks);
+    uint32_t found = ids_find(wf->ids, id, strlen(id), wf->id_base, wf->id_stride);
     if (found == IDS_NONE)
         return SYM_ENOTFOUND;
     *index = found;
@@ -116,16 +118,16 @@ int sym_workflow_task_info(const sym_workflow *wf, size_t index, sym_task_info *
         return SYM_EINVAL;
     if (index >= wf->ntasks)
         return SYM_ENOTFOUND;
-    const wf_task *t = &wf->tasks[index];
-    info->id = t->id;
-    info->name = t->name;
-    info->worker = wf->workers[t->worker];
-    info->inputs = t->inputs;
-    info->matrix = t->matrix;
-    info->condition = t->condition;
-    info->policy = *t->policy;
-    info->dep_count = t->dep_count;
-    info->succ_count = wf_succ_count(wf, (uint32_t)index);
+    uint32_t i = (uint32_t)index;
+    info->id = wf_task_id(wf, i);
+    info->name = wf_task_name(wf, i);
+    info->worker = wf->workers[wf_task_worker(wf, i)];
+    info->inputs = wf_task_inputs(wf, i);
+    info->matrix = wf_task_matrix(wf, i);
+    info->condition = wf_task_condition(wf, i);
+    info->policy = *wf_task_policy(wf, i);
+    info->dep_count = wf_dep_count(wf, i);
+    info->succ_count = wf_succ_count(wf, i);
     info->line = wf->pos ? wf->pos[index].line : 0;
     info->column = wf->pos ? wf->pos[index].column : 0;
     return SYM_OK;
@@ -133,16 +135,16 @@ int sym_workflow_task_info(const sym_workflow *wf, size_t index, sym_task_info *
 
 size_t sym_workflow_task_dep(const sym_workflow *wf, size_t index, size_t j)
 {
-    if (!wf || index >= wf->ntasks || j >= wf->tasks[index].dep_count)
+    if (!wf || index >= wf->ntasks || j >= wf_dep_count(wf, (uint32_t)index))
         return (size_t)-1;
-    return wf->deps[wf->tasks[index].dep_begin + j];
+    return wf->deps[wf_dep_begin(wf, (uint32_t)index) + j];
 }
 
 size_t sym_workflow_task_succ(const sym_workflow *wf, size_t index, size_t j)
 {
     if (!wf || index >= wf->ntasks || j >= wf_succ_count(wf, (uint32_t)index))
         return (size_t)-1;
-    return wf->succs[wf->tasks[index].succ_begin + j];
+    return wf->succs[wf_succ_begin(wf, (uint32_t)index) + j];
 }
 
 void sym_task_policy_init(sym_task_policy *p)

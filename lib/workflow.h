@@ -115,8 +115,23 @@ struct sym_workflow {
     uint32_t nlimits;
     const char **workers; /* distinct worker names, in first-use order */
     uint32_t nworkers;
-    wf_task *tasks; /* in topological order */
+    wf_task *tasks; /* in topological order; NULL in a compact workflow */
     wf_hot *hot;    /* ntasks + 1, malloc'd; see wf_hot */
+    /* Task i's id is the first member of the struct at id_base + i *
+     * id_stride: wf->tasks, or in a compact workflow the builder's slots.
+     * Read a task through the wf_task_* accessors below, never tasks[i]. */
+    const void *id_base;
+    size_t id_stride;
+    /* A compact workflow is one built in code whose tasks have nothing but
+     * an id, a worker and dependencies (no inputs, condition, matrix or
+     * policy of their own): it keeps no wf_task records, which a million
+     * such tasks would otherwise spend 64 MB on. Every task's policy is
+     * policy0, task i's dependencies start at dep_at[i] (n + 1 entries),
+     * and the ids stay in the builder's slots (slots_block). NULL fields
+     * in any other workflow. */
+    const sym_task_policy *policy0;
+    uint32_t *dep_at;  /* malloc'd */
+    void *slots_block; /* malloc'd */
     uint32_t ntasks;
     wf_pos *pos;    /* per task, malloc'd; NULL when built in code (every one 0) */
     uint32_t *deps;  /* flat predecessor lists (task indices) */
@@ -135,6 +150,54 @@ struct sym_workflow {
                           records), freed with the workflow; or NULL */
     const wf_dataflow *df; /* NULL: no expressions, conditions, groups to read */
 };
+
+/* ---- reading a task (any workflow, compact or not) ---- */
+
+static inline const char *wf_task_id(const sym_workflow *wf, uint32_t i)
+{
+    return *(const char *const *)(const void *)((const char *)wf->id_base +
+                                                 (size_t)i * wf->id_stride);
+}
+/* The task's key in the file ("transform" for "transform[shard=1]"). */
+static inline const char *wf_task_name(const sym_workflow *wf, uint32_t i)
+{
+    return wf->tasks ? wf->tasks[i].name : wf_task_id(wf, i);
+}
+static inline const sym_value *wf_task_inputs(const sym_workflow *wf, uint32_t i)
+{
+    return wf->tasks ? wf->tasks[i].inputs : NULL;
+}
+static inline const sym_value *wf_task_matrix(const sym_workflow *wf, uint32_t i)
+{
+    return wf->tasks ? wf->tasks[i].matrix : NULL;
+}
+static inline const char *wf_task_condition(const sym_workflow *wf, uint32_t i)
+{
+    return wf->tasks ? wf->tasks[i].condition : NULL;
+}
+/* Never NULL in a compiled workflow. */
+static inline const sym_task_policy *wf_task_policy(const sym_workflow *wf, uint32_t i)
+{
+    return wf->tasks ? wf->tasks[i].policy : wf->policy0;
+}
+static inline uint32_t wf_task_worker(const sym_workflow *wf, uint32_t i)
+{
+    return wf->hot[i].worker;
+}
+/* Dependencies of task i: wf->deps[wf_dep_begin .. + wf_dep_count). */
+static inline uint32_t wf_dep_begin(const sym_workflow *wf, uint32_t i)
+{
+    return wf->tasks ? wf->tasks[i].dep_begin : wf->dep_at[i];
+}
+static inline uint32_t wf_dep_count(const sym_workflow *wf, uint32_t i)
+{
+    return wf->hot[i].dep_count;
+}
+/* Successors of task i: wf->succs[wf_succ_begin .. + wf_succ_count). */
+static inline uint32_t wf_succ_begin(const sym_workflow *wf, uint32_t i)
+{
+    return wf->hot[i].succ_begin;
+}
 
 /* How many successors task i has. */
 static inline uint32_t wf_succ_count(const sym_workflow *wf, uint32_t i)

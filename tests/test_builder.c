@@ -91,9 +91,9 @@ START_TEST(order_is_stable_by_file_order)
     ck_assert_int_eq(sym_builder_add_dep(b, a, c), SYM_OK);
     sym_workflow *wf;
     ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
-    ck_assert_str_eq(wf->tasks[0].id, "b");
-    ck_assert_str_eq(wf->tasks[1].id, "c");
-    ck_assert_str_eq(wf->tasks[2].id, "a");
+    ck_assert_str_eq(wf_task_id(wf, 0), "b");
+    ck_assert_str_eq(wf_task_id(wf, 1), "c");
+    ck_assert_str_eq(wf_task_id(wf, 2), "a");
     check_dag(wf);
     sym_workflow_free(wf);
     sym_builder_free(b);
@@ -174,8 +174,8 @@ START_TEST(defaults_and_shared_policies)
     ck_assert_uint_eq(ia.policy.retry.attempts, 3); /* set after a was added */
     ck_assert_int_eq(ic.policy.timeout_ms, 5000);
     ck_assert_int_eq(id.policy.trigger, SYM_TRIGGER_ALL_DONE);
-    ck_assert_ptr_eq(wf->tasks[0].policy, wf->tasks[1].policy);
-    ck_assert_ptr_ne(wf->tasks[0].policy, wf->tasks[2].policy);
+    ck_assert_ptr_eq(wf_task_policy(wf, 0), wf_task_policy(wf, 1));
+    ck_assert_ptr_ne(wf_task_policy(wf, 0), wf_task_policy(wf, 2));
     sym_workflow_free(wf);
     sym_builder_free(b);
 }
@@ -668,6 +668,95 @@ START_TEST(dependencies_added_in_any_order)
 }
 END_TEST
 
+/* A graph whose tasks have nothing but ids, workers and dependencies keeps
+ * no task records (a compact workflow); with one policy set it keeps them
+ * all. Both read, export and run the same. */
+static sym_workflow *plain_graph(bool one_policy)
+{
+    sym_builder *b = sym_builder_new("plain");
+    char id[32];
+    for (unsigned i = 0; i < 50; i++) {
+        snprintf(id, sizeof id, "p%u", i);
+        size_t ix = add(b, id, i % 4 ? "w" : "v");
+        if (i >= 2)
+            ck_assert_int_eq(sym_builder_add_dep(b, ix, (i * 7) % i), SYM_OK);
+        if (i >= 3)
+            ck_assert_int_eq(sym_builder_add_dep(b, ix, i - 1), SYM_OK);
+    }
+    if (one_policy) {
+        sym_task_policy p;
+        sym_task_policy_init(&p);
+        ck_assert_int_eq(sym_builder_set_policy(b, 10, &p), SYM_OK);
+    }
+    sym_workflow *wf;
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    sym_builder_free(b);
+    return wf;
+}
+
+static int ok_worker(sym_task *task, void *user)
+{
+    (void)task;
+    (void)user;
+    return SYM_OK;
+}
+
+START_TEST(compact_workflows_read_the_same)
+{
+    sym_workflow *wf[2] = {plain_graph(false), plain_graph(true)};
+    ck_assert_ptr_null(wf[0]->tasks);
+    ck_assert_ptr_nonnull(wf[1]->tasks);
+    ck_assert_uint_eq(sym_workflow_task_count(wf[0]), sym_workflow_task_count(wf[1]));
+    for (size_t i = 0; i < sym_workflow_task_count(wf[0]); i++) {
+        sym_task_info a, b;
+        ck_assert_int_eq(sym_workflow_task_info(wf[0], i, &a), SYM_OK);
+        ck_assert_int_eq(sym_workflow_task_info(wf[1], i, &b), SYM_OK);
+        ck_assert_str_eq(a.id, b.id);
+        ck_assert_str_eq(a.name, a.id);
+        ck_assert_str_eq(a.worker, b.worker);
+        ck_assert_ptr_null(a.inputs);
+        ck_assert_ptr_null(a.matrix);
+        ck_assert_ptr_null(a.condition);
+        ck_assert_mem_eq(&a.policy, &b.policy, sizeof a.policy);
+        ck_assert_uint_eq(a.dep_count, b.dep_count);
+        ck_assert_uint_eq(a.succ_count, b.succ_count);
+        for (size_t j = 0; j <= a.dep_count; j++)
+            ck_assert_uint_eq(sym_workflow_task_dep(wf[0], i, j), sym_workflow_task_dep(wf[1], i, j));
+        ck_assert_uint_eq(find(wf[0], a.id), i);
+    }
+    check_dag(wf[0]);
+    char *dot[2] = {sym_workflow_to_dot(wf[0]), sym_workflow_to_dot(wf[1])};
+    char *json[2] = {sym_workflow_to_json(wf[0]), sym_workflow_to_json(wf[1])};
+    ck_assert_str_eq(dot[0], dot[1]);
+    ck_assert_str_eq(json[0], json[1]);
+    for (int k = 0; k < 2; k++) {
+        sym_free(dot[k]);
+        sym_free(json[k]);
+    }
+    sym_engine_config cfg;
+    sym_engine_config_init(&cfg);
+    cfg.threads = 2;
+    sym_engine *e;
+    ck_assert_int_eq(sym_engine_new(&cfg, &e), SYM_OK);
+    ck_assert_int_eq(sym_engine_register(e, "w", ok_worker, NULL, NULL), SYM_OK);
+    ck_assert_int_eq(sym_engine_register(e, "v", ok_worker, NULL, NULL), SYM_OK);
+    for (int k = 0; k < 2; k++) {
+        sym_run *run;
+        ck_assert_int_eq(sym_run_start(e, wf[k], NULL, &run, NULL), SYM_OK);
+        ck_assert_int_eq(sym_run_wait(run, -1), SYM_OK);
+        ck_assert_int_eq(sym_run_get_status(run), SYM_RUN_SUCCEEDED);
+        sym_task_result r;
+        ck_assert_int_eq(sym_run_task_result(run, 49, &r), SYM_OK);
+        ck_assert_str_eq(r.id, "p49");
+        ck_assert_str_eq(r.worker, "w");
+        sym_run_free(run);
+    }
+    sym_engine_free(e);
+    sym_workflow_free(wf[0]);
+    sym_workflow_free(wf[1]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("builder");
@@ -684,6 +773,7 @@ static Suite *suite(void)
     tcase_add_test(tc, references);
     tcase_add_test(tc, big_chain_and_fan_out);
     tcase_add_test(tc, dependencies_added_in_any_order);
+    tcase_add_test(tc, compact_workflows_read_the_same);
     tcase_add_test(tc, duplicates_among_many_tasks);
     tcase_add_test(tc, id_index_tells_equal_hashes_apart);
     tcase_add_test(tc, needs_by_name_in_turns);

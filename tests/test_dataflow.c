@@ -159,7 +159,7 @@ static sym_task_result result_of(sym_run *r, const char *id)
 {
     const sym_workflow *wf = sym_run_workflow(r);
     for (uint32_t i = 0; i < wf->ntasks; i++)
-        if (strcmp(wf->tasks[i].id, id) == 0) {
+        if (strcmp(wf_task_id(wf, i), id) == 0) {
             sym_task_result res;
             ck_assert_int_eq(sym_run_task_result(r, i, &res), SYM_OK);
             return res;
@@ -193,7 +193,7 @@ typedef struct manual {
 static uint32_t index_of(const sym_workflow *wf, const char *id)
 {
     for (uint32_t i = 0; i < wf->ntasks; i++)
-        if (strcmp(wf->tasks[i].id, id) == 0)
+        if (strcmp(wf_task_id(wf, i), id) == 0)
             return i;
     ck_abort_msg("no task '%s'", id);
     return 0;
@@ -208,16 +208,16 @@ static void manual_attach(manual *m, sym_workflow *wf)
     m->df.groups = arena_calloc(&m->a, wf->ntasks, sizeof *m->df.groups);
     for (uint32_t i = 0; i < wf->ntasks; i++) {
         uint32_t g = 0;
-        while (g < m->df.ngroups && strcmp(m->df.groups[g].name, wf->tasks[i].name) != 0)
+        while (g < m->df.ngroups && strcmp(m->df.groups[g].name, wf_task_name(wf, i)) != 0)
             g++;
         wf_group *gr = &m->df.groups[g];
         if (g == m->df.ngroups) {
             m->df.ngroups++;
-            gr->name = wf->tasks[i].name;
+            gr->name = wf_task_name(wf, i);
             gr->instances = arena_calloc(&m->a, wf->ntasks, sizeof(uint32_t));
         }
         ((uint32_t *)gr->instances)[gr->ninstances++] = i;
-        gr->is_matrix = wf->tasks[i].matrix != NULL;
+        gr->is_matrix = wf_task_matrix(wf, i) != NULL;
         m->df.tasks[i].group = g;
     }
     wf->df = &m->df;
@@ -260,7 +260,7 @@ static void manual_input(manual *m, sym_workflow *wf, const char *task, const ch
                          const char *text)
 {
     wf_task_df *td = &m->df.tasks[index_of(wf, task)];
-    const sym_value *leaf = sym_value_path(wf->tasks[index_of(wf, task)].inputs, path);
+    const sym_value *leaf = sym_value_path(wf_task_inputs(wf, index_of(wf, task)), path);
     ck_assert_ptr_nonnull(leaf);
     wf_input_tmpl *in = arena_calloc(&m->a, td->ninputs + 1, sizeof *in);
     if (td->ninputs)
@@ -317,7 +317,7 @@ START_TEST(manual_outputs_feed_inputs)
     ck_assert_str_eq(seen_get(&x.s, "use"), "{\"n\":1200,\"deep\":{\"list\":[\"s3://b/2024-01-02/b\","
                                             "3],\"keep\":\"plain\"},\"who\":\"r1:flow\"}");
     /* The workflow's own inputs are untouched. */
-    ASSERT_JSON(sym_value_get(wf->tasks[index_of(wf, "use")].inputs, "n"), "\"T1\"");
+    ASSERT_JSON(sym_value_get(wf_task_inputs(wf, index_of(wf, "use")), "n"), "\"T1\"");
     /* JSON outputs stay typed in the report. */
     char *rep = sym_run_report_json(r);
     ck_assert_ptr_nonnull(strstr(rep, "\"outputs\":{\"rows\":1200,\"names\":[\"a\",\"b\"]}"));
@@ -480,8 +480,8 @@ START_TEST(manual_matrix_list_and_max_parallel)
     manual m;
     manual_attach(&m, wf);
     for (uint32_t i = 0; i < wf->ntasks; i++)
-        if (wf->tasks[i].matrix)
-            manual_input(&m, wf, wf->tasks[i].id, "out.n", "${{ matrix.shard }}");
+        if (wf_task_matrix(wf, i))
+            manual_input(&m, wf, wf_task_id(wf, i), "out.n", "${{ matrix.shard }}");
     manual_input(&m, wf, "sum", "all", "${{ tasks.work.outputs.n }}");
     manual_input(&m, wf, "sum", "st", "${{ tasks.work.status }}");
     sym_run *r = run_params(&x, wf, NULL);

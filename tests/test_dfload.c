@@ -132,8 +132,8 @@ START_TEST(if_forms)
     uint32_t d = index_of(wf, "d");
     ck_assert_ptr_nonnull(df->tasks[a].condition);
     ck_assert(expr_template_is_single(df->tasks[a].condition));
-    ck_assert_str_eq(wf->tasks[a].condition, "tasks.load.outputs.rows > 0");
-    ck_assert_str_eq(wf->tasks[c].condition, "false");
+    ck_assert_str_eq(wf_task_condition(wf, a), "tasks.load.outputs.rows > 0");
+    ck_assert_str_eq(wf_task_condition(wf, c), "false");
     ck_assert_ptr_null(df->tasks[d].condition);
     /* The refs were resolved: tasks.load is group 0 (written first). */
     const expr_ref *refs;
@@ -181,13 +181,13 @@ START_TEST(layout)
     for (uint32_t k = 0; k < 3; k++) {
         uint32_t i = df->groups[0].instances[k];
         ck_assert_uint_eq(df->tasks[i].group, 0);
-        ck_assert(strncmp(wf->tasks[i].id, "src[k=", 6) == 0);
+        ck_assert(strncmp(wf_task_id(wf, i), "src[k=", 6) == 0);
     }
     uint32_t dst = index_of(wf, "dst");
     ck_assert_uint_eq(df->groups[1].ninstances, 1);
     ck_assert_uint_eq(df->groups[1].instances[0], dst);
     ck_assert_uint_eq(df->tasks[dst].ninputs, 2);
-    const sym_value *with = wf->tasks[dst].inputs;
+    const sym_value *with = wf_task_inputs(wf, dst);
     ck_assert_ptr_eq(df->tasks[dst].inputs[0].leaf, &with->u.entries[0].value);
     ck_assert_ptr_eq(df->tasks[dst].inputs[1].leaf, &with->u.entries[2].value.u.items[0]);
     sym_workflow_free(wf);
@@ -238,7 +238,7 @@ START_TEST(matrix_from_params)
     ck_assert_uint_eq(sym_workflow_task_count(out), 5);
     uint32_t w1 = index_of(out, "work[shard=1]");
     uint32_t done = index_of(out, "done");
-    ck_assert_uint_eq(out->tasks[done].dep_count, 3);
+    ck_assert_uint_eq(wf_dep_count(out, done), 3);
     ck_assert_uint_eq(out->df->tasks[w1].ninputs, 1);
     ck_assert_uint_eq(out->df->groups[1].ninstances, 3);
     ck_assert_uint_eq(sym_workflow_task_count(wf), 4);

@@ -49,13 +49,12 @@ static bool is_final(sym_task_state s)
 /* Counts dependency outcomes the way the trigger rules see them. */
 static void dep_classes(sym_run *r, uint32_t i, int *ok, int *bad, int *n)
 {
-    const wf_task *wt = &r->wf->tasks[i];
     *ok = *bad = *n = 0;
-    for (uint32_t j = 0; j < wt->dep_count; j++) {
-        uint32_t d = r->wf->deps[wt->dep_begin + j];
+    for (uint32_t j = 0; j < wf_dep_count(r->wf, i); j++) {
+        uint32_t d = r->wf->deps[wf_dep_begin(r->wf, i) + j];
         sym_task_result res;
         sym_run_task_result(r, d, &res);
-        const sym_task_policy *p = r->wf->tasks[d].policy;
+        const sym_task_policy *p = wf_task_policy(r->wf, d);
         bool coe = p && p->continue_on_error;
         if (res.state == SYM_TASK_SUCCEEDED || res.state == SYM_TASK_SKIPPED ||
             ((res.state == SYM_TASK_FAILED || res.state == SYM_TASK_TIMED_OUT) && coe))
@@ -99,18 +98,17 @@ static int w_random(sym_task *t, void *u)
         violation(sh, "worker limit exceeded", t);
     sym_run *r = t->run;
     uint32_t i = t->index;
-    const wf_task *wt = &r->wf->tasks[i];
     int ok, bad, n;
     dep_classes(r, i, &ok, &bad, &n);
-    for (uint32_t j = 0; j < wt->dep_count; j++) {
+    for (uint32_t j = 0; j < wf_dep_count(r->wf, i); j++) {
         sym_task_result res;
-        sym_run_task_result(r, r->wf->deps[wt->dep_begin + j], &res);
+        sym_run_task_result(r, r->wf->deps[wf_dep_begin(r->wf, i) + j], &res);
         if (!is_final(res.state))
             violation(sh, "started before a dependency was final", t);
     }
-    if (!allowed(wt->policy->trigger, ok, bad, n))
+    if (!allowed(wf_task_policy(r->wf, i)->trigger, ok, bad, n))
         violation(sh, "started against its trigger rule", t);
-    if ((uint32_t)sym_task_attempt(t) > wt->policy->retry.attempts)
+    if ((uint32_t)sym_task_attempt(t) > wf_task_policy(r->wf, i)->retry.attempts)
         violation(sh, "too many attempts", t);
     uint64_t h = mix((uint64_t)(uintptr_t)r ^ ((uint64_t)i << 20) ^ (uint64_t)sym_task_attempt(t));
     int rc = SYM_OK;
@@ -181,7 +179,7 @@ static void check_end(sym_run *r, shared *sh)
         sym_run_task_result(r, i, &res);
         ck_assert_msg(is_final(res.state), "task %s ended %s", res.id, sym_task_state_name(res.state));
         ck_assert_ptr_nonnull(res.outputs);
-        const sym_task_policy *p = r->wf->tasks[i].policy;
+        const sym_task_policy *p = wf_task_policy(r->wf, i);
         ck_assert_int_le(res.attempts, (int)p->retry.attempts);
         if (res.state == SYM_TASK_UPSTREAM_FAILED) {
             int ok, bad, n;
