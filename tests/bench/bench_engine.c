@@ -13,7 +13,8 @@
  * For libsymphony, "build" is sym_builder_new, one add_task per task and one
  * add_dep (by index) per edge, sym_builder_build and sym_builder_free;
  * "run" is sym_run_start + sym_run_wait on an engine started beforehand.
- * Each figure is the median over the repetitions, in ns per task; every
+ * Each figure is the median over the repetitions (after a first one, left
+ * out: it meets every page and cache cold), in ns per task; every
  * repetition checks that the worker ran once per task and the run
  * succeeded. Memory is the peak RSS growth over the repetitions, per task
  * (builder, workflow and run together), and the compiled workflow's own
@@ -27,7 +28,8 @@
  * Options (or environment variables):
  *   --threads 1,2,16   SYM_BENCH_THREADS  default 1,2 and, when the machine
  *                                          has more, the online CPU count
- *   --reps N           SYM_BENCH_REPS     default 5
+ *   --reps N           SYM_BENCH_REPS     default 7 (each cell runs one more
+ *                                          first, left out of the medians)
  *   --tasks N          SYM_BENCH_TASKS    default 1000000 (the wavefront
  *                                          uses the largest square below)
  *   --omp-fan N        SYM_BENCH_OMP_FAN  OpenMP's fan size, default 10000
@@ -365,14 +367,17 @@ static int run_cell(const char *lib, const char *shape, unsigned threads, unsign
     const bench_graph *g = &gb.g;
     long rss0 = peak_rss_kb();
     int rc;
+    /* One repetition more than counted: the first meets every page and
+     * cache cold, for each library alike, and is left out of the medians. */
+    unsigned all = reps + 1;
     if (strcmp(lib, "sym") == 0)
-        rc = bench_sym(g, threads, reps, samples, &wf_bytes, err, sizeof err);
+        rc = bench_sym(g, threads, all, samples, &wf_bytes, err, sizeof err);
     else if (strcmp(lib, "tbb") == 0)
-        rc = bench_tbb(g, threads, reps, samples, err, sizeof err);
+        rc = bench_tbb(g, threads, all, samples, err, sizeof err);
     else
-        rc = bench_omp(g, threads, reps, samples, err, sizeof err);
+        rc = bench_omp(g, threads, all, samples, err, sizeof err);
     long rss1 = peak_rss_kb();
-    for (unsigned r = 0; rc == 0 && r < reps; r++)
+    for (unsigned r = 0; rc == 0 && r < all; r++)
         if (samples[r].calls != g->n) {
             snprintf(err, sizeof err, "repetition %u: %llu task calls for %u tasks", r + 1,
                      (unsigned long long)samples[r].calls, (unsigned)g->n);
@@ -385,8 +390,8 @@ static int run_cell(const char *lib, const char *shape, unsigned threads, unsign
     }
     double b[BENCH_MAX_REPS], x[BENCH_MAX_REPS], t[BENCH_MAX_REPS];
     for (unsigned r = 0; r < reps; r++) {
-        b[r] = samples[r].build_ns / g->n;
-        x[r] = samples[r].run_ns / g->n;
+        b[r] = samples[r + 1].build_ns / g->n;
+        x[r] = samples[r + 1].run_ns / g->n;
         t[r] = b[r] + x[r];
     }
     printf("ok %u %.1f %.1f %.1f %.1f %.1f\n", (unsigned)g->n, median(b, reps), median(x, reps),
@@ -512,11 +517,11 @@ static int parse_options(int argc, char **argv, options *o)
     static char shapes_store[256], libs_store[256], threads_store[256];
     const char *v;
     unsigned long x;
-    o->reps = 5;
+    o->reps = 7;
     o->tasks = 1000000;
     o->omp_fan = 10000;
     if ((v = opt_value(argc, argv, "--reps", "SYM_BENCH_REPS"))) {
-        if (!parse_uint(v, BENCH_MAX_REPS, &x))
+        if (!parse_uint(v, BENCH_MAX_REPS - 1, &x) || x == 0)
             return fprintf(stderr, "bench: bad repetition count '%s'\n", v), -1;
         o->reps = (unsigned)x;
     }
@@ -599,7 +604,8 @@ static void print_row(const char *shape, unsigned threads, const cell_result r[3
 
 static void print_header(const options *o)
 {
-    printf("engine benchmark: ns per task with an empty worker, medians of %u repetitions\n",
+    printf("engine benchmark: ns per task with an empty worker, medians of %u repetitions "
+           "(after one more, left out: the first meets every page cold)\n",
            o->reps);
     printf("  sym = libsymphony %s (build: sym_builder_* + build; run: sym_run_start + "
            "wait)\n",
@@ -661,7 +667,8 @@ int main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "--cell") == 0) {
         unsigned long threads, reps, n;
         if (argc != 7 || !parse_uint(argv[4], BENCH_MAX_THREADS, &threads) ||
-            !parse_uint(argv[5], BENCH_MAX_REPS, &reps) || !parse_uint(argv[6], 100000000, &n) ||
+            !parse_uint(argv[5], BENCH_MAX_REPS - 1, &reps) || reps == 0 ||
+            !parse_uint(argv[6], 100000000, &n) ||
             !known_shape(argv[3]) ||
             (strcmp(argv[2], "sym") && strcmp(argv[2], "tbb") && strcmp(argv[2], "omp"))) {
             fprintf(stderr, "usage: %s --cell sym|tbb|omp chain|fan|wave|random THREADS REPS "
