@@ -385,9 +385,11 @@ int sym_builder_add_dep(sym_builder *b, size_t task, size_t dep)
                     task >= b->d.nslots ? task : dep, b->d.nslots);
     if (task == dep)
         return fail(b, SYM_EINVAL, "task '%s' needs itself", b->d.slots[task].id);
-    if (draft_add_edge(&b->d, (uint32_t)task, (uint32_t)dep) != SYM_OK)
-        return oom(b);
-    return SYM_OK;
+    int rc = draft_add_edge(&b->d, (uint32_t)task, (uint32_t)dep);
+    if (rc == SYM_EEXIST) /* the words compile uses for a repeat it finds */
+        return fail(b, SYM_EINVAL, "task '%s' lists '%s' twice in needs", b->d.slots[task].id,
+                    b->d.slots[dep].id);
+    return rc == SYM_OK ? SYM_OK : oom(b);
 }
 
 int sym_builder_add_dep_id(sym_builder *b, size_t task, const char *dep_id)

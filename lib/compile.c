@@ -307,7 +307,8 @@ static int adopt_builder_deps(compiler *c)
     for (uint32_t i = 0; i < c->n; i++)
         c->dcnt[i] = c->dbeg[i + 1] - c->dbeg[i];
     c->forward = true; /* each edge went to the newest task */
-    return drop_repeats(c, false);
+    /* Short lists were kept free of repeats as they grew (draft_add_edge). */
+    return d->edge_long ? drop_repeats(c, false) : SYM_OK;
 }
 
 static int build_deps(compiler *c)

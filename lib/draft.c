@@ -34,7 +34,7 @@ void draft_free(draft *d)
     free(d->edge_dep);
     d->edge_at = d->edge_dep = NULL;
     d->nedge_dep = d->edge_dep_cap = d->edge_at_cap = 0;
-    d->edge_pairs = false;
+    d->edge_pairs = d->edge_long = false;
     free(d->need_store);
     free(d->slots);
     free(d->full);
@@ -199,6 +199,16 @@ int draft_edges_to_pairs(draft *d)
 int draft_add_edge(draft *d, uint32_t task, uint32_t dep)
 {
     if (!d->edge_pairs && d->edge_at && task + 1 == d->nslots) {
+        /* A short list is checked for the repeat here, where it is in
+         * cache; once one grows long, compile checks them all. */
+        uint32_t first = d->edge_at[task];
+        if (d->nedge_dep - first < EDGE_SHORT_LIST) {
+            for (size_t k = first; k < d->nedge_dep; k++)
+                if (d->edge_dep[k] == dep)
+                    return SYM_EEXIST;
+        } else {
+            d->edge_long = true;
+        }
         uint32_t *deps =
             grow_big(d->edge_dep, d->nedge_dep, &d->edge_dep_cap, sizeof *deps, UINT32_MAX);
         if (!deps)

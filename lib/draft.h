@@ -150,6 +150,7 @@ typedef struct draft {
     draft_edge *edges; /* malloc'd pairs, once edge_at is NULL */
     size_t nedges, edges_cap;
     bool edge_pairs;   /* edges hold them all (edge_at is NULL) */
+    bool edge_long;    /* some CSR list passed EDGE_SHORT_LIST: may repeat */
     bool from_code;    /* built by sym_builder: errors carry SYM_EINVAL,
                           SYM_EEXIST, SYM_ENOTFOUND instead of SYM_ESCHEMA */
     /* Data flow (dfload.h). has_df: some template, condition, expression
@@ -177,7 +178,13 @@ int draft_add_axis(draft *d, draft_task *t, const draft_axis *axis);
 int draft_add_limit(draft *d, const draft_limit *limit);
 /* Records a templated `with` leaf of draft task `task` (sets has_df). */
 int draft_add_input(draft *d, const draft_input *input);
-/* Task index `task` needs task index `dep` (both < draft_count). */
+/* CSR lists shorter than this are checked for repeats as they grow. */
+enum { EDGE_SHORT_LIST = 8 };
+
+/* Task index `task` needs task index `dep` (both < draft_count): SYM_OK,
+ * SYM_ENOMEM, or SYM_EEXIST when dep is among task's already and that
+ * could be told at once (it was not added again); other repeats are left
+ * for compile to report. */
 int draft_add_edge(draft *d, uint32_t task, uint32_t dep);
 /* Moves the CSR dependencies into (task, dep) pairs (see edge_at); SYM_OK
  * or SYM_ENOMEM. */
