@@ -397,7 +397,11 @@ SYM_API int sym_builder_set_defaults(sym_builder *b, const sym_task_policy *poli
  * lookup at each add in a table that keeps growing. */
 SYM_API int sym_builder_add_task(sym_builder *b, const char *id, const char *worker,
                                  size_t *index);
-/* Task `task` needs task `dep` (both handles from sym_builder_add_task). */
+/* Task `task` needs task `dep` (both handles from sym_builder_add_task).
+ * SYM_EINVAL for an unknown handle, a task needing itself, or dep listed
+ * twice where that shows at once (among the newest task's first eight);
+ * other repeats are reported by sym_builder_build. Adding each task's
+ * dependencies right after the task is the fastest order (see README). */
 SYM_API int sym_builder_add_dep(sym_builder *b, size_t task, size_t dep);
 /* Task `task` needs the task called dep_id, resolved at build time, so it
  * may be added later. */
