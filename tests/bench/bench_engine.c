@@ -13,8 +13,8 @@
  * For libsymphony, "build" is sym_builder_new, one add_task per task and one
  * add_dep (by index) per edge, sym_builder_build and sym_builder_free;
  * "run" is sym_run_start + sym_run_wait on an engine started beforehand.
- * Each figure is the median over the repetitions (after a first one, left
- * out: it meets every page and cache cold), in ns per task; every
+ * Each figure is the median over the repetitions (after at least a second
+ * of warm-up repetitions, left out: see run_cell), in ns per task; every
  * repetition checks that the worker ran once per task and the run
  * succeeded. Memory is the peak RSS growth over the repetitions, per task
  * (builder, workflow and run together), and the compiled workflow's own
@@ -28,8 +28,8 @@
  * Options (or environment variables):
  *   --threads 1,2,16   SYM_BENCH_THREADS  default 1,2 and, when the machine
  *                                          has more, the online CPU count
- *   --reps N           SYM_BENCH_REPS     default 7 (each cell runs one more
- *                                          first, left out of the medians)
+ *   --reps N           SYM_BENCH_REPS     default 11 (after a warm-up of at
+ *                                          least a second, left out)
  *   --tasks N          SYM_BENCH_TASKS    default 1000000 (the wavefront
  *                                          uses the largest square below)
  *   --omp-fan N        SYM_BENCH_OMP_FAN  OpenMP's fan size, default 10000
@@ -55,6 +55,7 @@
 #include "workflow.h"
 
 enum { MAX_LIST = 16, RANDOM_WINDOW = 1000, CELL_TIMEOUT_S = 300 };
+static const double WARM_UP_NS = 1e9;
 static const double TARGET_NS = 100.0;
 
 double bench_now_ns(void)
@@ -351,6 +352,17 @@ static double median(double *v, unsigned n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* reps repetitions of lib on g (see bench_graph.h). */
+static int lib_reps(const char *lib, const bench_graph *g, unsigned threads, unsigned reps,
+                    bench_sample *samples, size_t *wf_bytes, char *err, size_t errlen)
+{
+    if (strcmp(lib, "sym") == 0)
+        return bench_sym(g, threads, reps, samples, wf_bytes, err, errlen);
+    if (strcmp(lib, "tbb") == 0)
+        return bench_tbb(g, threads, reps, samples, err, errlen);
+    return bench_omp(g, threads, reps, samples, err, errlen);
+}
+
 /* Prints "ok N BUILD RUN TOTAL RSS_BYTES WF_BYTES" (ns and bytes per task;
  * the figures medians) or "error MESSAGE" to stdout. */
 static int run_cell(const char *lib, const char *shape, unsigned threads, unsigned reps,
@@ -366,16 +378,19 @@ static int run_cell(const char *lib, const char *shape, unsigned threads, unsign
     }
     const bench_graph *g = &gb.g;
     long rss0 = peak_rss_kb();
-    int rc;
-    /* One repetition more than counted: the first meets every page and
-     * cache cold, for each library alike, and is left out of the medians. */
-    unsigned all = reps + 1;
-    if (strcmp(lib, "sym") == 0)
-        rc = bench_sym(g, threads, all, samples, &wf_bytes, err, sizeof err);
-    else if (strcmp(lib, "tbb") == 0)
-        rc = bench_tbb(g, threads, all, samples, err, sizeof err);
-    else
-        rc = bench_omp(g, threads, all, samples, err, sizeof err);
+    int rc = 0;
+    /* Warm-up, left out of the medians, for each library alike: whole
+     * repetitions for at least WARM_UP_NS. The first meets every page and
+     * cache cold, and this machine runs slower for a while after it was
+     * idle or busy with another process (measured: the first few hundred
+     * milliseconds of a cell ran at up to three times its later speed). */
+    double warm_until = bench_now_ns() + WARM_UP_NS;
+    do {
+        rc = lib_reps(lib, g, threads, 1, samples, &wf_bytes, err, sizeof err);
+    } while (rc == 0 && samples[0].calls == g->n && bench_now_ns() < warm_until);
+    unsigned all = reps + 1; /* samples[0]: the last warm-up */
+    if (rc == 0)
+        rc = lib_reps(lib, g, threads, reps, samples + 1, &wf_bytes, err, sizeof err);
     long rss1 = peak_rss_kb();
     for (unsigned r = 0; rc == 0 && r < all; r++)
         if (samples[r].calls != g->n) {
@@ -517,7 +532,7 @@ static int parse_options(int argc, char **argv, options *o)
     static char shapes_store[256], libs_store[256], threads_store[256];
     const char *v;
     unsigned long x;
-    o->reps = 7;
+    o->reps = 11;
     o->tasks = 1000000;
     o->omp_fan = 10000;
     if ((v = opt_value(argc, argv, "--reps", "SYM_BENCH_REPS"))) {
@@ -605,7 +620,7 @@ static void print_row(const char *shape, unsigned threads, const cell_result r[3
 static void print_header(const options *o)
 {
     printf("engine benchmark: ns per task with an empty worker, medians of %u repetitions "
-           "(after one more, left out: the first meets every page cold)\n",
+           "(after at least 1 s of warm-up repetitions, left out)\n",
            o->reps);
     printf("  sym = libsymphony %s (build: sym_builder_* + build; run: sym_run_start + "
            "wait)\n",
