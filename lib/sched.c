@@ -877,9 +877,7 @@ static void start_conditional_roots(sym_run *r)
     const sym_workflow *wf = r->wf;
     xctx cx;
     xctx_init(&cx, r->eng, NULL);
-    uint32_t count = wf->roots ? wf->nroots : wf->ntasks;
-    for (uint32_t k = 0; k < count; k++) {
-        uint32_t i = wf->roots ? wf->roots[k] : k;
+    for (uint32_t i = 0; i < wf->ntasks; i++) {
         if (r->hot[i].dep_count != 0 || !r->df->tasks[i].condition)
             continue;
         atomic_store_explicit(&r->rt[i].state, SYM_TASK_READY, RLX);
@@ -902,10 +900,8 @@ int sched_start(sym_run *r)
     pool_item items[CHUNK];
     size_t n = 0;
     const sym_workflow *wf = r->wf;
-    uint32_t count = wf->roots ? wf->nroots : wf->ntasks;
     bool conds = false;
-    for (uint32_t k = 0; k < count; k++) {
-        uint32_t i = wf->roots ? wf->roots[k] : k;
+    for (uint32_t i = 0; i < wf->ntasks; i++) {
         if (r->hot[i].dep_count != 0)
             continue;
         if (SYM_UNLIKELY(r->df != NULL) && r->df->tasks[i].condition) {

@@ -137,11 +137,6 @@ struct sym_workflow {
     uint32_t *deps;  /* flat predecessor lists (task indices) */
     uint32_t *succs; /* flat successor lists */
     uint32_t nedges;
-    /* The tasks without dependencies, ascending, for the engine's run start
-     * (no scan over every task); NULL when compile did not list them, and
-     * the engine then scans. */
-    const uint32_t *roots;
-    uint32_t nroots;
     struct wf_id *ids; /* id -> index */
     void *deps_block;  /* malloc'd block deps lives in when not in the arena
                           (compile hands its dependency lists over), or NULL */
