@@ -1261,7 +1261,7 @@ static int build(compiler *c, sym_workflow *wf)
     c->in_place = !c->base && !d->slots && !d->has_df && at == d->ntasks && at > 0 &&
                   sizeof(wf_task) <= sizeof(draft_task);
     /* Slots without a full record have nothing but an id and a worker. */
-    c->compact = d->slots && !d->full && !c->base;
+    c->compact = d->slots && !d->full && !d->has_df && !c->base;
     if (c->compact) {
         wf->tasks = NULL;
     } else if (c->in_place) {
