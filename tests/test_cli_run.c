@@ -5,6 +5,9 @@
  * started. Under valgrind (SYM_UNDER_VALGRIND set) each run of the tool is
  * itself checked by valgrind, and waits are stretched. Runs from the
  * repository root. */
+/* posix_openpt, grantpt, unlockpt, ptsname: the terminal test. */
+#define _XOPEN_SOURCE 700
+
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -308,6 +312,110 @@ static void wait_for_file(const char *name)
 /* ------------------------------------------------------------------------ */
 /* Success, failure, the report and the trace                                */
 /* ------------------------------------------------------------------------ */
+
+/* ---- on a terminal ---- */
+
+/* Runs the tool with stderr on a new pseudo-terminal (stdout to the usual
+ * file) and returns all it wrote there; *status gets the exit status. */
+static char *run_on_terminal(const char *wf, int *status)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(master, 0);
+    ck_assert_int_eq(grantpt(master), 0);
+    ck_assert_int_eq(unlockpt(master), 0);
+    char slave[128];
+    snprintf(slave, sizeof slave, "%s", ptsname(master));
+    char out_path[192];
+    snprintf(out_path, sizeof out_path, "%s/.stdout", tmpdir);
+    char *argv[16];
+    int argc = 0;
+    if (under_valgrind()) {
+        argv[argc++] = "valgrind";
+        argv[argc++] = "-q";
+        argv[argc++] = "--error-exitcode=99";
+        argv[argc++] = "--leak-check=full";
+        argv[argc++] = "--errors-for-leak-kinds=definite,indirect";
+    }
+    argv[argc++] = CLI;
+    argv[argc++] = "run";
+    argv[argc++] = (char *)wf;
+    argv[argc] = NULL;
+    posix_spawn_file_actions_t fa;
+    ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, slave, O_RDWR | O_NOCTTY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    ck_assert_msg(rc == 0, "cannot start %s: %s", argv[0], strerror(rc));
+    /* Read until the tool has exited and nothing is left: a master whose
+     * slave is closed reads EIO (Linux) or end of file. */
+    size_t len = 0, cap = 4096;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    bool exited = false;
+    for (;;) {
+        if (!exited && waitpid(pid, status, WNOHANG) == pid)
+            exited = true;
+        struct timespec ts = {0, 20 * 1000000L};
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(master, &fds);
+        struct timeval tv = {0, 20000};
+        int ready = select(master + 1, &fds, NULL, NULL, &tv);
+        if (ready > 0) {
+            if (len + 1024 > cap && !(text = realloc(text, cap *= 2)))
+                ck_abort_msg("out of memory");
+            ssize_t n = read(master, text + len, 1024);
+            if (n > 0) {
+                len += (size_t)n;
+                continue;
+            }
+        }
+        if (exited)
+            break;
+        nanosleep(&ts, NULL);
+    }
+    close(master);
+    text[len] = '\0';
+    *status = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+    return text;
+}
+
+/* On a terminal stderr carries a live progress line, redrawn in place and
+ * taken off the screen at the end; piped stdout never sees it. */
+START_TEST(progress_line_on_a_terminal)
+{
+    char text[256];
+    snprintf(text, sizeof text,
+             "symphony: 1\n"
+             "name: slow\n"
+             "tasks:\n"
+             "  a: { worker: sleep, with: { duration: %dms } }\n"
+             "  b: { worker: sleep, with: { duration: %dms } }\n"
+             "  c: { worker: noop, needs: [a, b] }\n",
+             scaled_ms(600), scaled_ms(600));
+    const char *wf = write_file("slow.yaml", text);
+    int status = -1;
+    char *err = run_on_terminal(wf, &status);
+    char *out = read_all(tmp_path(".stdout"));
+    ck_assert_msg(status == 0, "exit %d\nstdout:\n%s\nterminal:\n%s", status, out, err);
+    /* Drawn while a and b sleep: both running, none done. */
+    assert_contains(err, "\r\033[K[");
+    assert_contains(err, " 0/3 done, 2 running, 0 failed");
+    /* Redrawn more than once, and erased last. */
+    const char *second = strstr(strstr(err, "done, ") + 1, "done, ");
+    ck_assert_msg(second != NULL, "one progress line only:\n%s", err);
+    size_t n = strlen(err);
+    ck_assert_msg(n >= 4 && strcmp(err + n - 4, "\r\033[K") == 0, "not erased at the end:\n%s",
+                  err);
+    ck_assert_ptr_null(strchr(out, '\033'));
+    assert_contains(out, ": 3 succeeded\n");
+    free(err);
+    free(out);
+}
+END_TEST
 
 START_TEST(succeeds_and_writes_report_and_trace)
 {
@@ -941,6 +1049,7 @@ static Suite *cli_run_suite(void)
     tcase_add_test(tc, usage_errors_in_values);
     tcase_add_test(tc, invalid_workflow_exits_2);
     tcase_add_test(tc, help_lists_run);
+    tcase_add_test(tc, progress_line_on_a_terminal);
     suite_add_tcase(s, tc);
     return s;
 }
