@@ -1020,6 +1020,7 @@ static Suite *cli_run_suite(void)
     tcase_add_test(tc, failure_exit_status_in_error);
     tcase_add_test(tc, example_demo_runs);
     tcase_add_test(tc, params);
+    tcase_add_test(tc, progress_line_on_a_terminal);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("exec");
@@ -1049,7 +1050,6 @@ static Suite *cli_run_suite(void)
     tcase_add_test(tc, usage_errors_in_values);
     tcase_add_test(tc, invalid_workflow_exits_2);
     tcase_add_test(tc, help_lists_run);
-    tcase_add_test(tc, progress_line_on_a_terminal);
     suite_add_tcase(s, tc);
     return s;
 }
