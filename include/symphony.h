@@ -654,6 +654,11 @@ SYM_API int sym_task_set_output_value(sym_task *task, const char *key, const sym
 SYM_API int sym_task_fail(sym_task *task, int flags, const char *fmt, ...) SYM_PRINTF(3, 4);
 SYM_API int sym_task_failv(sym_task *task, int flags, const char *fmt, va_list ap)
     SYM_PRINTF(3, 0);
+/* The same with the message as it is (copied; NULL for none): for hosts
+ * that call C through a foreign-function interface, which cannot always
+ * pass variadic arguments as the platform's C calling convention wants
+ * (Apple's arm64, for one). */
+SYM_API int sym_task_fail_message(sym_task *task, int flags, const char *message);
 
 /* ------------------------------------------------------------------------ */
 /* Metrics                                                                   */

@@ -155,6 +155,12 @@ int sym_task_failv(sym_task *task, int flags, const char *fmt, va_list ap)
     return SYM_EFAILED;
 }
 
+int sym_task_fail_message(sym_task *task, int flags, const char *message)
+{
+    return message ? sym_task_fail(task, flags, "%s", message)
+                   : sym_task_fail(task, flags, NULL);
+}
+
 int sym_task_fail(sym_task *task, int flags, const char *fmt, ...)
 {
     va_list ap;

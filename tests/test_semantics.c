@@ -281,6 +281,44 @@ static int fail_then_ok(sym_task *t, void *u)
     return sym_task_attempt(t) < 3 ? sym_task_fail(t, 0, "not yet") : SYM_OK;
 }
 
+/* sym_task_fail_message takes its message as it is: no format. */
+static int w_literal(sym_task *t, void *u)
+{
+    (void)u;
+    return sym_task_attempt(t) == 1 ? sym_task_fail_message(t, 0, "100% of %s %d")
+                                     : sym_task_fail_message(t, SYM_FAIL_FATAL, NULL);
+}
+
+START_TEST(fail_message_is_taken_as_it_is)
+{
+    env v;
+    env_init(&v, 2);
+    sym_engine_register(v.e, "literal", w_literal, NULL, NULL);
+    sym_builder *b = sym_builder_new("literal");
+    size_t a = b_task(b, "a", "literal");
+    sym_task_policy p;
+    sym_task_policy_init(&p);
+    p.retry.attempts = 5;
+    p.retry.delay_ms = 0;
+    sym_builder_set_policy(b, a, &p);
+    sym_workflow *wf = b_build(b);
+    sym_run *r = start(&v, wf);
+    finish(r);
+    ck_assert_uint_eq(rec_count(&v.rec, SYM_EVENT_TASK_RETRYING, "a"), 1);
+    rec_event ev;
+    ck_assert(rec_get(&v.rec, SYM_EVENT_TASK_RETRYING, "a", 0, &ev));
+    ck_assert_str_eq(ev.error, "100% of %s %d");
+    sym_task_result res;
+    sym_run_task_result(r, a, &res);
+    ck_assert_int_eq(res.attempts, 2); /* the second was fatal */
+    ck_assert_int_eq(res.state, SYM_TASK_FAILED);
+    ck_assert_str_eq(res.error, "task failed");
+    sym_run_free(r);
+    sym_workflow_free(wf);
+    env_free(&v);
+}
+END_TEST
+
 START_TEST(retry_on_filters_and_fatal_is_final)
 {
     env v;
@@ -701,6 +739,7 @@ static Suite *semantics_suite(void)
     tcase_add_test(tc, deadline_cancels_the_run);
     tcase_add_test(tc, host_cancel);
     tcase_add_test(tc, fail_fast_cancels_the_rest);
+    tcase_add_test(tc, fail_message_is_taken_as_it_is);
     tcase_add_test(tc, continue_on_error_lets_dependents_run);
     tcase_add_test(tc, missing_workers_one_error_each);
     tcase_add_test(tc, params_overrides_checked_and_merged);

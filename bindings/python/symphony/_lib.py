@@ -234,7 +234,7 @@ _PROTOTYPES = {
     "sym_task_set_output_value": (c_int, [_P, c_char_p, _P]),
     # Variadic; called only as (task, flags, "%s", message), which every
     # supported ABI passes like a plain call.
-    "sym_task_fail": (c_int, [_P, c_int, c_char_p, c_char_p]),
+    "sym_task_fail_message": (c_int, [_P, c_int, c_char_p]),
 }
 
 ENV_VAR = "SYMPHONY_LIBRARY"

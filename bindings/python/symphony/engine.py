@@ -213,10 +213,10 @@ def _attempt(fn: Worker, task_ptr: int) -> int:
                     task.set_output(str(key), value)
         return _lib.SYM_OK
     except FatalTaskError as e:
-        return L.sym_task_fail(task_ptr, _lib.SYM_FAIL_FATAL, b"%s",
-                               _error_line(e).encode("utf-8", "replace"))
+        return L.sym_task_fail_message(task_ptr, _lib.SYM_FAIL_FATAL,
+                                       _error_line(e).encode("utf-8", "replace"))
     except BaseException as e:  # noqa: B036 - nothing may escape into C
-        return L.sym_task_fail(task_ptr, 0, b"%s", _error_line(e).encode("utf-8", "replace"))
+        return L.sym_task_fail_message(task_ptr, 0, _error_line(e).encode("utf-8", "replace"))
     finally:
         task._ptr = None
 
