@@ -949,16 +949,21 @@ static int expand_matrix(compiler *c, sym_workflow *wf, uint32_t i)
  * (shared by equal ones; a task that sets none gets the defaults' copy),
  * matrix ids and maps; edges are zero here (set_edges). One pass over the
  * draft. */
-/* The engine's copy of what it reads of a task on every run (wf_hot). */
-static wf_hot hot_of(const wf_task *t)
+/* The WF_HOT_* flags of a task with policy p. */
+static uint32_t hot_flags(const sym_task_policy *p)
 {
-    const sym_task_policy *p = t->policy;
     uint32_t flags = 0;
     if (p && p->timeout_ms > 0)
         flags |= WF_HOT_TIMEOUT;
     if (p && (p->trigger == SYM_TRIGGER_ALL_FAILED || p->trigger == SYM_TRIGGER_ONE_FAILED))
         flags |= WF_HOT_ON_FAILURE;
-    return (wf_hot){t->succ_begin, t->dep_count, t->worker, flags};
+    return flags;
+}
+
+/* The engine's copy of what it reads of a task on every run (wf_hot). */
+static wf_hot hot_of(const wf_task *t)
+{
+    return (wf_hot){t->succ_begin, t->dep_count, t->worker, hot_flags(t->policy)};
 }
 
 /* ntasks + 1 entries, aligned to a cache line (four to a line, none across
@@ -986,12 +991,8 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
     const sym_task_policy *common = intern_policy(&d->arena, &set, &merged);
     worker_set ws = {0};
     int rc = common ? SYM_OK : SYM_ENOMEM;
-    uint32_t flags = 0;
-    if (common) {
-        wf_task t0 = {.policy = common};
-        flags = hot_of(&t0).flags; /* every task's, when compact */
-        wf->policy0 = c->compact ? common : NULL;
-    }
+    uint32_t flags = hot_flags(common); /* every task's, when compact */
+    wf->policy0 = c->compact ? common : NULL;
     const char *last_name = NULL;
     uint32_t worker = 0;
     for (uint32_t i = 0; i < c->n && rc == SYM_OK; i++) {
@@ -1299,9 +1300,9 @@ static int build(compiler *c, sym_workflow *wf)
         rc = set_edges(c, wf);
         if (rc == SYM_OK)
             fill_hot(wf);
-    }
-    if (rc == SYM_OK && wf->hot)
+    } else if (rc == SYM_OK && wf->hot) { /* fill_tasks wrote every entry */
         wf->hot[wf->ntasks] = (wf_hot){.succ_begin = wf->nedges};
+    }
     return rc;
 }
 

@@ -286,7 +286,7 @@ static void propagate(xctx *cx, sym_run *r, uint32_t i, int64_t when, uint32_t *
         if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
             break;
         bool ok = classify(r, k, atomic_load_explicit(&r->rt[k].state, RLX)) == CLS_S;
-        uint32_t sbegin = r->hot[k].succ_begin, scount = r->hot[k + 1].succ_begin - sbegin;
+        uint32_t sbegin = wf_succ_begin(wf, k), scount = wf_succ_count(wf, k);
         const uint32_t *succ = wf->succs + sbegin;
         if (SYM_UNLIKELY(scount >= RANGE_MIN) && ok && cx->slot) {
             push_range(cx, r, sbegin, scount);
