@@ -141,9 +141,9 @@ static void result_free(result *r)
     free(r->err);
 }
 
-/* Starts the tool with the NULL-terminated args; stdout and stderr go to
- * files in the temporary directory. */
-static pid_t start_va(const char *arg, va_list ap)
+/* Starts the tool with the NULL-terminated args; stdout goes to a file in
+ * the temporary directory, stderr to err_path opened with err_flags. */
+static pid_t spawn_va(const char *err_path, int err_flags, const char *arg, va_list ap)
 {
     char *argv[MAX_ARGS + 8];
     int argc = 0;
@@ -161,18 +161,34 @@ static pid_t start_va(const char *arg, va_list ap)
     }
     argv[argc] = NULL;
 
-    char out_path[192], err_path[192];
+    char out_path[192];
     snprintf(out_path, sizeof out_path, "%s/.stdout", tmpdir);
-    snprintf(err_path, sizeof err_path, "%s/.stderr", tmpdir);
     posix_spawn_file_actions_t fa;
     ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path, err_flags, 0600);
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     ck_assert_msg(rc == 0, "cannot start %s: %s", argv[0], strerror(rc));
+    return pid;
+}
+
+/* The same with stderr to a file in the temporary directory. */
+static pid_t start_va(const char *arg, va_list ap)
+{
+    char err_path[192];
+    snprintf(err_path, sizeof err_path, "%s/.stderr", tmpdir);
+    return spawn_va(err_path, O_WRONLY | O_CREAT | O_TRUNC, arg, ap);
+}
+
+static pid_t spawn(const char *err_path, int err_flags, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    pid_t pid = spawn_va(err_path, err_flags, arg, ap);
+    va_end(ap);
     return pid;
 }
 
@@ -325,30 +341,7 @@ static char *run_on_terminal(const char *wf, int *status)
     ck_assert_int_eq(unlockpt(master), 0);
     char slave[128];
     snprintf(slave, sizeof slave, "%s", ptsname(master));
-    char out_path[192];
-    snprintf(out_path, sizeof out_path, "%s/.stdout", tmpdir);
-    char *argv[16];
-    int argc = 0;
-    if (under_valgrind()) {
-        argv[argc++] = "valgrind";
-        argv[argc++] = "-q";
-        argv[argc++] = "--error-exitcode=99";
-        argv[argc++] = "--leak-check=full";
-        argv[argc++] = "--errors-for-leak-kinds=definite,indirect";
-    }
-    argv[argc++] = CLI;
-    argv[argc++] = "run";
-    argv[argc++] = (char *)wf;
-    argv[argc] = NULL;
-    posix_spawn_file_actions_t fa;
-    ck_assert_int_eq(posix_spawn_file_actions_init(&fa), 0);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, slave, O_RDWR | O_NOCTTY, 0);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    ck_assert_msg(rc == 0, "cannot start %s: %s", argv[0], strerror(rc));
+    pid_t pid = spawn(slave, O_RDWR | O_NOCTTY, "run", wf, (const char *)NULL);
     /* Read until the tool has exited and nothing is left: a master whose
      * slave is closed reads EIO (Linux) or end of file. */
     size_t len = 0, cap = 4096;
