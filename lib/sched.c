@@ -685,6 +685,12 @@ static uint32_t attempt_done(xctx *cx, sym_run *r, uint32_t i, sym_task *task, i
                           (uint16_t)cx->tid);
 }
 
+/* How many tasks ahead of the one starting its records are fetched: far
+ * enough that a task is fetched before its first dependency ends in
+ * graphs whose edges reach back a few thousand tasks, near enough that
+ * the fetched lines (48 bytes a task) stay in a core's cache meanwhile. */
+enum { PREFETCH_AHEAD = 4096 };
+
 /* *clk: when the previous attempt on this thread ended (0 = unknown): a
  * task that was ready by then starts then, which saves a clock read per
  * task; its duration is measured from the later of its readiness and the
@@ -772,6 +778,17 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
         if (b + 1 < wf->nedges) {
             __builtin_prefetch(&r->hot[wf->succs[b + 1]]);
             __builtin_prefetch(&r->rt[wf->succs[b + 1]], 1);
+        }
+        /* Runs reach tasks roughly in index (topological) order, and a
+         * task's records are first touched when its first dependency
+         * ends: in a random DAG, at places no hardware prefetcher
+         * guesses, a miss each. Fetched PREFETCH_AHEAD tasks ahead of
+         * this one, they are in cache by then; the successor list is
+         * fetched half as far ahead, through the entry fetched before. */
+        if (i + PREFETCH_AHEAD < wf->ntasks) {
+            __builtin_prefetch(&r->hot[i + PREFETCH_AHEAD]);
+            __builtin_prefetch(&r->rt[i + PREFETCH_AHEAD], 1);
+            __builtin_prefetch(&wf->succs[r->hot[i + PREFETCH_AHEAD / 2].succ_begin]);
         }
     }
     atomic_store_explicit(&sd->busy, true, RLX);
