@@ -214,19 +214,24 @@ static uint64_t total_calls(sym_counts *c)
     return sum;
 }
 
-/* "t" and i in decimal: the id every task gets (snprintf would cost more
- * than the engine is allowed per task). */
-static void format_id(char *buf, uint32_t i)
+/* The id every task gets: "t" and its index in decimal. Counting up in
+ * place costs a digit or two per task; formatting each index afresh
+ * (snprintf, or a division per digit) would be a fair part of what the
+ * engine is allowed per task, and it is the host's cost, not the
+ * engine's. buf holds "t0" to start with; len is its length. */
+static void next_id(char *buf, size_t *len)
 {
-    char digits[10];
-    int k = 0;
-    do
-        digits[k++] = (char)('0' + i % 10);
-    while ((i /= 10) != 0);
-    *buf++ = 't';
-    while (k > 0)
-        *buf++ = digits[--k];
-    *buf = '\0';
+    size_t k = *len;
+    while (k > 1 && buf[k - 1] == '9')
+        buf[--k] = '0';
+    if (k > 1) {
+        buf[k - 1]++;
+        return;
+    }
+    /* All nines: one more digit, "t10...0". */
+    buf[1] = '1';
+    buf[*len] = '0';
+    buf[++*len] = '\0';
 }
 
 static int fail_with(char *err, size_t errlen, const char *what, int rc, sym_error *e)
@@ -242,10 +247,12 @@ static int sym_build(const bench_graph *g, sym_workflow **wf, sym_error *e, char
     sym_builder *b = sym_builder_new("bench");
     if (!b)
         return fail_with(err, errlen, "sym_builder_new", SYM_ENOMEM, NULL);
-    char id[16];
+    char id[16] = "t0";
+    size_t id_len = 2;
     for (uint32_t i = 0; i < g->n; i++) {
         size_t index;
-        format_id(id, i);
+        if (i > 0)
+            next_id(id, &id_len);
         int rc = sym_builder_add_task(b, id, "empty", &index);
         for (uint32_t k = g->pred_off[i]; rc == SYM_OK && k < g->pred_off[i + 1]; k++)
             rc = sym_builder_add_dep(b, index, g->preds[k]);
@@ -259,7 +266,7 @@ static int sym_build(const bench_graph *g, sym_workflow **wf, sym_error *e, char
     return rc == SYM_OK ? 0 : fail_with(err, errlen, "sym_builder_build", rc, e);
 }
 
-/* The run ended, succeeded, and every task says so. */
+/* The run ended, succeeded, and every task says so, under its id. */
 static int sym_check(sym_run *run, uint32_t n, char *err, size_t errlen)
 {
     if (sym_run_get_status(run) != SYM_RUN_SUCCEEDED) {
@@ -268,9 +275,11 @@ static int sym_check(sym_run *run, uint32_t n, char *err, size_t errlen)
     }
     for (uint32_t i = 0; i < n; i++) {
         sym_task_result r;
+        char id[16];
+        snprintf(id, sizeof id, "t%u", (unsigned)i);
         if (sym_run_task_result(run, i, &r) != SYM_OK || r.state != SYM_TASK_SUCCEEDED ||
-            r.attempts != 1) {
-            snprintf(err, errlen, "task %u not succeeded once", (unsigned)i);
+            r.attempts != 1 || strcmp(r.id, id) != 0) {
+            snprintf(err, errlen, "task %u (%s) not succeeded once", (unsigned)i, id);
             return -1;
         }
     }
