@@ -589,7 +589,9 @@ SYM_API int sym_run_wait(sym_run *run, int64_t timeout_ms);
  * ended. Any thread. */
 SYM_API int sym_run_cancel(sym_run *run);
 /* Cancels the run if it is still going, waits for it to end, and frees it.
- * Any thread but an engine thread. */
+ * The task records of a big run (4 MiB and up: 32 bytes a task) stay
+ * mapped for the next run to reuse, one block for the whole process, at
+ * most 256 MiB; see docs/engine.md. Any thread but an engine thread. */
 SYM_API void sym_run_free(sym_run *run);
 
 SYM_API sym_run_status sym_run_get_status(const sym_run *run);

@@ -167,6 +167,52 @@ enum { RT_HUGE = 2u << 20 };
 /* Two records per cache line, none across two (see engine.h). */
 _Static_assert(sizeof(rtask) == 32, "rtask is 32 bytes");
 
+/* The record array of the last run freed stays mapped for the next run
+ * to clear and reuse: faulting fresh pages in costs several times what
+ * clearing mapped ones does (measured: 3.5 ms against 0.6 ms for 32 MB,
+ * some 3 ns of each task's run). One block for the whole process, since
+ * a run may outlive its engine, and none over SPARE_MAX bytes. */
+enum { SPARE_MAX = 256u << 20 };
+static pthread_mutex_t spare_mu = PTHREAD_MUTEX_INITIALIZER;
+static void *spare;
+static size_t spare_len;
+
+/* The spare block when it holds len bytes or more (its own length in
+ * *mapped), cleared to bytes; else NULL. */
+static void *spare_take(size_t len, size_t bytes, size_t *mapped)
+{
+    pthread_mutex_lock(&spare_mu);
+    void *p = spare_len >= len ? spare : NULL;
+    if (p) {
+        *mapped = spare_len;
+        spare = NULL;
+        spare_len = 0;
+    }
+    pthread_mutex_unlock(&spare_mu);
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+/* Keeps the bigger of p and the spare block; unmaps the other. */
+static void spare_give(void *p, size_t mapped)
+{
+    if (mapped <= SPARE_MAX) {
+        pthread_mutex_lock(&spare_mu);
+        if (mapped > spare_len) {
+            void *q = spare;
+            size_t qlen = spare_len;
+            spare = p;
+            spare_len = mapped;
+            p = q;
+            mapped = qlen;
+        }
+        pthread_mutex_unlock(&spare_mu);
+    }
+    if (p)
+        munmap(p, mapped);
+}
+
 static void *zero_alloc(size_t n, size_t size, bool huge, size_t *mapped)
 {
     *mapped = 0;
@@ -174,6 +220,9 @@ static void *zero_alloc(size_t n, size_t size, bool huge, size_t *mapped)
 #if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
     if (bytes >= 2 * (size_t)RT_HUGE) {
         size_t len = (bytes + RT_HUGE - 1) / RT_HUGE * RT_HUGE;
+        void *reused = huge ? spare_take(len, bytes, mapped) : NULL;
+        if (reused)
+            return reused;
         char *p = mmap(NULL, len + RT_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                        -1, 0);
         if (p != MAP_FAILED) {
@@ -194,15 +243,19 @@ static void *zero_alloc(size_t n, size_t size, bool huge, size_t *mapped)
     return calloc(n ? n : 1, size);
 }
 
-static void zero_free(void *p, size_t mapped)
+static void zero_free(void *p, size_t mapped, bool huge)
 {
 #if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
     if (mapped) {
-        munmap(p, mapped);
+        if (huge)
+            spare_give(p, mapped);
+        else
+            munmap(p, mapped);
         return;
     }
 #endif
     (void)mapped;
+    (void)huge;
     free(p);
 }
 
@@ -223,9 +276,9 @@ static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
         free(r->w);
         free(r->wlim);
         if (r->rt)
-            zero_free(r->rt, r->rt_bytes);
+            zero_free(r->rt, r->rt_bytes, true);
         if (r->aux)
-            zero_free((void *)r->aux, r->aux_bytes);
+            zero_free((void *)r->aux, r->aux_bytes, false);
         free(r);
         return NULL;
     }
@@ -286,8 +339,8 @@ void run_free_memory(sym_run *r)
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     workflow_release(r->wf);
-    zero_free(r->rt, r->rt_bytes);
-    zero_free((void *)r->aux, r->aux_bytes);
+    zero_free(r->rt, r->rt_bytes, true);
+    zero_free((void *)r->aux, r->aux_bytes, false);
     free(r);
 }
 

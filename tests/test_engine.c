@@ -403,6 +403,53 @@ START_TEST(engine_free_cancels_live_runs)
 }
 END_TEST
 
+/* A big run's task records are kept when it is freed and cleared for the
+ * next run: nothing of the first run (its failures, its attempts) shows
+ * in the second. */
+START_TEST(task_records_are_reused_clean)
+{
+    /* 4.5 MB of records: big enough to be kept. Under valgrind, which
+     * takes half a minute over that many, a small run checks only that
+     * records start clean. */
+    const size_t big = 140000, n = under_valgrind() ? 2000 : big;
+    sym_engine *e = new_engine(2, NULL, NULL);
+    ck_assert_int_eq(sym_engine_register(e, "w", w_fatal, NULL, NULL), SYM_OK);
+    sym_builder *b = sym_builder_new("reuse");
+    char id[16];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "t%zu", i);
+        size_t ix = b_task(b, id, "w");
+        if (i % 2)
+            sym_builder_add_dep(b, ix, ix - 1);
+    }
+    sym_workflow *wf = b_build(b);
+    sym_run *r;
+    ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
+    ck_assert_int_eq(sym_run_wait(r, -1), SYM_OK);
+    ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_FAILED);
+    const void *first_records = r->rt;
+    sym_run_free(r);
+
+    ck_assert_int_eq(sym_engine_unregister(e, "w"), SYM_OK);
+    ck_assert_int_eq(sym_engine_register(e, "w", w_ok, NULL, NULL), SYM_OK);
+    ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
+    if (n == big)
+        ck_assert_ptr_eq(r->rt, first_records);
+    ck_assert_int_eq(sym_run_wait(r, -1), SYM_OK);
+    ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
+    for (size_t i = 0; i < n; i++) {
+        sym_task_result res;
+        ck_assert_int_eq(sym_run_task_result(r, i, &res), SYM_OK);
+        ck_assert_int_eq(res.state, SYM_TASK_SUCCEEDED);
+        ck_assert_int_eq(res.attempts, 1);
+        ck_assert_ptr_null(res.error);
+    }
+    sym_run_free(r);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
 START_TEST(empty_workflow_succeeds)
 {
     sym_engine *e = new_engine(1, NULL, NULL);
@@ -437,6 +484,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, outputs_capped_per_task);
     tcase_add_test(tc, metrics_after_runs);
     tcase_add_test(tc, engine_free_cancels_live_runs);
+    tcase_add_test(tc, task_records_are_reused_clean);
     tcase_add_test(tc, empty_workflow_succeeds);
     suite_add_tcase(s, tc);
     return s;
