@@ -79,14 +79,12 @@ static int classify(const sym_run *r, uint32_t i, uint8_t st)
 
 /* Decided once every dependency of s is final. A task without
  * dependencies always runs: trigger rules speak of dependencies. A task
- * the rule allows then has its `if` evaluated (see cond_allows). */
+ * the rule allows then has its `if` evaluated (see cond_allows). Called
+ * only when a dependency ended badly or s has a failure trigger: with
+ * neither, succ_done knows the answer (yes) without it. */
 static bool trigger_allows(const sym_run *r, uint32_t s)
 {
-    /* Every dependency effectively succeeded: only the failure triggers
-     * say no, and wf_hot says whether s has one. */
     bool bad = atomic_load_explicit(&r->rt[s].bad, RLX);
-    if (!bad && !(r->hot[s].flags & WF_HOT_ON_FAILURE))
-        return true;
     const sym_workflow *wf = r->wf;
     uint32_t ndeps = wf_dep_count(wf, s);
     sym_trigger trig = policy_of(r, s)->trigger;
@@ -242,7 +240,10 @@ static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t w
         atomic_fetch_add_explicit(&ts->deps_done, 1, memory_order_acq_rel) + 1 != need)
         return SUCC_WAIT;
     uint8_t exp = SYM_TASK_PENDING;
-    if (SYM_UNLIKELY(!trigger_allows(r, s))) {
+    /* Every dependency effectively succeeded and s has no failure
+     * trigger: the rule allows s without a look at its dependencies. */
+    bool plain = !atomic_load_explicit(&ts->bad, RLX) && !(r->hot[s].flags & WF_HOT_ON_FAILURE);
+    if (SYM_UNLIKELY(!plain) && !trigger_allows(r, s)) {
         if (!atomic_compare_exchange_strong(&ts->state, &exp, SYM_TASK_UPSTREAM_FAILED))
             return SUCC_WAIT;
         set_final(cx, r, s, SYM_TASK_UPSTREAM_FAILED, when ? when : engine_now(cx->eng));
@@ -285,7 +286,8 @@ static void propagate(xctx *cx, sym_run *r, uint32_t i, int64_t when, uint32_t *
         /* A stopping run's pending tasks are swept to cancelled. */
         if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
             break;
-        bool ok = classify(r, k, atomic_load_explicit(&r->rt[k].state, RLX)) == CLS_S;
+        uint8_t st = atomic_load_explicit(&r->rt[k].state, RLX);
+        bool ok = st == SYM_TASK_SUCCEEDED || classify(r, k, st) == CLS_S;
         uint32_t sbegin = wf_succ_begin(wf, k), scount = wf_succ_count(wf, k);
         const uint32_t *succ = wf->succs + sbegin;
         if (SYM_UNLIKELY(scount >= RANGE_MIN) && ok && cx->slot) {
@@ -671,7 +673,8 @@ static uint32_t attempt_done(xctx *cx, sym_run *r, uint32_t i, sym_task *task, i
     if (rc == SYM_OK) {
         if (SYM_UNLIKELY(task->outputs != NULL || task->attempt > 1))
             commit_success(r, i, task, t0, t1, (uint16_t)cx->tid);
-        task_discard(task);
+        if (SYM_UNLIKELY(task->error != NULL || task->outputs != NULL))
+            task_discard(task); /* an error set, yet the callback succeeded */
         task_final(cx, r, i, SYM_TASK_SUCCEEDED, t1, &next);
         return next;
     }
