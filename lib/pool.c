@@ -87,6 +87,21 @@ static dq_array *dq_grow(deque *q, dq_array *a, int64_t top, int64_t bottom)
     return b;
 }
 
+/* Makes room for n more items, so that n pushes cannot fail. Owner
+ * only. */
+static int dq_reserve(deque *q, int64_t n)
+{
+    int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed);
+    int64_t t = atomic_load_explicit(&q->top, memory_order_acquire);
+    dq_array *a = atomic_load_explicit(&q->array, memory_order_relaxed);
+    while (b - t + n > a->size - 1) {
+        a = dq_grow(q, a, t, b);
+        if (!a)
+            return SYM_ENOMEM;
+    }
+    return SYM_OK;
+}
+
 static int dq_push(deque *q, pool_item it)
 {
     int64_t b = atomic_load_explicit(&q->bottom, memory_order_relaxed);
@@ -175,6 +190,7 @@ struct pool {
     pthread_mutex_t sleep_mu;
     pthread_cond_t sleep_cv;
     _Atomic unsigned sleepers;
+    _Atomic unsigned idle; /* threads looking for work, asleep or not */
     _Atomic uint64_t epoch;
 };
 
@@ -245,6 +261,11 @@ int pool_push_many(pool *p, const pool_item *items, size_t n)
     return rc;
 }
 
+bool pool_has_idle(pool *p)
+{
+    return atomic_load_explicit(&p->idle, memory_order_relaxed) > 0;
+}
+
 int pool_push(pool *p, pool_slot *slot, pool_item item)
 {
     if (slot && dq_push(&slot->dq, item) == SYM_OK) {
@@ -266,12 +287,16 @@ static bool inj_take(pool *p, pool_slot *s, pool_item *out)
         return false;
     }
     unsigned nthreads = atomic_load(&p->target);
-    size_t share = p->inj_len / (nthreads ? nthreads : 1);
-    share = share < 1 ? 1 : share > 64 ? 64 : share;
+    size_t taken = p->inj_len / (nthreads ? nthreads : 1);
+    taken = taken < 1 ? 1 : taken > 64 ? 64 : taken;
+    if (taken > 1 && dq_reserve(&s->dq, (int64_t)taken - 1) != SYM_OK)
+        taken = 1; /* out of memory for the deque: one at a time */
     *out = p->inj[p->inj_head];
-    size_t taken = 1;
-    while (taken < share && dq_push(&s->dq, p->inj[(p->inj_head + taken) % p->inj_cap]) == SYM_OK)
-        taken++;
+    /* The rest go onto the deque last first, so that the owner, taking
+     * from the bottom, keeps the queue's order (roots run in index order,
+     * as the scheduler's prefetching expects). */
+    for (size_t k = taken - 1; k >= 1; k--)
+        (void)dq_push(&s->dq, p->inj[(p->inj_head + k) % p->inj_cap]); /* reserved */
     p->inj_head = (p->inj_head + taken) % p->inj_cap;
     p->inj_len -= taken;
     atomic_store(&p->inj_count, p->inj_len);
@@ -363,12 +388,14 @@ static void *slot_main(void *arg)
         bool got = find_work(p, s, &it, &local);
         if (!got) {
             h->idle(s, h->user);
+            atomic_fetch_add_explicit(&p->idle, 1, memory_order_relaxed);
             for (int spin = 0; spin < 16 && !got && !should_exit(p, s); spin++) {
                 sched_yield();
                 got = find_work(p, s, &it, &local);
             }
             if (!got && !should_exit(p, s))
                 sleep_until_work(p, s, &it, &got, &local);
+            atomic_fetch_sub_explicit(&p->idle, 1, memory_order_relaxed);
         }
         if (got)
             h->exec(s, it, local, h->user);

@@ -50,6 +50,9 @@ unsigned pool_threads(pool *p);
 int pool_push(pool *p, pool_slot *slot, pool_item item);
 /* Pushes many items onto the injection queue under one lock. */
 int pool_push_many(pool *p, const pool_item *items, size_t n);
+/* True while some thread is looking for work (spinning or asleep): a
+ * hint, read without a fence, for a thread holding work it could share. */
+bool pool_has_idle(pool *p);
 
 /* The slot's index (for traces), and the per-slot data the engine keeps
  * beside it (hazard pointer, statistics...), sized by pool_hooks. */
