@@ -201,6 +201,10 @@ struct sym_run {
     _Atomic(rtask_aux *) *aux;
     size_t aux_bytes;
     rtask_aux *aux_list; /* every extra made, under mu */
+    /* The tasks ready at the start, in index order (sched_start), queued
+     * as ranges of this list rather than one by one; NULL when there was
+     * no memory for it (they were queued one by one). */
+    uint32_t *roots;
 };
 
 /* Task i's extras, or NULL. */

@@ -341,6 +341,7 @@ void run_free_memory(sym_run *r)
     workflow_release(r->wf);
     zero_free(r->rt, r->rt_bytes, true);
     zero_free((void *)r->aux, r->aux_bytes, false);
+    free(r->roots);
     free(r);
 }
 

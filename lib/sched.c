@@ -261,16 +261,34 @@ static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t w
 
 /* A task with this many successors or more hands them on as ranges of its
  * successor list, split in halves as they are taken (thieves get big
- * shares, and nothing is pushed per successor). */
+ * shares, and nothing is pushed per successor). The tasks ready at the
+ * start go the same way, as ranges of run->roots. A range item's count
+ * is its length, with RANGE_OF_ROOTS set for a range of run->roots; no
+ * item is longer than RANGE_MAX. */
 enum { RANGE_MIN = 64, RANGE_GRAIN = 32 };
+#define RANGE_OF_ROOTS (UINT32_C(1) << 31)
+#define RANGE_MAX (UINT32_C(1) << 30)
+/* sched_start queues the roots it has found every this many. */
+enum { ROOTS_CHUNK = 1024 };
 
-/* Queues successor positions [pos, pos + n) of the flat list as one item.
- * The item holds the run (one more "remaining") until it is done. */
-static void push_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n)
+/* Queues positions [pos, pos + n) of the successor list (kind 0) or of
+ * run->roots (kind RANGE_OF_ROOTS), in items of at most RANGE_MAX. Each
+ * item holds the run (one more "remaining") until it is done. With no
+ * slot (the starting thread), onto the injection queue. */
+static void push_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, uint32_t kind)
 {
-    atomic_fetch_add_explicit(&r->remaining, 1, RLX);
-    pool_item it = {r, pos, n};
-    push_item(cx, it);
+    while (n > 0) {
+        uint32_t part = n < RANGE_MAX ? n : RANGE_MAX;
+        atomic_fetch_add_explicit(&r->remaining, 1, RLX);
+        pool_item it = {r, pos, part | kind};
+        if (cx->slot)
+            push_item(cx, it);
+        else
+            while (pool_push_many(cx->eng->pool, &it, 1) != SYM_OK)
+                sched_yield();
+        pos += part;
+        n -= part;
+    }
 }
 
 /* Task i is final: its dependents learn of it. Tasks ruled out by their
@@ -291,7 +309,7 @@ static void propagate(xctx *cx, sym_run *r, uint32_t i, int64_t when, uint32_t *
         uint32_t sbegin = wf_succ_begin(wf, k), scount = wf_succ_count(wf, k);
         const uint32_t *succ = wf->succs + sbegin;
         if (SYM_UNLIKELY(scount >= RANGE_MIN) && ok && cx->slot) {
-            push_range(cx, r, sbegin, scount);
+            push_range(cx, r, sbegin, scount, 0);
         } else {
             for (uint32_t j = 0; j < scount; j++) {
                 uint32_t s = succ[j];
@@ -821,29 +839,58 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
     return attempt_done(cx, r, i, &task, rc, t0, t1);
 }
 
-/* Runs the successors at positions [pos, pos + n) of the flat list, whose
- * predecessor succeeded: the upper halves go back on the deque for
- * thieves (each a range of its own), the rest run here, each with the
- * chain it readies inline. */
-static void run_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, int64_t *clk, bool *stale)
+/* Runs positions [pos, pos + n) of a range (kind as in push_range): the
+ * upper halves go back on the deque for thieves (each a range of its
+ * own), down to a grain; the rest run here, each with the chain it
+ * readies inline, sharing what is left as below. In a
+ * range of the successor list each task learns that its predecessor
+ * succeeded; a range of roots holds tasks already ready, which a stopping
+ * run ends cancelled one by one (attempt_task). */
+static void run_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, uint32_t kind,
+                      int64_t *clk, bool *stale)
 {
-    if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
+    bool roots = kind == RANGE_OF_ROOTS;
+    if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)) && !roots)
         n = 0;
     while (n > RANGE_GRAIN) {
         uint32_t half = n / 2;
-        push_range(cx, r, pos + n - half, half);
+        push_range(cx, r, pos + n - half, half, kind);
         n -= half;
     }
-    const uint32_t *succs = r->wf->succs;
-    for (uint32_t k = pos; k < pos + n; k++) {
-        if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
-            break;
-        uint32_t s = succs[k], next = TASK_NONE;
-        int got = succ_done(cx, r, s, true, 0);
-        if (got == SUCC_READY)
+    const uint32_t *list = roots ? r->roots : r->wf->succs;
+    pool *p = cx->eng->pool;
+    /* With other threads, what is left of the range goes back on the
+     * deque before each task runs: a task may take long, or wait for
+     * the run's cancellation (a sensor), and the tasks after it must not
+     * wait for it while a thread is free. Alone, the thread keeps the
+     * grain, unless the pool has grown and a thread looks for work. */
+    bool share = pool_threads(p) > 1;
+    for (uint32_t k = pos, end = pos + n; k < end; k++) {
+        if (SYM_UNLIKELY(end - k > 1) && (share || pool_has_idle(p))) {
+            /* A thread looking for work gets the upper half (thieves take
+             * the oldest item); the lower part comes back to this one. */
+            if (pool_has_idle(p)) {
+                uint32_t half = (end - k) / 2;
+                push_range(cx, r, end - half, half, kind);
+                end -= half;
+            }
+            if (share && end - k > 1) {
+                push_range(cx, r, k + 1, end - k - 1, kind);
+                end = k + 1;
+            }
+        }
+        uint32_t s = list[k], next = TASK_NONE;
+        if (roots) {
             next = s;
-        else if (SYM_UNLIKELY(got == SUCC_UPSTREAM))
-            propagate(cx, r, s, 0, &next);
+        } else {
+            if (SYM_UNLIKELY(atomic_load_explicit(&r->stop, RLX)))
+                break;
+            int got = succ_done(cx, r, s, true, 0);
+            if (got == SUCC_READY)
+                next = s;
+            else if (SYM_UNLIKELY(got == SUCC_UPSTREAM))
+                propagate(cx, r, s, 0, &next);
+        }
         while (next != TASK_NONE)
             next = attempt_task(cx, r, next, clk, stale);
     }
@@ -867,7 +914,8 @@ void sched_exec(pool_slot *slot, pool_item item, bool local, void *user)
     int64_t clk = local && cx->eng->fast_clock ? cx->last_end : 0;
     bool stale = true;
     if (SYM_UNLIKELY(item.count != 0)) {
-        run_range(cx, r, item.index, item.count, &clk, &stale);
+        run_range(cx, r, item.index, item.count & ~(uint32_t)RANGE_OF_ROOTS,
+                  item.count & RANGE_OF_ROOTS, &clk, &stale);
         return;
     }
     uint32_t i = item.index;
@@ -913,6 +961,21 @@ static void start_conditional_roots(sym_run *r)
     xctx_fini(&cx);
 }
 
+/* Queues roots [from, to) of run->roots as one range item (see
+ * push_range), from the starting thread. */
+static void queue_roots(sym_run *r, uint32_t from, uint32_t to)
+{
+    if (from == to)
+        return;
+    atomic_fetch_add_explicit(&r->remaining, 1, RLX);
+    pool_item it = {r, from, (to - from) | RANGE_OF_ROOTS};
+    while (pool_push_many(r->eng->pool, &it, 1) != SYM_OK)
+        sched_yield();
+}
+
+/* Marks every root ready and queues it: as ranges of run->roots, a chunk
+ * at a time so that threads start while the scan goes on, or, with no
+ * memory for that list, one item per root. */
 int sched_start(sym_run *r)
 {
     sym_engine *e = r->eng;
@@ -920,6 +983,8 @@ int sched_start(sym_run *r)
     pool_item items[CHUNK];
     size_t n = 0;
     const sym_workflow *wf = r->wf;
+    r->roots = malloc(((size_t)wf->ntasks + 1) * sizeof *r->roots);
+    uint32_t nroots = 0, queued = 0;
     bool conds = false;
     for (uint32_t i = 0; i < wf->ntasks; i++) {
         if (r->hot[i].dep_count != 0)
@@ -930,6 +995,14 @@ int sched_start(sym_run *r)
         }
         atomic_store_explicit(&r->rt[i].state, SYM_TASK_READY, RLX);
         EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
+        if (r->roots) {
+            r->roots[nroots++] = i;
+            if (nroots - queued == ROOTS_CHUNK) {
+                queue_roots(r, queued, nroots);
+                queued = nroots;
+            }
+            continue;
+        }
         items[n++] = (pool_item){r, i, 0};
         if (n == CHUNK) {
             while (pool_push_many(e->pool, items, n) != SYM_OK)
@@ -937,6 +1010,7 @@ int sched_start(sym_run *r)
             n = 0;
         }
     }
+    queue_roots(r, queued, nroots);
     while (pool_push_many(e->pool, items, n) != SYM_OK)
         sched_yield();
     if (SYM_UNLIKELY(conds))
