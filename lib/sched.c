@@ -272,20 +272,16 @@ enum { RANGE_MIN = 64, RANGE_GRAIN = 32 };
 enum { ROOTS_CHUNK = 1024 };
 
 /* Queues positions [pos, pos + n) of the successor list (kind 0) or of
- * run->roots (kind RANGE_OF_ROOTS), in items of at most RANGE_MAX. Each
- * item holds the run (one more "remaining") until it is done. With no
- * slot (the starting thread), onto the injection queue. */
+ * run->roots (kind RANGE_OF_ROOTS) on this thread's deque, in items of
+ * at most RANGE_MAX. Each item holds the run (one more "remaining")
+ * until it is done. */
 static void push_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, uint32_t kind)
 {
     while (n > 0) {
         uint32_t part = n < RANGE_MAX ? n : RANGE_MAX;
         atomic_fetch_add_explicit(&r->remaining, 1, RLX);
         pool_item it = {r, pos, part | kind};
-        if (cx->slot)
-            push_item(cx, it);
-        else
-            while (pool_push_many(cx->eng->pool, &it, 1) != SYM_OK)
-                sched_yield();
+        push_item(cx, it);
         pos += part;
         n -= part;
     }
@@ -842,10 +838,10 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
 /* Runs positions [pos, pos + n) of a range (kind as in push_range): the
  * upper halves go back on the deque for thieves (each a range of its
  * own), down to a grain; the rest run here, each with the chain it
- * readies inline, sharing what is left as below. In a
- * range of the successor list each task learns that its predecessor
- * succeeded; a range of roots holds tasks already ready, which a stopping
- * run ends cancelled one by one (attempt_task). */
+ * readies inline, sharing what is left as below. In a range of the
+ * successor list each task learns that its predecessor succeeded; a
+ * range of roots holds tasks already ready, which a stopping run ends
+ * cancelled one by one (attempt_task). */
 static void run_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, uint32_t kind,
                       int64_t *clk, bool *stale)
 {
