@@ -1,9 +1,10 @@
 /* test_stress.c - thousands of random DAGs with random trigger rules,
  * failures, retries, continue_on_error, fail_fast, limits and host cancels,
- * many runs at once on one engine. The workers check the invariants as
- * they run (dependencies final and allowed by the trigger rule, attempts
- * within the policy, no limit exceeded); every run must end with every
- * task final and consistent. */
+ * many runs at once on one engine, some with a task of 64 or more
+ * dependents. The workers check the invariants as they run (dependencies
+ * final and allowed by the trigger rule, attempts within the policy, no
+ * limit exceeded); every run must end with every task final and
+ * consistent. */
 #include "check_main.h"
 #include "engine_util.h"
 
@@ -154,6 +155,17 @@ static sym_workflow *random_dag(uint64_t seed)
         p.retry.attempts = 1 + (uint32_t)RND(3);
         p.retry.delay_ms = 0;
         sym_builder_set_policy(b, ix, &p);
+    }
+    /* Now and then a wide fan-out: 64 or more dependents of one task are
+     * queued as ranges (sched.c), which cancels and stops must reach too. */
+    if (RND(8) == 0) {
+        size_t hub = (size_t)RND((uint64_t)n);
+        int wide = 64 + (int)RND(40);
+        for (int i = 0; i < wide; i++) {
+            snprintf(id, sizeof id, "w%d", i);
+            size_t ix = b_task(b, id, RND(3) == 0 ? "limited" : "plain");
+            ck_assert_int_eq(sym_builder_add_dep(b, ix, hub), SYM_OK);
+        }
     }
     if (RND(4) == 0)
         sym_builder_set_concurrency(b, 1 + (unsigned)RND(3));
