@@ -1143,9 +1143,14 @@ static int set_flat_edges(compiler *c, sym_workflow *wf)
         c->send[i] = sum;
         sum += count;
     }
+    /* Locals, and each list's end computed once: the stores into succs
+     * and send could alias the list bounds, which the compiler would
+     * otherwise read again after every edge. */
+    const uint32_t *deps = wf->deps, *dbeg = c->dbeg, *dcnt = c->dcnt;
+    uint32_t *send = c->send, *succs = wf->succs;
     for (uint32_t i = 0; i < c->n; i++)
-        for (uint32_t k = c->dbeg[i]; k < c->dbeg[i] + c->dcnt[i]; k++)
-            wf->succs[c->send[wf->deps[k]]++] = i;
+        for (uint32_t k = dbeg[i], end = k + dcnt[i]; k < end; k++)
+            succs[send[deps[k]]++] = i;
     return SYM_OK;
 }
 
