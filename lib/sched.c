@@ -272,9 +272,10 @@ enum { RANGE_MIN = 64, RANGE_GRAIN = 32 };
 enum { ROOTS_CHUNK = 1024 };
 
 /* Queues positions [pos, pos + n) of the successor list (kind 0) or of
- * run->roots (kind RANGE_OF_ROOTS) on this thread's deque, in items of
- * at most RANGE_MAX. Each item holds the run (one more "remaining")
- * until it is done. */
+ * run->roots (kind RANGE_OF_ROOTS), in items of at most RANGE_MAX: on
+ * this thread's deque, or from a thread outside the pool (no slot) on the
+ * injection queue. Each item holds the run (one more "remaining") until
+ * it is done. */
 static void push_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, uint32_t kind)
 {
     while (n > 0) {
@@ -957,18 +958,6 @@ static void start_conditional_roots(sym_run *r)
     xctx_fini(&cx);
 }
 
-/* Queues roots [from, to) of run->roots as one range item (see
- * push_range), from the starting thread. */
-static void queue_roots(sym_run *r, uint32_t from, uint32_t to)
-{
-    if (from == to)
-        return;
-    atomic_fetch_add_explicit(&r->remaining, 1, RLX);
-    pool_item it = {r, from, (to - from) | RANGE_OF_ROOTS};
-    while (pool_push_many(r->eng->pool, &it, 1) != SYM_OK)
-        sched_yield();
-}
-
 /* Marks every root ready and queues it: as ranges of run->roots, a chunk
  * at a time so that threads start while the scan goes on, or, with no
  * memory for that list, one item per root. */
@@ -979,6 +968,8 @@ int sched_start(sym_run *r)
     pool_item items[CHUNK];
     size_t n = 0;
     const sym_workflow *wf = r->wf;
+    xctx cx;
+    xctx_init(&cx, e, NULL);
     r->roots = malloc(((size_t)wf->ntasks + 1) * sizeof *r->roots);
     uint32_t nroots = 0, queued = 0;
     bool conds = false;
@@ -994,7 +985,7 @@ int sched_start(sym_run *r)
         if (r->roots) {
             r->roots[nroots++] = i;
             if (nroots - queued == ROOTS_CHUNK) {
-                queue_roots(r, queued, nroots);
+                push_range(&cx, r, queued, nroots - queued, RANGE_OF_ROOTS);
                 queued = nroots;
             }
             continue;
@@ -1006,7 +997,8 @@ int sched_start(sym_run *r)
             n = 0;
         }
     }
-    queue_roots(r, queued, nroots);
+    push_range(&cx, r, queued, nroots - queued, RANGE_OF_ROOTS);
+    xctx_fini(&cx);
     while (pool_push_many(e->pool, items, n) != SYM_OK)
         sched_yield();
     if (SYM_UNLIKELY(conds))
