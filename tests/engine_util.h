@@ -230,6 +230,16 @@ static inline size_t b_task(sym_builder *b, const char *id, const char *worker)
     return ix;
 }
 
+/* Gives task t up to `attempts` attempts, each retry at once (no delay). */
+static inline void b_retry_at_once(sym_builder *b, size_t t, uint32_t attempts)
+{
+    sym_task_policy p;
+    sym_task_policy_init(&p);
+    p.retry.attempts = attempts;
+    p.retry.delay_ms = 0;
+    ck_assert_int_eq(sym_builder_set_policy(b, t, &p), SYM_OK);
+}
+
 static inline sym_workflow *b_build(sym_builder *b)
 {
     sym_workflow *wf = NULL;

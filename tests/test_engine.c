@@ -369,11 +369,7 @@ START_TEST(metrics_after_runs)
     size_t d = b_task(b, "d", "ok");
     sym_builder_add_dep(b, d, a);
     sym_builder_add_dep(b, d, f);
-    sym_task_policy p;
-    sym_task_policy_init(&p);
-    p.retry.attempts = 3;
-    p.retry.delay_ms = 0;
-    sym_builder_set_policy(b, f, &p);
+    b_retry_at_once(b, f, 3);
     sym_workflow *wf = b_build(b);
     for (int i = 0; i < 3; i++) {
         sym_run *r;

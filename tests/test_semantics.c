@@ -296,11 +296,7 @@ START_TEST(fail_message_is_taken_as_it_is)
     sym_engine_register(v.e, "literal", w_literal, NULL, NULL);
     sym_builder *b = sym_builder_new("literal");
     size_t a = b_task(b, "a", "literal");
-    sym_task_policy p;
-    sym_task_policy_init(&p);
-    p.retry.attempts = 5;
-    p.retry.delay_ms = 0;
-    sym_builder_set_policy(b, a, &p);
+    b_retry_at_once(b, a, 5);
     sym_workflow *wf = b_build(b);
     sym_run *r = start(&v, wf);
     finish(r);
@@ -634,11 +630,7 @@ START_TEST(report_and_trace_json)
     size_t a = b_task(b, "a", "out");
     sym_builder_set_input(b, a, "x", sym_value_new_int(1));
     size_t f = b_task(b, "f", "fail");
-    sym_task_policy p;
-    sym_task_policy_init(&p);
-    p.retry.attempts = 2;
-    p.retry.delay_ms = 0;
-    sym_builder_set_policy(b, f, &p);
+    b_retry_at_once(b, f, 2);
     sym_workflow *wf = b_build(b);
     sym_run *r = start(&v, wf);
     finish(r);
