@@ -62,6 +62,15 @@ SYM_API const char *sym_version(void);
 /* The same as a number (see SYM_VERSION_NUMBER). Any thread. */
 SYM_API unsigned sym_version_number(void);
 
+/* Big arrays (2 MiB and up: a builder's, workflow's or run's of some
+ * 100,000 tasks or more) are mappings of their own. When freed, they stay
+ * mapped, up to 256 MiB for the whole process, for the next big array to
+ * reuse: fresh pages cost a fault and the kernel's clearing, several ns per
+ * task at a million tasks (docs/engine.md, "Memory"). This unmaps what is
+ * kept and returns how many bytes that was; arrays still in use are not
+ * touched. Any thread, at any time. */
+SYM_API size_t sym_release_memory(void);
+
 /* ------------------------------------------------------------------------ */
 /* Result codes and errors                                                   */
 /* ------------------------------------------------------------------------ */
@@ -589,9 +598,8 @@ SYM_API int sym_run_wait(sym_run *run, int64_t timeout_ms);
  * ended. Any thread. */
 SYM_API int sym_run_cancel(sym_run *run);
 /* Cancels the run if it is still going, waits for it to end, and frees it.
- * The task records of a big run (4 MiB and up: 32 bytes a task) stay
- * mapped for the next run to reuse, one block for the whole process, at
- * most 256 MiB; see docs/engine.md. Any thread but an engine thread. */
+ * The task records of a big run stay mapped for reuse (see
+ * sym_release_memory). Any thread but an engine thread. */
 SYM_API void sym_run_free(sym_run *run);
 
 SYM_API sym_run_status sym_run_get_status(const sym_run *run);

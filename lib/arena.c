@@ -1,8 +1,5 @@
 /* arena.c - bump allocation in blocks that grow with the arena, so a
  * workflow of a million tasks costs a few dozen mallocs, not millions. */
-/* madvise and MADV_HUGEPAGE are not POSIX: this file alone asks for them. */
-#define _DEFAULT_SOURCE 1
-
 #include "arena.h"
 
 #include <stdalign.h>
@@ -10,66 +7,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+
+#include "bigmem.h"
 
 struct arena_block {
     arena_block *next;
     size_t size; /* usable bytes after the header */
+    bool big;    /* from mem_big_alloc */
     alignas(max_align_t) char data[];
 };
 
-enum { ARENA_FIRST_BLOCK = 4096, ARENA_MAX_BLOCK = 4 << 20, HUGE_PAGE = 2 << 20 };
-
-static void advise_huge(void *p, size_t size)
-{
-#ifdef MADV_HUGEPAGE
-    /* The whole huge pages inside [p, p + size); a hint, so its failure
-     * (no THP in this kernel) changes nothing. */
-    uintptr_t begin = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(HUGE_PAGE - 1);
-    if (p && end > begin)
-        (void)madvise((void *)begin, end - begin, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)size;
-#endif
-}
-
-void *mem_big_alloc(size_t size)
-{
-    if (size < HUGE_PAGE)
-        return malloc(size ? size : 1);
-    if (size > SIZE_MAX - HUGE_PAGE)
-        return NULL;
-    size_t rounded = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-    void *p = aligned_alloc(HUGE_PAGE, rounded);
-    advise_huge(p, rounded);
-    return p;
-}
-
-void *mem_big_calloc(size_t count, size_t size)
-{
-    if (size && count > SIZE_MAX / size)
-        return NULL;
-    size_t bytes = count * size;
-    if (bytes < HUGE_PAGE)
-        return calloc(count ? count : 1, size ? size : 1);
-    /* calloc, not an aligned block cleared here: a big calloc is a fresh
-     * mapping the kernel already zeroed, so the pages are written once
-     * (the kernel's clearing) instead of twice. The huge pages inside it
-     * are asked for before anything but its header is touched. */
-    void *p = calloc(count, size);
-    advise_huge(p, bytes);
-    return p;
-}
-
-void *mem_big_realloc(void *p, size_t size)
-{
-    void *q = realloc(p, size ? size : 1);
-    if (q && size >= HUGE_PAGE)
-        advise_huge(q, size);
-    return q;
-}
+enum { ARENA_FIRST_BLOCK = 4096, ARENA_MAX_BLOCK = 4 << 20 };
 
 void arena_init(arena *a) { memset(a, 0, sizeof *a); }
 
@@ -84,20 +32,25 @@ static int arena_grow(arena *a, size_t need)
         size = ARENA_MAX_BLOCK;
     if (size < need)
         size = need;
-    if (size > SIZE_MAX - sizeof(arena_block) - HUGE_PAGE)
+    if (size > SIZE_MAX - sizeof(arena_block))
         return -1;
-    /* An oversized request is one big array (a million tasks' wf_task):
-     * huge pages, and the whole of the last one. The usual blocks stay in
-     * small pages, which a block only partly used does not fill. */
-    bool big = size > ARENA_MAX_BLOCK;
+    /* A block of 2 MiB or more is a mapping of its own, kept for reuse
+     * when freed (bigmem.h), and used to its end. One for an oversized
+     * request (a million tasks' wf_task) is in huge pages; the usual
+     * blocks stay in small pages, which a block only partly used does not
+     * fill. */
     size_t total = sizeof(arena_block) + size;
-    if (big)
-        total = (total + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-    arena_block *b = big ? mem_big_alloc(total) : malloc(total);
+    bool big = total >= BIGMEM_MAPPED;
+    arena_block *b = !big                  ? malloc(total)
+                     : size > ARENA_MAX_BLOCK ? mem_big_alloc(total)
+                                              : mem_big_alloc_sparse(total);
     if (!b)
         return -1;
+    if (big)
+        total = mem_big_room(b);
     size = total - sizeof *b;
     b->size = size;
+    b->big = big;
     b->next = a->head;
     a->head = b;
     a->ptr = b->data;
@@ -149,7 +102,10 @@ void arena_free(arena *a)
     arena_block *b = a->head;
     while (b) {
         arena_block *next = b->next;
-        free(b);
+        if (b->big)
+            mem_big_free(b);
+        else
+            free(b);
         b = next;
     }
     arena_init(a);

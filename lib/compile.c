@@ -24,6 +24,7 @@
 #define HASH_NONFATAL_OOM 1
 #include <uthash.h>
 
+#include "bigmem.h"
 #include "dfload.h"
 #include "draft.h"
 #include "ids.h"
@@ -298,7 +299,7 @@ static int adopt_builder_deps(compiler *c)
     c->dbeg[c->n] = (uint32_t)d->nedge_dep;
     c->ddep = d->nedge_dep ? d->edge_dep : xmalloc(sizeof *c->ddep);
     if (d->nedge_dep == 0)
-        free(d->edge_dep);
+        mem_big_free(d->edge_dep);
     d->edge_at = d->edge_dep = NULL;
     d->nedge_dep = d->edge_dep_cap = 0;
     c->dcnt = xmalloc((c->n ? c->n : 1) * sizeof *c->dcnt);
@@ -407,9 +408,9 @@ static int build_succs(const compiler *c, uint32_t **sbeg_out, uint32_t **succ_o
     uint32_t *succ = malloc(((size_t)c->dbeg[c->n] + 1) * sizeof *succ);
     uint32_t *fill = xcalloc(c->n, sizeof *fill);
     if (!sbeg || !succ || !fill) {
-        free(sbeg);
+        mem_big_free(sbeg);
         free(succ);
-        free(fill);
+        mem_big_free(fill);
         return SYM_ENOMEM;
     }
     for (uint32_t i = 0; i < c->n; i++)
@@ -422,7 +423,7 @@ static int build_succs(const compiler *c, uint32_t **sbeg_out, uint32_t **succ_o
             uint32_t dep = c->ddep[c->dbeg[i] + k];
             succ[sbeg[dep] + fill[dep]++] = i;
         }
-    free(fill);
+    mem_big_free(fill);
     *sbeg_out = sbeg;
     *succ_out = succ;
     return SYM_OK;
@@ -548,7 +549,7 @@ static int report_cycles(compiler *c, const uint32_t *indeg, const uint32_t *sbe
         seen[comp[i]] = true;
         rc = report_cycle(c, i, comp, sbeg, succ, num, low);
     }
-    free(seen);
+    mem_big_free(seen);
 out:
     free(num);
     free(low);
@@ -556,7 +557,7 @@ out:
     free(stack);
     free(call);
     free(edge);
-    free(size);
+    mem_big_free(size);
     return rc;
 }
 
@@ -605,7 +606,7 @@ static int order_tasks(compiler *c)
 out:
     free(indeg);
     free(h.v);
-    free(sbeg);
+    mem_big_free(sbeg);
     free(succ);
     return rc;
 }
@@ -967,11 +968,10 @@ static wf_hot hot_of(const wf_task *t)
 }
 
 /* ntasks + 1 entries, aligned to a cache line (four to a line, none across
- * two); free with free(). */
+ * two); free with mem_big_free. */
 static wf_hot *alloc_hot(uint32_t ntasks)
 {
-    size_t bytes = (((size_t)ntasks + 1) * sizeof(wf_hot) + 63) / 64 * 64;
-    return bytes >= ((size_t)2 << 20) ? mem_big_alloc(bytes) : aligned_alloc(64, bytes);
+    return mem_big_alloc(((size_t)ntasks + 1) * sizeof(wf_hot));
 }
 
 /* Every entry from the laid-out tasks, and the end of the last list. */
@@ -1183,7 +1183,7 @@ static int set_edges(compiler *c, sym_workflow *wf)
     /* Per instance: its successor count, then where the next one goes. */
     uint32_t *next = xcalloc(wf->ntasks, sizeof *next);
     if (!wf->deps || !wf->succs || !next) {
-        free(next);
+        mem_big_free(next);
         return SYM_ENOMEM;
     }
     uint32_t at = 0;
@@ -1214,7 +1214,7 @@ static int set_edges(compiler *c, sym_workflow *wf)
         for (uint32_t j = w->dep_begin; j < w->dep_begin + w->dep_count; j++)
             wf->succs[next[wf->deps[j]]++] = i;
     }
-    free(next);
+    mem_big_free(next);
     return SYM_OK;
 }
 
@@ -1393,20 +1393,20 @@ int draft_compile(draft *d, sym_workflow **out)
         *out = wf;
     } else if (wf) {
         ids_free(wf->ids);
-        free(wf->hot);
-        free(wf->pos);
-        free(wf->deps_block);
+        mem_big_free(wf->hot);
+        mem_big_free(wf->pos);
+        mem_big_free(wf->deps_block);
         free(wf);
     }
-    free(c.dbeg);
-    free(c.dcnt);
-    free(c.ddep);
+    mem_big_free(c.dbeg);
+    mem_big_free(c.dcnt);
+    mem_big_free(c.ddep);
     free(c.order);
     free(c.ninst);
     free(c.base);
-    free(c.axis_list);
+    mem_big_free(c.axis_list);
     free(c.axis_off);
-    free(c.send);
+    mem_big_free(c.send);
     if (rc == SYM_OK && !wf->hot) { /* laid out in place: see build */
         wf->hot = alloc_hot(wf->ntasks);
         if (!wf->hot) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "ids.h"
 
 
@@ -29,14 +30,14 @@ void draft_free(draft *d)
         free(d->tasks[i].axes);
     free(d->tasks);
     free(d->limits);
-    free(d->edges);
-    free(d->edge_at);
-    free(d->edge_dep);
+    mem_big_free(d->edges);
+    mem_big_free(d->edge_at);
+    mem_big_free(d->edge_dep);
     d->edge_at = d->edge_dep = NULL;
     d->nedge_dep = d->edge_dep_cap = d->edge_at_cap = 0;
     d->edge_pairs = d->edge_long = false;
     free(d->need_store);
-    free(d->slots);
+    mem_big_free(d->slots);
     free(d->full);
     free(d->inputs);
     d->inputs = NULL;
@@ -177,7 +178,7 @@ int draft_edges_to_pairs(draft *d)
 {
     if (d->edge_pairs)
         return SYM_OK;
-    draft_edge *pairs = d->nedge_dep ? malloc(d->nedge_dep * sizeof *pairs) : NULL;
+    draft_edge *pairs = d->nedge_dep ? mem_big_alloc(d->nedge_dep * sizeof *pairs) : NULL;
     if (d->nedge_dep && !pairs)
         return SYM_ENOMEM;
     for (size_t i = 0, e = 0; i < d->nslots; i++) {
@@ -185,11 +186,11 @@ int draft_edges_to_pairs(draft *d)
         for (; e < end; e++)
             pairs[e] = (draft_edge){(uint32_t)i, d->edge_dep[e]};
     }
-    free(d->edges);
+    mem_big_free(d->edges);
     d->edges = pairs;
     d->nedges = d->edges_cap = d->nedge_dep;
-    free(d->edge_at);
-    free(d->edge_dep);
+    mem_big_free(d->edge_at);
+    mem_big_free(d->edge_dep);
     d->edge_at = d->edge_dep = NULL;
     d->nedge_dep = d->edge_dep_cap = d->edge_at_cap = 0;
     d->edge_pairs = true;

@@ -193,13 +193,10 @@ struct sym_run {
     timer_entry deadline;
     bool has_deadline;
     struct sym_run *next, *prev;
-    rtask *rt;       /* zeroed; see run.c on how it is mapped */
-    size_t rt_bytes; /* the mapping's length, or 0 when rt is calloc'd */
-    /* Per task, its extras or NULL (zeroed, mapped like rt but left in
-     * small pages: most runs never touch it). Set under mu, read with
-     * acquire (run_aux). */
+    rtask *rt; /* zeroed, from mem_big_calloc (see run_alloc) */
+    /* Per task, its extras or NULL (zeroed; most runs never touch it).
+     * Set under mu, read with acquire (run_aux). */
     _Atomic(rtask_aux *) *aux;
-    size_t aux_bytes;
     rtask_aux *aux_list; /* every extra made, under mu */
     /* The tasks ready at the start, in index order (sched_start), queued
      * as ranges of this list rather than one by one; NULL when there was

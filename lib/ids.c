@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "bigmem.h"
 #include "symphony.h"
 
 /* Ids are short ("load", "t123456", "transform[shard=1]"): a word-at-a-time
@@ -88,7 +88,7 @@ struct wf_id *ids_new(size_t expected)
 void ids_free(struct wf_id *x)
 {
     if (x) {
-        free(x->slots);
+        mem_big_free(x->slots);
         free(x);
     }
 }
@@ -139,7 +139,7 @@ static bool grow_slots(struct wf_id *x)
             j = (j + 1) & bigger.mask;
         bigger.slots[j] = s;
     }
-    free(x->slots);
+    mem_big_free(x->slots);
     x->slots = bigger.slots;
     x->mask = bigger.mask;
     return true;

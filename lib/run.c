@@ -1,14 +1,13 @@
 /* run.c - a run's life: checks and set-up at start, the end (status,
  * counts, releasing what belongs to the engine), waiting, cancelling,
  * freeing, and the accessors. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise: the task array's mapping */
-#include <sys/mman.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bigmem.h"
 #include "dataflow.h"
 #include "engine.h"
 #include "error.h"
@@ -156,108 +155,8 @@ static void stamp_wall_clock(sym_run *r)
     p[5] = '\0';
 }
 
-/* Large task arrays (a few MB and up) are mapped directly, aligned to
- * 2 MB and (huge) marked for transparent huge pages where the system has
- * them: the run touches every record once, and one fault per 2 MB instead
- * of per 4 KB is several ns per task. The extras array is not marked: it is
- * touched only here and there, and an untouched page costs nothing. Zeroed
- * either way (zero records are pending tasks). */
-enum { RT_HUGE = 2u << 20 };
-
 /* Two records per cache line, none across two (see engine.h). */
 _Static_assert(sizeof(rtask) == 32, "rtask is 32 bytes");
-
-/* The record array of the last run freed stays mapped for the next run
- * to clear and reuse: faulting fresh pages in costs several times what
- * clearing mapped ones does (measured: 3.5 ms against 0.6 ms for 32 MB,
- * some 3 ns of each task's run). One block for the whole process, since
- * a run may outlive its engine, and none over SPARE_MAX bytes. */
-enum { SPARE_MAX = 256u << 20 };
-static pthread_mutex_t spare_mu = PTHREAD_MUTEX_INITIALIZER;
-static void *spare;
-static size_t spare_len;
-
-/* The spare block when it holds len bytes or more (its own length in
- * *mapped), cleared to bytes; else NULL. */
-static void *spare_take(size_t len, size_t bytes, size_t *mapped)
-{
-    pthread_mutex_lock(&spare_mu);
-    void *p = spare_len >= len ? spare : NULL;
-    if (p) {
-        *mapped = spare_len;
-        spare = NULL;
-        spare_len = 0;
-    }
-    pthread_mutex_unlock(&spare_mu);
-    if (p)
-        memset(p, 0, bytes);
-    return p;
-}
-
-/* Keeps the bigger of p and the spare block; unmaps the other. */
-static void spare_give(void *p, size_t mapped)
-{
-    if (mapped <= SPARE_MAX) {
-        pthread_mutex_lock(&spare_mu);
-        if (mapped > spare_len) {
-            void *q = spare;
-            size_t qlen = spare_len;
-            spare = p;
-            spare_len = mapped;
-            p = q;
-            mapped = qlen;
-        }
-        pthread_mutex_unlock(&spare_mu);
-    }
-    if (p)
-        munmap(p, mapped);
-}
-
-static void *zero_alloc(size_t n, size_t size, bool huge, size_t *mapped)
-{
-    *mapped = 0;
-    size_t bytes = n * size;
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (bytes >= 2 * (size_t)RT_HUGE) {
-        size_t len = (bytes + RT_HUGE - 1) / RT_HUGE * RT_HUGE;
-        void *reused = huge ? spare_take(len, bytes, mapped) : NULL;
-        if (reused)
-            return reused;
-        char *p = mmap(NULL, len + RT_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
-        if (p != MAP_FAILED) {
-            /* Trim to a 2 MB boundary at both ends. */
-            size_t head = (RT_HUGE - (uintptr_t)p % RT_HUGE) % RT_HUGE;
-            if (head)
-                munmap(p, head);
-            if (RT_HUGE - head)
-                munmap(p + head + len, RT_HUGE - head);
-            if (huge)
-                madvise(p + head, len, MADV_HUGEPAGE); /* advice: failure is fine */
-            *mapped = len;
-            return p + head;
-        }
-    }
-#endif
-    (void)huge;
-    return calloc(n ? n : 1, size);
-}
-
-static void zero_free(void *p, size_t mapped, bool huge)
-{
-#if defined(MAP_ANONYMOUS) && defined(MADV_HUGEPAGE)
-    if (mapped) {
-        if (huge)
-            spare_give(p, mapped);
-        else
-            munmap(p, mapped);
-        return;
-    }
-#endif
-    (void)mapped;
-    (void)huge;
-    free(p);
-}
 
 static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
 {
@@ -270,15 +169,16 @@ static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
     size_t nw = wf->nworkers ? wf->nworkers : 1;
     r->w = calloc(nw, sizeof *r->w);
     r->wlim = calloc(nw, sizeof *r->wlim);
-    r->rt = zero_alloc(n, sizeof *r->rt, true, &r->rt_bytes);
-    r->aux = zero_alloc(n, sizeof *r->aux, false, &r->aux_bytes);
+    /* The run touches every record once: a big array in huge pages, kept
+     * for the next run when freed (bigmem.h). The extras stay in malloc's
+     * zero pages: most runs never touch them. */
+    r->rt = mem_big_calloc(n, sizeof *r->rt);
+    r->aux = calloc(n ? n : 1, sizeof *r->aux);
     if (!r->w || !r->wlim || !r->rt || !r->aux) {
         free(r->w);
         free(r->wlim);
-        if (r->rt)
-            zero_free(r->rt, r->rt_bytes, true);
-        if (r->aux)
-            zero_free((void *)r->aux, r->aux_bytes, false);
+        mem_big_free(r->rt);
+        free((void *)r->aux);
         free(r);
         return NULL;
     }
@@ -339,8 +239,8 @@ void run_free_memory(sym_run *r)
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     workflow_release(r->wf);
-    zero_free(r->rt, r->rt_bytes, true);
-    zero_free((void *)r->aux, r->aux_bytes, false);
+    mem_big_free(r->rt);
+    free((void *)r->aux);
     free(r->roots);
     free(r);
 }

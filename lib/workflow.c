@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "dfload.h"
 #include "ids.h"
 
@@ -24,11 +25,11 @@ void workflow_release(sym_workflow *wf)
         return;
     ids_free(wf->ids);
     free(wf->tasks_block);
-    free(wf->hot);
-    free(wf->dep_at);
-    free(wf->slots_block);
-    free(wf->pos);
-    free(wf->deps_block);
+    mem_big_free(wf->hot);
+    mem_big_free(wf->dep_at);
+    mem_big_free(wf->slots_block);
+    mem_big_free(wf->pos);
+    mem_big_free(wf->deps_block);
     dfl_release(wf);
     /* The struct itself lives in a malloc'd block of its own (compile.c),
      * so the arena can be freed from it. */

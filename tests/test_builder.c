@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "bigmem.h"
 #include "ids.h"
 #include "symphony.h"
 #include "workflow.h"
@@ -553,25 +553,68 @@ START_TEST(repeats_in_a_long_list)
 }
 END_TEST
 
-/* Big arrays: usable to the last byte, zeroed when asked, freed by free. */
+/* Big arrays: usable to the last byte, zeroed when asked, grown with their
+ * contents; a freed mapping is reused (cleared for calloc) until released. */
 START_TEST(big_arrays)
 {
     size_t sizes[] = {0, 100, (2u << 20) - 1, 2u << 20, (5u << 20) + 3};
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         unsigned char *p = mem_big_calloc(sizes[k], 1);
         ck_assert_ptr_nonnull(p);
+        ck_assert_uint_eq((uintptr_t)p % 64, 0);
+        ck_assert_uint_ge(mem_big_room(p), sizes[k]);
         for (size_t i = 0; i < sizes[k]; i += 4096)
             ck_assert_uint_eq(p[i], 0);
         if (sizes[k])
             ck_assert_uint_eq(p[sizes[k] - 1], 0);
         memset(p, 0xab, sizes[k]);
-        unsigned char *q = realloc(p, sizes[k] * 2 + 1);
+        unsigned char *q = mem_big_realloc(p, sizes[k] * 2 + 1);
         ck_assert_ptr_nonnull(q);
         if (sizes[k])
             ck_assert_uint_eq(q[sizes[k] - 1], 0xab);
-        free(q);
+        q[sizes[k] * 2] = 1;
+        mem_big_free(q);
     }
     ck_assert_ptr_null(mem_big_calloc(SIZE_MAX / 2, 4));
+    ck_assert_ptr_null(mem_big_alloc(SIZE_MAX - 10));
+    mem_big_free(NULL);
+}
+END_TEST
+
+START_TEST(big_arrays_are_reused)
+{
+    const size_t size = 20u << 20;
+    sym_release_memory();
+    unsigned char *p = mem_big_alloc(size);
+    ck_assert_ptr_nonnull(p);
+    memset(p, 0xcd, size);
+    mem_big_free(p);
+    /* Kept: the same block again, cleared for calloc. */
+    unsigned char *q = mem_big_calloc(size, 1);
+    ck_assert_ptr_eq(q, p);
+    for (size_t i = 0; i < size; i += 1000)
+        ck_assert_uint_eq(q[i], 0);
+    ck_assert_uint_eq(q[size - 1], 0);
+    /* A small array does not take a mapping over four times its size. */
+    mem_big_free(q);
+    unsigned char *small = mem_big_alloc(BIGMEM_MAPPED);
+    ck_assert_ptr_nonnull(small);
+    ck_assert_ptr_ne(small, p);
+    mem_big_free(small);
+    /* Growing within the room moves nothing; past it, the contents go
+     * along. */
+    unsigned char *r = mem_big_alloc(size);
+    ck_assert_ptr_eq(r, p);
+    memset(r, 0x5a, size);
+    ck_assert_ptr_eq(mem_big_realloc(r, mem_big_room(r)), r);
+    unsigned char *g = mem_big_realloc(r, 3 * size);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_uint_eq(g[0], 0x5a);
+    ck_assert_uint_eq(g[size - 1], 0x5a);
+    g[3 * size - 1] = 1;
+    mem_big_free(g);
+    ck_assert_uint_ge(sym_release_memory(), 3 * size);
+    ck_assert_uint_eq(sym_release_memory(), 0);
 }
 END_TEST
 
@@ -793,6 +836,7 @@ static Suite *suite(void)
     tcase_add_test(tc, needs_by_name_in_turns);
     tcase_add_test(tc, repeats_in_a_long_list);
     tcase_add_test(tc, big_arrays);
+    tcase_add_test(tc, big_arrays_are_reused);
     suite_add_tcase(s, tc);
     return s;
 }
