@@ -48,6 +48,10 @@ typedef struct xctx {
     struct slot_data *sd; /* NULL off the pool */
     sym_run *batch_run;
     int64_t batch_n;
+    /* Of batch_n, the tasks that ended in each state, and those of them
+     * whose end fails the run (see set_final). */
+    uint32_t batch_final[SYM_TASK_STATE_COUNT];
+    uint32_t batch_failed;
     uint32_t *work; /* propagation worklist (no recursion on long chains) */
     size_t nwork, capwork;
     /* The engine clock when this thread's latest attempt ended, or 0 once
@@ -180,6 +184,11 @@ struct sym_run {
     int64_t start_ns, end_ns;
     char started_at[32]; /* ISO-8601 UTC */
     _Atomic int64_t remaining; /* non-final tasks + abandoned callbacks */
+    /* Tasks ended in each state, and those whose end fails the run: added
+     * from each thread's batch before its count of remaining, so they are
+     * complete when the run ends (no pass over every task then). */
+    _Atomic uint64_t final_counts[SYM_TASK_STATE_COUNT];
+    _Atomic uint64_t failed_tasks;
     atomic_int stop;           /* STOP_* */
     atomic_int status;         /* sym_run_status */
     pthread_mutex_t mu;        /* aux data; ended */
@@ -238,7 +247,7 @@ int sched_start(sym_run *r);
 void sched_stop(xctx *cx, sym_run *r, int reason);
 void sched_deadline_fire(timer_entry *te);
 /* How a finished run ended; counts (when not NULL) gets tasks per state. */
-sym_run_status sched_status(const sym_run *r, uint64_t counts[SYM_TASK_STATE_COUNT]);
+sym_run_status sched_status(const sym_run *r);
 /* Pushes a task: inline, own deque or injection queue. */
 void sched_push(xctx *cx, sym_run *r, uint32_t index);
 

@@ -331,8 +331,7 @@ void run_end(sym_run *r)
     sym_engine *e = r->eng;
     if (r->has_deadline)
         timer_cancel(&e->timer, &r->deadline);
-    uint64_t counts[SYM_TASK_STATE_COUNT] = {0};
-    sym_run_status status = sched_status(r, counts);
+    sym_run_status status = sched_status(r);
     r->end_ns = engine_now(e);
     atomic_store(&r->status, status);
     if (e->observer)
@@ -349,7 +348,7 @@ void run_end(sym_run *r)
     if (r->next)
         r->next->prev = r->prev;
     for (int s = 0; s < SYM_TASK_STATE_COUNT; s++)
-        e->ended_counts[s] += counts[s];
+        e->ended_counts[s] += atomic_load_explicit(&r->final_counts[s], memory_order_relaxed);
     if (--e->runs_active == 0)
         pthread_cond_broadcast(&e->cv);
     pthread_mutex_unlock(&e->mu);

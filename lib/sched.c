@@ -39,7 +39,19 @@ void xctx_flush(xctx *cx)
     int64_t n = cx->batch_n;
     cx->batch_run = NULL;
     cx->batch_n = 0;
-    if (r && n && atomic_fetch_sub_explicit(&r->remaining, n, memory_order_acq_rel) == n)
+    if (!r || !n)
+        return;
+    /* Before the count below, which may end the run: run_end reads these. */
+    for (int st = 0; st < SYM_TASK_STATE_COUNT; st++)
+        if (cx->batch_final[st]) {
+            atomic_fetch_add_explicit(&r->final_counts[st], cx->batch_final[st], RLX);
+            cx->batch_final[st] = 0;
+        }
+    if (cx->batch_failed) {
+        atomic_fetch_add_explicit(&r->failed_tasks, cx->batch_failed, RLX);
+        cx->batch_failed = 0;
+    }
+    if (atomic_fetch_sub_explicit(&r->remaining, n, memory_order_acq_rel) == n)
         run_end(r);
 }
 
@@ -172,6 +184,11 @@ static void set_final(xctx *cx, sym_run *r, uint32_t i, uint8_t st, int64_t when
     EMIT(cx->eng, event_of(st), r, i, atomic_load_explicit(&t->attempts, RLX), 0,
          st == SYM_TASK_SUCCEEDED ? NULL : aux_error(r, i));
     xctx_count(cx, r, 1);
+    cx->batch_final[st]++;
+    if (SYM_UNLIKELY(st != SYM_TASK_SUCCEEDED)) {
+        int cls = classify(r, i, st);
+        cx->batch_failed += cls == CLS_F || cls == CLS_U || cls == CLS_C;
+    }
 }
 
 static void check_fail_fast(xctx *cx, sym_run *r, uint32_t i, uint8_t st)
@@ -1056,17 +1073,9 @@ void sched_deadline_fire(timer_entry *te)
     xctx_fini(&cx);
 }
 
-sym_run_status sched_status(const sym_run *r, uint64_t counts[SYM_TASK_STATE_COUNT])
+sym_run_status sched_status(const sym_run *r)
 {
-    bool failed = false;
-    for (uint32_t i = 0; i < r->wf->ntasks; i++) {
-        uint8_t st = atomic_load_explicit(&r->rt[i].state, memory_order_acquire);
-        if (counts)
-            counts[st]++;
-        int cls = classify(r, i, st);
-        failed |= cls == CLS_F || cls == CLS_U || cls == CLS_C;
-    }
     if (atomic_load(&r->stop) == STOP_CANCEL)
         return SYM_RUN_CANCELLED;
-    return failed ? SYM_RUN_FAILED : SYM_RUN_SUCCEEDED;
+    return atomic_load_explicit(&r->failed_tasks, RLX) ? SYM_RUN_FAILED : SYM_RUN_SUCCEEDED;
 }
