@@ -52,6 +52,11 @@ typedef struct xctx {
      * whose end fails the run (see set_final). */
     uint32_t batch_final[SYM_TASK_STATE_COUNT];
     uint32_t batch_failed;
+    /* Successes counted toward one task of many dependencies (fan-in) and
+     * not yet added to its shared count, which every thread ending one of
+     * them would otherwise fight over (see fanin_add in sched.c). */
+    sym_run *fan_run; /* NULL: none held */
+    uint32_t fan_task, fan_n;
     uint32_t *work; /* propagation worklist (no recursion on long chains) */
     size_t nwork, capwork;
     /* The engine clock when this thread's latest attempt ended, or 0 once

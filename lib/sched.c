@@ -55,6 +55,18 @@ void xctx_flush(xctx *cx)
         run_end(r);
 }
 
+/* One more hold on r (a queued range). Taken from this thread's batch of
+ * ends not yet counted when it has some, which keeps the count the run
+ * sees at or above the true one (so the run cannot end early), without a
+ * write to the count that every thread of the run shares. */
+static void xctx_hold(xctx *cx, sym_run *r)
+{
+    if (cx->batch_run == r && cx->batch_n > 0)
+        cx->batch_n--;
+    else
+        atomic_fetch_add_explicit(&r->remaining, 1, RLX);
+}
+
 void xctx_count(xctx *cx, sym_run *r, int64_t n)
 {
     if (cx->batch_run != r) {
@@ -241,21 +253,13 @@ static bool cond_allows(xctx *cx, sym_run *r, uint32_t s, int64_t when)
 /* What became of successor s when one more of its dependencies ended. */
 enum { SUCC_WAIT, SUCC_READY, SUCC_UPSTREAM };
 
-/* One more dependency of s ended (ok: it counts as a success). On
- * SUCC_READY the caller owns s (now READY) and runs or pushes it; on
- * SUCC_UPSTREAM s ended without running (upstream_failed, or skipped or
- * failed by its `if`) and its dependents must learn. */
-static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t when)
+static int fanin_add(xctx *cx, sym_run *r, uint32_t s);
+
+/* Every dependency of s has ended: the caller counted the last. As
+ * succ_done returns. */
+static inline int succ_ready(xctx *cx, sym_run *r, uint32_t s, int64_t when)
 {
     rtask *ts = &r->rt[s];
-    if (SYM_UNLIKELY(!ok))
-        atomic_store_explicit(&ts->bad, 1, RLX);
-    /* A single dependency needs no count: its end is the one that counts
-     * (and the state's compare-exchange below still decides who owns s). */
-    uint32_t need = r->hot[s].dep_count;
-    if (need != 1 &&
-        atomic_fetch_add_explicit(&ts->deps_done, 1, memory_order_acq_rel) + 1 != need)
-        return SUCC_WAIT;
     uint8_t exp = SYM_TASK_PENDING;
     /* Every dependency effectively succeeded and s has no failure
      * trigger: the rule allows s without a look at its dependencies. */
@@ -274,6 +278,33 @@ static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t w
         return SUCC_UPSTREAM;
     EMIT(cx->eng, SYM_EVENT_TASK_READY, r, s, 0, 0, NULL);
     return SUCC_READY;
+}
+
+/* A task with this many dependencies or more is a fan-in: successes
+ * toward it are counted on each thread first, and added to its count
+ * FANIN_BATCH at a time (or sooner: see fanin_flush). */
+enum { FANIN_MIN = 64, FANIN_BATCH = 256 };
+
+/* One more dependency of s ended (ok: it counts as a success). On
+ * SUCC_READY the caller owns s (now READY) and runs or pushes it; on
+ * SUCC_UPSTREAM s ended without running (upstream_failed, or skipped or
+ * failed by its `if`) and its dependents must learn. */
+static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t when)
+{
+    rtask *ts = &r->rt[s];
+    if (SYM_UNLIKELY(!ok))
+        atomic_store_explicit(&ts->bad, 1, RLX);
+    /* A single dependency needs no count: its end is the one that counts
+     * (and the state's compare-exchange in succ_ready still decides who
+     * owns s). */
+    uint32_t need = r->hot[s].dep_count;
+    if (need != 1) {
+        if (SYM_UNLIKELY(need >= FANIN_MIN) && ok && cx->slot)
+            return fanin_add(cx, r, s);
+        if (atomic_fetch_add_explicit(&ts->deps_done, 1, memory_order_acq_rel) + 1 != need)
+            return SUCC_WAIT;
+    }
+    return succ_ready(cx, r, s, when);
 }
 
 /* A task with this many successors or more hands them on as ranges of its
@@ -297,7 +328,7 @@ static void push_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, uint32_t 
 {
     while (n > 0) {
         uint32_t part = n < RANGE_MAX ? n : RANGE_MAX;
-        atomic_fetch_add_explicit(&r->remaining, 1, RLX);
+        xctx_hold(cx, r);
         pool_item it = {r, pos, part | kind};
         push_item(cx, it);
         pos += part;
@@ -343,6 +374,75 @@ static void propagate(xctx *cx, sym_run *r, uint32_t i, int64_t when, uint32_t *
         k = cx->work[--cx->nwork];
     }
     cx->nwork = base;
+}
+
+/* ---- fan-in counts ---- */
+
+/* Adds the successes this thread holds to their task's count, and gives
+ * back the hold on its run; as succ_done returns for that task. */
+static int fanin_apply(xctx *cx)
+{
+    sym_run *r = cx->fan_run;
+    uint32_t s = cx->fan_task, n = cx->fan_n;
+    cx->fan_run = NULL;
+    cx->fan_n = 0;
+    int got = SUCC_WAIT;
+    if (atomic_fetch_add_explicit(&r->rt[s].deps_done, n, memory_order_acq_rel) + n ==
+        r->hot[s].dep_count)
+        got = succ_ready(cx, r, s, 0);
+    /* Into the batch: r stays alive until this thread flushes it, after
+     * its caller is done with s. */
+    xctx_count(cx, r, 1);
+    return got;
+}
+
+/* Adds what this thread holds, if anything, and queues the task when that
+ * readied it: on the own deque, or (idle: the thread may be leaving the
+ * pool) through the injection queue. Called before anything that could
+ * keep the held successes from their task for long: another fan-in, a
+ * callback that is not one of its dependencies, going idle. */
+static void fanin_flush(xctx *cx, bool idle)
+{
+    if (!cx->fan_run)
+        return;
+    sym_run *r = cx->fan_run;
+    uint32_t s = cx->fan_task, next = TASK_NONE;
+    int got = fanin_apply(cx);
+    if (got == SUCC_READY)
+        next = s;
+    else if (SYM_UNLIKELY(got == SUCC_UPSTREAM))
+        propagate(cx, r, s, 0, &next);
+    if (next != TASK_NONE) {
+        pool_item it = {r, next, 0};
+        while (pool_push(cx->eng->pool, idle ? NULL : cx->slot, it) != SYM_OK)
+            sched_yield(); /* as push_item */
+    }
+}
+
+/* A success toward fan-in s, held on this thread (which takes a hold on
+ * the run meanwhile, so that a cancelled run cannot end and be freed
+ * under it) until FANIN_BATCH are held; then added, as succ_done. */
+static int fanin_add(xctx *cx, sym_run *r, uint32_t s)
+{
+    if (cx->fan_run != r || cx->fan_task != s) {
+        fanin_flush(cx, false);
+        xctx_hold(cx, r);
+        cx->fan_run = r;
+        cx->fan_task = s;
+    }
+    if (++cx->fan_n < FANIN_BATCH)
+        return SUCC_WAIT;
+    return fanin_apply(cx);
+}
+
+/* Whether task i's only dependent is the fan-in this thread holds
+ * successes for: its callback then cannot delay that fan-in, which needs
+ * its end anyway. */
+static bool feeds_held_fanin(const xctx *cx, const sym_run *r, uint32_t i)
+{
+    const wf_hot *h = &r->hot[i];
+    return cx->fan_run == r && h[1].succ_begin - h->succ_begin == 1 &&
+           r->wf->succs[h->succ_begin] == cx->fan_task;
 }
 
 static void task_final(xctx *cx, sym_run *r, uint32_t i, uint8_t st, int64_t when,
@@ -826,6 +926,8 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
             __builtin_prefetch(&wf->succs[r->hot[i + PREFETCH_AHEAD / 2].succ_begin]);
         }
     }
+    if (SYM_UNLIKELY(cx->fan_run != NULL) && !feeds_held_fanin(cx, r, i))
+        fanin_flush(cx, false);
     atomic_store_explicit(&sd->busy, true, RLX);
     int rc = w->fn(&task, w->userdata);
     atomic_store_explicit(&sd->busy, false, RLX);
@@ -946,6 +1048,7 @@ void sched_idle(pool_slot *slot, void *user)
      * runs before the run is seen to end. */
     if (sd->cur)
         hazard_set(e, sd, NULL);
+    fanin_flush(&sd->cx, true);
     xctx_flush(&sd->cx);
 }
 

@@ -143,7 +143,7 @@ END_TEST
 /* ---- limits ---- */
 
 typedef struct counter {
-    atomic_int now, max;
+    atomic_int now, max, calls;
     atomic_int *run_now, *run_max; /* shared across workers, per run */
 } counter;
 
@@ -158,6 +158,7 @@ static int w_count(sym_task *t, void *u)
 {
     (void)t;
     counter *c = u;
+    atomic_fetch_add(&c->calls, 1);
     bump_max(&c->max, atomic_fetch_add(&c->now, 1) + 1);
     if (c->run_now)
         bump_max(c->run_max, atomic_fetch_add(c->run_now, 1) + 1);
@@ -303,6 +304,155 @@ START_TEST(wide_ranges_spread_over_the_pool)
     ck_assert_int_ge(atomic_load(&c.max), 3);
     sym_workflow_free(roots);
     sym_workflow_free(fan);
+    sym_engine_free(e);
+}
+END_TEST
+
+/* ---- fan-in: successes counted per thread first ---- */
+
+/* deps roots (worker dep_worker) and one task "sink" (worker "count")
+ * needing them all; trigger as given. */
+static sym_workflow *fan_in(int deps, const char *dep_worker, int failing, sym_trigger trigger)
+{
+    sym_builder *b = sym_builder_new("fan-in");
+    size_t sink = b_task(b, "sink", "count");
+    sym_task_policy p;
+    sym_task_policy_init(&p);
+    p.trigger = trigger;
+    ck_assert_int_eq(sym_builder_set_policy(b, sink, &p), SYM_OK);
+    char id[16];
+    for (int i = 0; i < deps; i++) {
+        snprintf(id, sizeof id, "d%d", i);
+        size_t d = b_task(b, id, i == failing ? "fatal" : dep_worker);
+        ck_assert_int_eq(sym_builder_add_dep(b, sink, d), SYM_OK);
+    }
+    return b_build(b);
+}
+
+static sym_task_result sink_result(sym_run *r, const sym_workflow *wf)
+{
+    size_t ix;
+    ck_assert_int_eq(sym_workflow_find_task(wf, "sink", &ix), SYM_OK);
+    sym_task_result res;
+    ck_assert_int_eq(sym_run_task_result(r, ix, &res), SYM_OK);
+    ck_assert_str_eq(res.id, "sink");
+    return res;
+}
+
+START_TEST(fan_in_counts_every_dependency)
+{
+    /* More dependencies than a thread holds at once (256), and not a
+     * multiple of it; threads race to end them. */
+    sym_engine *e = new_engine(4, NULL, NULL);
+    counter c = {0};
+    sym_engine_register(e, "count", w_count, &c, NULL);
+    sym_engine_register(e, "ok", w_ok, NULL, NULL);
+    sym_engine_register(e, "fatal", w_fatal, NULL, NULL);
+    sym_workflow *all_ok = fan_in(1000, "ok", -1, SYM_TRIGGER_ALL_SUCCESS);
+    for (int k = 0; k < 20; k++) {
+        sym_run *r;
+        ck_assert_int_eq(sym_run_start(e, all_ok, NULL, &r, NULL), SYM_OK);
+        ck_assert_int_eq(sym_run_wait(r, 30000), SYM_OK);
+        ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
+        ck_assert_int_eq(sink_result(r, all_ok).state, SYM_TASK_SUCCEEDED);
+        sym_run_free(r);
+    }
+    ck_assert_int_eq(atomic_load(&c.calls), 20);
+    /* One failure among them: the sink is ruled out, or runs when its
+     * rule allows it. */
+    sym_workflow *one_bad = fan_in(700, "ok", 333, SYM_TRIGGER_ALL_SUCCESS);
+    sym_workflow *all_done = fan_in(700, "ok", 333, SYM_TRIGGER_ALL_DONE);
+    sym_run *r;
+    ck_assert_int_eq(sym_run_start(e, one_bad, NULL, &r, NULL), SYM_OK);
+    ck_assert_int_eq(sym_run_wait(r, 30000), SYM_OK);
+    ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_FAILED);
+    ck_assert_int_eq(sink_result(r, one_bad).state, SYM_TASK_UPSTREAM_FAILED);
+    sym_run_free(r);
+    ck_assert_int_eq(sym_run_start(e, all_done, NULL, &r, NULL), SYM_OK);
+    ck_assert_int_eq(sym_run_wait(r, 30000), SYM_OK);
+    ck_assert_int_eq(sink_result(r, all_done).state, SYM_TASK_SUCCEEDED);
+    sym_run_free(r);
+    ck_assert_int_eq(atomic_load(&c.calls), 21);
+    sym_workflow_free(all_ok);
+    sym_workflow_free(one_bad);
+    sym_workflow_free(all_done);
+    sym_engine_free(e);
+}
+END_TEST
+
+/* Waits until the sink has run (c->calls > 0), for at most 10 s. */
+static int w_wait_for_sink(sym_task *t, void *u)
+{
+    counter *c = u;
+    for (int ms = 0; ms < 10000 && atomic_load(&c->calls) == 0; ms++)
+        sleep_ms(1);
+    return atomic_load(&c->calls) ? SYM_OK : sym_task_fail(t, 0, "the sink never ran");
+}
+
+START_TEST(fan_in_is_not_held_back_by_other_tasks)
+{
+    /* The thread that ends the last dependency goes on to a task that
+     * waits for the sink. The successes it counted must reach the sink
+     * before that callback starts, or the sink never becomes ready and
+     * the other thread never gets to run it. */
+    sym_engine *e = new_engine(2, NULL, NULL);
+    counter c = {0};
+    sym_engine_register(e, "count", w_count, &c, NULL);
+    sym_engine_register(e, "ok", w_ok, NULL, NULL);
+    sym_engine_register(e, "waiter", w_wait_for_sink, &c, NULL);
+    sym_builder *b = sym_builder_new("held");
+    size_t sink = b_task(b, "sink", "count");
+    char id[16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(id, sizeof id, "d%d", i);
+        ck_assert_int_eq(sym_builder_add_dep(b, sink, b_task(b, id, "ok")), SYM_OK);
+    }
+    size_t last = b_task(b, "last", "ok");
+    ck_assert_int_eq(sym_builder_add_dep(b, sink, last), SYM_OK);
+    /* The waiter becomes ready with the last dependency, after the rest. */
+    ck_assert_int_eq(sym_builder_add_dep(b, b_task(b, "waiter", "waiter"), last), SYM_OK);
+    sym_workflow *wf = b_build(b);
+    sym_run *r;
+    ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
+    ck_assert_int_eq(sym_run_wait(r, 30000), SYM_OK);
+    ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
+    sym_run_free(r);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
+START_TEST(fan_in_run_cancelled_midway_ends)
+{
+    /* Some dependencies end, one never does until cancelled: the counts
+     * held for the sink must not keep the run from ending, nor outlive
+     * it. */
+    sym_engine *e = new_engine(2, NULL, NULL);
+    counter c = {0};
+    sym_engine_register(e, "count", w_count, &c, NULL);
+    sym_engine_register(e, "ok", w_ok, NULL, NULL);
+    sym_engine_register(e, "spin", w_until_cancelled, NULL, NULL);
+    sym_builder *b = sym_builder_new("cancel");
+    size_t sink = b_task(b, "sink", "count");
+    char id[16];
+    for (int i = 0; i < 300; i++) {
+        snprintf(id, sizeof id, "d%d", i);
+        size_t d = b_task(b, id, i == 150 ? "spin" : "ok");
+        ck_assert_int_eq(sym_builder_add_dep(b, sink, d), SYM_OK);
+    }
+    sym_workflow *wf = b_build(b);
+    for (int k = 0; k < 5; k++) {
+        sym_run *r;
+        ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
+        sleep_ms(20);
+        ck_assert_int_eq(sym_run_cancel(r), SYM_OK);
+        ck_assert_int_eq(sym_run_wait(r, 30000), SYM_OK);
+        ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_CANCELLED);
+        ck_assert_int_eq(sink_result(r, wf).state, SYM_TASK_CANCELLED);
+        sym_run_free(r);
+    }
+    ck_assert_int_eq(atomic_load(&c.calls), 0);
+    sym_workflow_free(wf);
     sym_engine_free(e);
 }
 END_TEST
@@ -513,6 +663,9 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, run_concurrency_holds);
     tcase_add_test(tc, pool_size_holds_and_resizes_while_running);
     tcase_add_test(tc, wide_ranges_spread_over_the_pool);
+    tcase_add_test(tc, fan_in_counts_every_dependency);
+    tcase_add_test(tc, fan_in_is_not_held_back_by_other_tasks);
+    tcase_add_test(tc, fan_in_run_cancelled_midway_ends);
     tcase_add_test(tc, outputs_capped_per_task);
     tcase_add_test(tc, metrics_after_runs);
     tcase_add_test(tc, engine_free_cancels_live_runs);

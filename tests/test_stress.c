@@ -157,6 +157,7 @@ static sym_workflow *random_dag(uint64_t seed)
         p.retry.delay_ms = 0;
         sym_builder_set_policy(b, ix, &p);
     }
+    size_t count = (size_t)n; /* tasks added */
     /* Now and then a wide fan-out: 64 or more dependents of one task are
      * queued as ranges (sched.c), which cancels and stops must reach too. */
     if (RND(8) == 0) {
@@ -167,6 +168,24 @@ static sym_workflow *random_dag(uint64_t seed)
             size_t ix = b_task(b, id, RND(3) == 0 ? "limited" : "plain");
             ck_assert_int_eq(sym_builder_add_dep(b, ix, hub), SYM_OK);
         }
+        count += (size_t)wide;
+    }
+    /* And a wide fan-in: a task with 64 or more dependencies has their
+     * successes counted per thread first (sched.c), then added. */
+    if (RND(8) == 0) {
+        int wide = 64 + (int)RND(40);
+        size_t sink = b_task(b, "sink", RND(3) == 0 ? "limited" : "plain");
+        for (int i = 0; i < wide; i++) {
+            snprintf(id, sizeof id, "f%d", i);
+            size_t ix = b_task(b, id, RND(3) == 0 ? "limited" : "plain");
+            if (RND(2) == 0) /* some under a task of the graph above */
+                ck_assert_int_eq(sym_builder_add_dep(b, ix, (size_t)RND(count)), SYM_OK);
+            ck_assert_int_eq(sym_builder_add_dep(b, sink, ix), SYM_OK);
+        }
+        sym_task_policy p;
+        sym_task_policy_init(&p);
+        p.trigger = (sym_trigger)RND(6);
+        sym_builder_set_policy(b, sink, &p);
     }
     if (RND(4) == 0)
         sym_builder_set_concurrency(b, 1 + (unsigned)RND(3));
