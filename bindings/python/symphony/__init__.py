@@ -31,6 +31,13 @@ def library_version() -> str:
     return _lib.text(_lib.lib().sym_version()) or ""
 
 
+def release_memory() -> int:
+    """Unmaps the big arrays libsymphony keeps for reuse after freeing them
+    (see sym_release_memory); returns how many bytes that was."""
+    from . import _lib
+    return int(_lib.lib().sym_release_memory())
+
+
 # Tracebacks and error messages name these as symphony.X, not symphony.errors.X.
 for _cls in (Engine, Event, Run, Task, TaskResult, WorkerMetrics, ErrorEntry, FatalTaskError,
              SymphonyError, WorkflowError, Builder, Policy, Retry, TaskInfo, Workflow,
@@ -41,4 +48,5 @@ del _cls
 __all__ = ["Builder", "Engine", "ErrorEntry", "Event", "EVENT_TYPES", "FatalTaskError",
            "LibraryNotFoundError", "Policy", "Retry", "Run", "RUN_STATUSES", "SymphonyError",
            "Task", "TaskInfo", "TaskResult", "TASK_STATES", "WorkerMetrics", "Workflow",
-           "WorkflowError", "duration_ms", "library_version", "on_engine_thread", "strerror"]
+           "WorkflowError", "duration_ms", "library_version", "on_engine_thread",
+           "release_memory", "strerror"]

@@ -119,6 +119,7 @@ _P = c_void_p
 _PROTOTYPES = {
     "sym_version": (c_char_p, []),
     "sym_version_number": (c_uint, []),
+    "sym_release_memory": (c_size_t, []),
     "sym_strerror": (c_char_p, [c_int]),
     "sym_free": (None, [_P]),
     # errors

@@ -24,6 +24,21 @@ class LibraryLoading(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout.strip(), "0.1.0")
 
+    def test_release_memory_returns_what_was_kept(self) -> None:
+        # A 200,000-task chain's arrays (2 MiB and up) are kept once freed.
+        code = ("import symphony\n"
+                "symphony.release_memory()\n"
+                "b = symphony.Builder('big')\n"
+                "for i in range(200000):\n"
+                "    b.task(f't{i}', 'w', needs=[f't{i - 1}'] if i else [])\n"
+                "b.build().close(); b.close()\n"
+                "print(symphony.release_memory(), symphony.release_memory())\n")
+        p = self.run_python(code)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        kept, again = map(int, p.stdout.split())
+        self.assertGreaterEqual(kept, 2 << 20)
+        self.assertEqual(again, 0)
+
     def test_bad_env_var_is_a_clear_error(self) -> None:
         p = self.run_python("import symphony\n"
                             "try:\n    symphony.library_version()\n"
