@@ -241,7 +241,7 @@ void run_free_memory(sym_run *r)
     workflow_release(r->wf);
     mem_big_free(r->rt);
     free((void *)r->aux);
-    free(r->roots);
+    mem_big_free(r->roots);
     free(r);
 }
 

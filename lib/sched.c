@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "dataflow.h"
 #include "engine.h"
 #include "strbuf.h"
@@ -1090,7 +1091,7 @@ int sched_start(sym_run *r)
     const sym_workflow *wf = r->wf;
     xctx cx;
     xctx_init(&cx, e, NULL);
-    r->roots = malloc(((size_t)wf->ntasks + 1) * sizeof *r->roots);
+    r->roots = mem_big_alloc(((size_t)wf->ntasks + 1) * sizeof *r->roots);
     uint32_t nroots = 0, queued = 0;
     bool conds = false;
     for (uint32_t i = 0; i < wf->ntasks; i++) {
