@@ -49,6 +49,11 @@ typedef struct big_head {
 _Static_assert(sizeof(big_head) == 64, "big_head is one cache line");
 
 static big_head *head_of(void *p) { return (big_head *)(void *)((char *)p - sizeof(big_head)); }
+static void set_mapped(big_head *h, size_t len)
+{
+    h->mapped = len;
+    h->room = len - sizeof *h;
+}
 static void *data_of(big_head *h) { return (char *)h + sizeof *h; }
 
 /* ---- malloc'd blocks --------------------------------------------------- */
@@ -194,8 +199,7 @@ static void *big_alloc(size_t size, bool huge, bool *zeroed)
     }
     if (!h)
         return NULL;
-    h->mapped = got;
-    h->room = got - sizeof *h;
+    set_mapped(h, got);
     return data_of(h);
 }
 
@@ -214,15 +218,13 @@ static big_head *map_grow(big_head *h, size_t len)
 #ifdef MREMAP_FIXED
         size_t had = h->mapped;
         if (mremap(h, had, had, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED) {
-            to->mapped = got;
-            to->room = got - sizeof *to;
+            set_mapped(to, got);
             return to;
         }
 #endif
     }
     memcpy(to, h, sizeof *h + h->room);
-    to->mapped = got;
-    to->room = got - sizeof *to;
+    set_mapped(to, got);
     cache_give(h, h->mapped);
     return to;
 }

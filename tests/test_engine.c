@@ -310,9 +310,10 @@ END_TEST
 
 /* ---- fan-in: successes counted per thread first ---- */
 
-/* deps roots (worker dep_worker) and one task "sink" (worker "count")
- * needing them all; trigger as given. */
-static sym_workflow *fan_in(int deps, const char *dep_worker, int failing, sym_trigger trigger)
+/* A builder with task "sink" (worker "count", trigger as given) needing
+ * the roots d0, d1, ... (worker dep_worker, but odd_worker for d<odd>). */
+static sym_builder *fan_in(int deps, const char *dep_worker, int odd, const char *odd_worker,
+                           sym_trigger trigger)
 {
     sym_builder *b = sym_builder_new("fan-in");
     size_t sink = b_task(b, "sink", "count");
@@ -323,10 +324,10 @@ static sym_workflow *fan_in(int deps, const char *dep_worker, int failing, sym_t
     char id[16];
     for (int i = 0; i < deps; i++) {
         snprintf(id, sizeof id, "d%d", i);
-        size_t d = b_task(b, id, i == failing ? "fatal" : dep_worker);
+        size_t d = b_task(b, id, i == odd ? odd_worker : dep_worker);
         ck_assert_int_eq(sym_builder_add_dep(b, sink, d), SYM_OK);
     }
-    return b_build(b);
+    return b;
 }
 
 static sym_task_result sink_result(sym_run *r, const sym_workflow *wf)
@@ -348,7 +349,7 @@ START_TEST(fan_in_counts_every_dependency)
     sym_engine_register(e, "count", w_count, &c, NULL);
     sym_engine_register(e, "ok", w_ok, NULL, NULL);
     sym_engine_register(e, "fatal", w_fatal, NULL, NULL);
-    sym_workflow *all_ok = fan_in(1000, "ok", -1, SYM_TRIGGER_ALL_SUCCESS);
+    sym_workflow *all_ok = b_build(fan_in(1000, "ok", -1, NULL, SYM_TRIGGER_ALL_SUCCESS));
     for (int k = 0; k < 20; k++) {
         sym_run *r;
         ck_assert_int_eq(sym_run_start(e, all_ok, NULL, &r, NULL), SYM_OK);
@@ -360,8 +361,8 @@ START_TEST(fan_in_counts_every_dependency)
     ck_assert_int_eq(atomic_load(&c.calls), 20);
     /* One failure among them: the sink is ruled out, or runs when its
      * rule allows it. */
-    sym_workflow *one_bad = fan_in(700, "ok", 333, SYM_TRIGGER_ALL_SUCCESS);
-    sym_workflow *all_done = fan_in(700, "ok", 333, SYM_TRIGGER_ALL_DONE);
+    sym_workflow *one_bad = b_build(fan_in(700, "ok", 333, "fatal", SYM_TRIGGER_ALL_SUCCESS));
+    sym_workflow *all_done = b_build(fan_in(700, "ok", 333, "fatal", SYM_TRIGGER_ALL_DONE));
     sym_run *r;
     ck_assert_int_eq(sym_run_start(e, one_bad, NULL, &r, NULL), SYM_OK);
     ck_assert_int_eq(sym_run_wait(r, 30000), SYM_OK);
@@ -400,13 +401,8 @@ START_TEST(fan_in_is_not_held_back_by_other_tasks)
     sym_engine_register(e, "count", w_count, &c, NULL);
     sym_engine_register(e, "ok", w_ok, NULL, NULL);
     sym_engine_register(e, "waiter", w_wait_for_sink, &c, NULL);
-    sym_builder *b = sym_builder_new("held");
-    size_t sink = b_task(b, "sink", "count");
-    char id[16];
-    for (int i = 0; i < 100; i++) {
-        snprintf(id, sizeof id, "d%d", i);
-        ck_assert_int_eq(sym_builder_add_dep(b, sink, b_task(b, id, "ok")), SYM_OK);
-    }
+    sym_builder *b = fan_in(100, "ok", -1, NULL, SYM_TRIGGER_ALL_SUCCESS);
+    size_t sink = 0; /* the first task added */
     size_t last = b_task(b, "last", "ok");
     ck_assert_int_eq(sym_builder_add_dep(b, sink, last), SYM_OK);
     /* The waiter becomes ready with the last dependency, after the rest. */
@@ -432,15 +428,7 @@ START_TEST(fan_in_run_cancelled_midway_ends)
     sym_engine_register(e, "count", w_count, &c, NULL);
     sym_engine_register(e, "ok", w_ok, NULL, NULL);
     sym_engine_register(e, "spin", w_until_cancelled, NULL, NULL);
-    sym_builder *b = sym_builder_new("cancel");
-    size_t sink = b_task(b, "sink", "count");
-    char id[16];
-    for (int i = 0; i < 300; i++) {
-        snprintf(id, sizeof id, "d%d", i);
-        size_t d = b_task(b, id, i == 150 ? "spin" : "ok");
-        ck_assert_int_eq(sym_builder_add_dep(b, sink, d), SYM_OK);
-    }
-    sym_workflow *wf = b_build(b);
+    sym_workflow *wf = b_build(fan_in(300, "ok", 150, "spin", SYM_TRIGGER_ALL_SUCCESS));
     for (int k = 0; k < 5; k++) {
         sym_run *r;
         ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
