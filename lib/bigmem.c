@@ -234,41 +234,34 @@ size_t mem_big_release(void) { return 0; }
 
 /* ---- the interface ----------------------------------------------------- */
 
-static void *alloc_pages(size_t size, bool huge)
+/* size bytes: a mapping (huge: in huge pages when fresh) from
+ * BIGMEM_MAPPED up, else from malloc; zeroed when zero. */
+static void *alloc_block(size_t size, bool huge, bool zero)
 {
 #ifdef BIGMEM_MAPS
     if (size >= BIGMEM_MAPPED) {
         bool zeroed;
-        return big_alloc(size, huge, &zeroed);
+        void *p = big_alloc(size, huge, &zeroed);
+        if (p && zero && !zeroed)
+            memset(p, 0, size);
+        return p;
     }
 #endif
     (void)huge;
     if (size > SIZE_MAX - 2 * sizeof(big_head))
         return NULL;
-    return small_alloc(size, false);
+    return small_alloc(size, zero);
 }
 
-void *mem_big_alloc(size_t size) { return alloc_pages(size, true); }
+void *mem_big_alloc(size_t size) { return alloc_block(size, true, false); }
 
-void *mem_big_alloc_sparse(size_t size) { return alloc_pages(size, false); }
+void *mem_big_alloc_sparse(size_t size) { return alloc_block(size, false, false); }
 
 void *mem_big_calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
-    size_t bytes = count * size;
-#ifdef BIGMEM_MAPS
-    if (bytes >= BIGMEM_MAPPED) {
-        bool zeroed;
-        void *p = big_alloc(bytes, true, &zeroed);
-        if (p && !zeroed)
-            memset(p, 0, bytes);
-        return p;
-    }
-#endif
-    if (bytes > SIZE_MAX - 2 * sizeof(big_head))
-        return NULL;
-    return small_alloc(bytes, true);
+    return alloc_block(count * size, true, true);
 }
 
 void *mem_big_realloc(void *p, size_t size)
