@@ -1,9 +1,11 @@
 # libsymphony - build, test, install.
 #
-#   make            library (static + shared) and the symphony CLI
-#   make check      install missing build dependencies, then every test,
-#                   plain and under sanitizers and valgrind
-#   make demo       run the example workflow
+#   make            library (static + shared) and the symphony CLI; installs
+#                   nothing (it names what is missing)
+#   make deps       install missing dependencies (apt-get, as root)
+#   make check      make deps, then every test, plain and under sanitizers
+#                   and valgrind
+#   make demo       make deps, then run the example workflow
 #   make bench      benchmarks (figures beside their baselines)
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, PKGCONFIGDIR honoured
 
@@ -19,9 +21,17 @@ INCLUDEDIR   ?= $(PREFIX)/include
 BINDIR       ?= $(PREFIX)/bin
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
-# build/deps.mk is made by installing what is missing, then asking
-# pkg-config; make restarts after making it, so the flags below are real.
+# build/deps.mk holds the flags pkg-config gives for libyaml and Check;
+# make restarts after making it, so the flags below are real. A plain build
+# only checks that what it needs is there; the goals that set a machine up
+# (SETUP_GOALS) first install what is missing (tools/install-deps.sh).
 DEPS_MK      := build/deps.mk
+DEPS_DONE    := build/deps-installed
+SETUP_GOALS  := deps check check-unit check-python check-clang check-asan check-tsan \
+                check-valgrind demo bench bench-load bench-dataflow bench-engine fuzz
+ifneq ($(filter $(SETUP_GOALS),$(MAKECMDGOALS)),)
+$(DEPS_MK): $(DEPS_DONE)
+endif
 -include $(DEPS_MK)
 
 WARN     := -Wall -Wextra -Wpedantic -Werror
@@ -51,16 +61,21 @@ DEPS_OK  := $(DEPS_MK)
 
 all: $(DEPS_OK) $(STATIC) $(SHARED) $(CLI)
 
-# Installs what a fresh Debian machine lacks (apt-get as root, otherwise a
-# message naming the packages). Re-run when the script changes.
-$(DEPS_MK): tools/install-deps.sh
+$(DEPS_DONE): tools/install-deps.sh
 	@sh tools/install-deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+$(DEPS_MK): tools/install-deps.sh
+	@sh tools/install-deps.sh --check
 	@mkdir -p $(dir $@)
 	@{ echo "YAML_CFLAGS := $$(pkg-config --cflags yaml-0.1)"; \
 	   echo "YAML_LIBS := $$(pkg-config --libs yaml-0.1)"; \
-	   echo "CHECK_CFLAGS := $$(pkg-config --cflags check)"; \
-	   echo "CHECK_LIBS := $$(pkg-config --libs check)"; } > $@
-deps: $(DEPS_OK)
+	   echo "CHECK_CFLAGS := $$(pkg-config --cflags check 2>/dev/null)"; \
+	   echo "CHECK_LIBS := $$(pkg-config --libs check 2>/dev/null)"; } > $@
+
+# Installs what a fresh Debian machine lacks (apt-get as root, otherwise a
+# message naming the packages).
+deps: $(DEPS_DONE)
 
 $(BUILD)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
@@ -94,12 +109,12 @@ check-unit: all $(TEST_BIN)
 	    echo "== $$t"; CK_DEFAULT_TIMEOUT=120 $(TEST_ENV) $$t; done
 
 check-asan:
-	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g" \
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -DSYM_ASSERTS" \
 	    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 	    TEST_ENV="CK_FORK=no" check-unit
 
 check-tsan:
-	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g" SANFLAGS="-fsanitize=thread" \
+	$(MAKE) BUILD=build/tsan CFLAGS="-O1 -g -DSYM_ASSERTS" SANFLAGS="-fsanitize=thread" \
 	    TEST_ENV="CK_FORK=no TSAN_OPTIONS=halt_on_error=1" check-unit
 
 check-valgrind: all $(TEST_BIN)
@@ -128,7 +143,7 @@ check-python: all examples
 
 # The same sources must build warning-free (-Werror) with clang too.
 check-clang:
-	$(MAKE) CC=clang BUILD=build/clang examples check-unit
+	$(MAKE) CC=clang BUILD=build/clang CFLAGS="-O2 -g -DSYM_ASSERTS" examples check-unit
 
 check: check-unit check-python check-clang check-asan check-tsan check-valgrind
 	@echo "make check: all suites passed"

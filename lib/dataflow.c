@@ -5,7 +5,7 @@
  * Reading another task's outputs needs no lock: expressions may only name
  * upstream tasks (checked at load), which are final before the reader
  * runs. A task's outputs are stored (commit_success, under run->mu) before
- * its final state is published with a release store (set_final); the
+ * its final state is published by the state machine's move (end_task in sched.c); the
  * acquire load of that state here makes them visible, and a final task's
  * outputs never change again. */
 #include <stdio.h>

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "invariant.h"
 #include "limit.h"
 #include "pool.h"
 #include "registry.h"
@@ -49,7 +50,7 @@ typedef struct xctx {
     sym_run *batch_run;
     int64_t batch_n;
     /* Of batch_n, the tasks that ended in each state, and those of them
-     * whose end fails the run (see set_final). */
+     * whose end fails the run (see end_task). */
     uint32_t batch_final[SYM_TASK_STATE_COUNT];
     uint32_t batch_failed;
     /* Successes counted toward one task of many dependencies (fan-in) and
@@ -247,7 +248,7 @@ void xctx_count(xctx *cx, sym_run *r, int64_t n);
 /* Applies the batch; may end the run (the last access to it). */
 void xctx_flush(xctx *cx);
 /* Marks the ready roots and queues them (run start). */
-int sched_start(sym_run *r);
+void sched_start(sym_run *r);
 /* Stops a run: no more dispatch, pending and waiting tasks cancelled. */
 void sched_stop(xctx *cx, sym_run *r, int reason);
 void sched_deadline_fire(timer_entry *te);

@@ -310,7 +310,7 @@ int sym_run_start(sym_engine *engine, sym_workflow *wf, const sym_run_options *o
     if (engine->observer)
         engine_emit(engine, SYM_EVENT_RUN_STARTED, r, TASK_NONE, 0, 0, NULL);
     if (wf->deadline_ms > 0) {
-        r->deadline.due = r->start_ns + wf->deadline_ms * 1000000;
+        r->deadline.due = timer_due(r->start_ns, wf->deadline_ms);
         r->deadline.fire = sched_deadline_fire;
         r->has_deadline = timer_add(&engine->timer, &r->deadline) == SYM_OK;
     }
@@ -332,6 +332,13 @@ void run_end(sym_run *r)
     if (r->has_deadline)
         timer_cancel(&e->timer, &r->deadline);
     sym_run_status status = sched_status(r);
+#ifdef SYM_ASSERTS
+    /* Every task reached exactly one final state, counted once. */
+    uint64_t ended = 0;
+    for (int s = 0; s < SYM_TASK_STATE_COUNT; s++)
+        ended += atomic_load_explicit(&r->final_counts[s], memory_order_relaxed);
+    SYM_ASSERT(ended == r->wf->ntasks);
+#endif
     r->end_ns = engine_now(e);
     atomic_store(&r->status, status);
     if (e->observer)

@@ -14,6 +14,7 @@
 #include "dataflow.h"
 #include "engine.h"
 #include "strbuf.h"
+#include "taskstate.h"
 
 #define EMIT(e, ...)                                                                               \
     do {                                                                                           \
@@ -52,7 +53,9 @@ void xctx_flush(xctx *cx)
         atomic_fetch_add_explicit(&r->failed_tasks, cx->batch_failed, RLX);
         cx->batch_failed = 0;
     }
-    if (atomic_fetch_sub_explicit(&r->remaining, n, memory_order_acq_rel) == n)
+    int64_t before = atomic_fetch_sub_explicit(&r->remaining, n, memory_order_acq_rel);
+    SYM_ASSERT(before >= n); /* never below zero: nothing is counted twice */
+    if (before == n)
         run_end(r);
 }
 
@@ -189,11 +192,16 @@ static const char *aux_error(sym_run *r, uint32_t i)
     return aux ? aux->error : NULL;
 }
 
-static void set_final(xctx *cx, sym_run *r, uint32_t i, uint8_t st, int64_t when)
+/* Moves task i from `from` into final state st and counts it: its end
+ * time, its event, and one more final task of the run (batched). False,
+ * with nothing done, when the task was no longer in `from`. */
+static bool end_task(xctx *cx, sym_run *r, uint32_t i, uint8_t from, uint8_t st, int64_t when)
 {
+    SYM_ASSERT(taskstate_final(st));
     rtask *t = &r->rt[i];
+    if (!task_move(&t->state, from, st))
+        return false;
     atomic_store_explicit(&t->end_ns, when, RLX);
-    atomic_store_explicit(&t->state, st, memory_order_release);
     EMIT(cx->eng, event_of(st), r, i, atomic_load_explicit(&t->attempts, RLX), 0,
          st == SYM_TASK_SUCCEEDED ? NULL : aux_error(r, i));
     xctx_count(cx, r, 1);
@@ -202,6 +210,16 @@ static void set_final(xctx *cx, sym_run *r, uint32_t i, uint8_t st, int64_t when
         int cls = classify(r, i, st);
         cx->batch_failed += cls == CLS_F || cls == CLS_U || cls == CLS_C;
     }
+    return true;
+}
+
+/* end_task for a task this thread owns (ready or running): it cannot
+ * lose the move. */
+static void end_owned(xctx *cx, sym_run *r, uint32_t i, uint8_t from, uint8_t st, int64_t when)
+{
+    bool ended = end_task(cx, r, i, from, st, when);
+    SYM_ASSERT(ended);
+    (void)ended;
 }
 
 static void check_fail_fast(xctx *cx, sym_run *r, uint32_t i, uint8_t st)
@@ -241,12 +259,12 @@ static bool cond_allows(xctx *cx, sym_run *r, uint32_t s, int64_t when)
     if (!when)
         when = engine_now(cx->eng);
     if (rc == SYM_OK) {
-        set_final(cx, r, s, SYM_TASK_SKIPPED, when);
+        end_owned(cx, r, s, SYM_TASK_READY, SYM_TASK_SKIPPED, when);
         return false;
     }
     record_failure(r, s, msg ? msg : str_printf("out of memory"), 0, when, when,
                    (uint16_t)cx->tid, SYM_TASK_FAILED, false);
-    set_final(cx, r, s, SYM_TASK_FAILED, when);
+    end_owned(cx, r, s, SYM_TASK_READY, SYM_TASK_FAILED, when);
     check_fail_fast(cx, r, s, SYM_TASK_FAILED);
     return false;
 }
@@ -261,20 +279,18 @@ static int fanin_add(xctx *cx, sym_run *r, uint32_t s);
 static inline int succ_ready(xctx *cx, sym_run *r, uint32_t s, int64_t when)
 {
     rtask *ts = &r->rt[s];
-    uint8_t exp = SYM_TASK_PENDING;
     /* Every dependency effectively succeeded and s has no failure
      * trigger: the rule allows s without a look at its dependencies. */
     bool plain = !atomic_load_explicit(&ts->bad, RLX) && !(r->hot[s].flags & WF_HOT_ON_FAILURE);
     if (SYM_UNLIKELY(!plain) && !trigger_allows(r, s)) {
-        if (!atomic_compare_exchange_strong(&ts->state, &exp, SYM_TASK_UPSTREAM_FAILED))
-            return SUCC_WAIT;
-        set_final(cx, r, s, SYM_TASK_UPSTREAM_FAILED, when ? when : engine_now(cx->eng));
+        if (!end_task(cx, r, s, SYM_TASK_PENDING, SYM_TASK_UPSTREAM_FAILED,
+                      when ? when : engine_now(cx->eng)))
+            return SUCC_WAIT; /* swept to cancelled by a stop */
         check_fail_fast(cx, r, s, SYM_TASK_UPSTREAM_FAILED);
         return SUCC_UPSTREAM;
     }
-    if (!atomic_compare_exchange_strong_explicit(&ts->state, &exp, SYM_TASK_READY,
-                                                 memory_order_acq_rel, RLX))
-        return SUCC_WAIT;
+    if (!task_move(&ts->state, SYM_TASK_PENDING, SYM_TASK_READY))
+        return SUCC_WAIT; /* swept to cancelled by a stop */
     if (SYM_UNLIKELY(r->df != NULL) && r->df->tasks[s].condition && !cond_allows(cx, r, s, when))
         return SUCC_UPSTREAM;
     EMIT(cx->eng, SYM_EVENT_TASK_READY, r, s, 0, 0, NULL);
@@ -446,10 +462,10 @@ static bool feeds_held_fanin(const xctx *cx, const sym_run *r, uint32_t i)
            r->wf->succs[h->succ_begin] == cx->fan_task;
 }
 
-static void task_final(xctx *cx, sym_run *r, uint32_t i, uint8_t st, int64_t when,
+static void task_final(xctx *cx, sym_run *r, uint32_t i, uint8_t from, uint8_t st, int64_t when,
                        uint32_t *next)
 {
-    set_final(cx, r, i, st, when);
+    end_owned(cx, r, i, from, st, when);
     if (st != SYM_TASK_SUCCEEDED)
         check_fail_fast(cx, r, i, st);
     propagate(cx, r, i, when, next);
@@ -549,25 +565,74 @@ static int64_t backoff_ms(sym_engine *e, const sym_retry_policy *p, uint32_t n)
     return w;
 }
 
+/* The backoff timer of a retrying task holds the run (one more
+ * "remaining") from before the task is published as retrying until the
+ * timer has fired or been taken off: a stop may end the task meanwhile,
+ * and the run must outlive the timer that points into it. */
+static void drop_hold(sym_run *r)
+{
+    xctx cx;
+    xctx_init(&cx, r->eng, NULL);
+    xctx_count(&cx, r, 1);
+    xctx_flush(&cx); /* may end the run: the last access to it */
+    xctx_fini(&cx);
+}
+
 static void retry_fire(timer_entry *te)
 {
     rtask_aux *aux = (rtask_aux *)te;
     sym_run *r = aux->run;
     uint32_t i = aux->index;
-    uint8_t exp = SYM_TASK_RETRYING;
-    if (!atomic_compare_exchange_strong(&r->rt[i].state, &exp, SYM_TASK_READY))
-        return; /* cancelled meanwhile */
-    sym_engine *e = r->eng;
-    EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
-    pool_item it = {r, i, 0};
-    while (pool_push(e->pool, NULL, it) != SYM_OK)
-        sched_yield();
+    if (task_move(&r->rt[i].state, SYM_TASK_RETRYING, SYM_TASK_READY)) {
+        /* Ready, the task itself keeps the run alive until it ends. */
+        sym_engine *e = r->eng;
+        EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
+        pool_item it = {r, i, 0};
+        while (pool_push(e->pool, NULL, it) != SYM_OK)
+            sched_yield();
+    }
+    drop_hold(r);
+}
+
+/* Takes the backoff timer of a retrying task off, if it is still queued,
+ * and gives back its hold on the run. */
+static void retry_timer_cancel(xctx *cx, sym_run *r, rtask_aux *aux)
+{
+    if (timer_cancel(&cx->eng->timer, &aux->retry))
+        xctx_count(cx, r, 1);
+}
+
+/* Task i (running) waits out a backoff of delay ms after t1, then goes
+ * back to ready. */
+static void retry_later(xctx *cx, sym_run *r, uint32_t i, rtask_aux *aux, int64_t delay,
+                        int64_t t1)
+{
+    rtask *t = &r->rt[i];
+    aux->retry.due = timer_due(t1, delay);
+    aux->retry.fire = retry_fire;
+    xctx_hold(cx, r); /* the timer's, given back by whoever ends it */
+    task_move_owned(&t->state, SYM_TASK_RUNNING, SYM_TASK_RETRYING);
+    if (timer_add(&cx->eng->timer, &aux->retry) != SYM_OK) {
+        /* No timer: retry at once rather than never. */
+        if (task_move(&t->state, SYM_TASK_RETRYING, SYM_TASK_READY))
+            sched_push(cx, r, i);
+        xctx_count(cx, r, 1);
+        return;
+    }
+    /* A stop's sweep that came before the timer was queued ended the task
+     * (or will: the move above and the sweep's load are both seq_cst with
+     * its store of stop) but found no timer to take off: take it off here. */
+    if (atomic_load(&r->stop) != STOP_NONE) {
+        end_task(cx, r, i, SYM_TASK_RETRYING, SYM_TASK_CANCELLED, t1);
+        retry_timer_cancel(cx, r, aux);
+    }
 }
 
 /* An attempt failed (outcome FAILED) or timed out: retry it if the policy
- * says so, else the task is final. err is owned. Returns the task to run
- * next inline, if any. */
-static uint32_t retry_or_final(xctx *cx, sym_run *r, uint32_t i, uint32_t attempt,
+ * says so, else the task is final. The task is in state `from`: running,
+ * or ready when it failed before its worker was called (attempt 0). err is
+ * owned. Returns the task to run next inline, if any. */
+static uint32_t retry_or_final(xctx *cx, sym_run *r, uint32_t i, uint8_t from, uint32_t attempt,
                                uint8_t outcome, bool fatal, char *err, int64_t t0, int64_t t1,
                                uint16_t tid)
 {
@@ -579,47 +644,31 @@ static uint32_t retry_or_final(xctx *cx, sym_run *r, uint32_t i, uint32_t attemp
     rtask_aux *aux = record_failure(r, i, err, attempt, t0, t1, tid, outcome, retry);
     uint32_t next = TASK_NONE;
     if (!retry || !aux) {
-        task_final(cx, r, i, stopping ? SYM_TASK_CANCELLED : outcome, t1, &next);
+        task_final(cx, r, i, from, stopping ? SYM_TASK_CANCELLED : outcome, t1, &next);
         return next;
     }
+    SYM_ASSERT(from == SYM_TASK_RUNNING);
     int64_t delay = backoff_ms(e, p, attempt);
     atomic_fetch_add_explicit(&e->retries, 1, RLX);
     EMIT(e, SYM_EVENT_TASK_RETRYING, r, i, attempt, delay, aux->error);
-    rtask *t = &r->rt[i];
-    if (delay <= 0) {
-        atomic_store(&t->state, SYM_TASK_READY);
-        EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
-        if (cx->slot)
-            return i;
-        sched_push(cx, r, i);
+    if (delay > 0) {
+        retry_later(cx, r, i, aux, delay, t1);
         return TASK_NONE;
     }
-    int64_t ns = delay > INT64_MAX / 2000000 ? INT64_MAX / 2 : delay * 1000000;
-    aux->retry.due = t1 > INT64_MAX / 2 ? t1 : t1 + ns;
-    aux->retry.fire = retry_fire;
-    /* Seq_cst with the load of stop below: a concurrent stop either sees
-     * RETRYING in its sweep, or this thread sees the stop. */
-    atomic_store(&t->state, SYM_TASK_RETRYING);
-    if (timer_add(&e->timer, &aux->retry) != SYM_OK) {
-        uint8_t exp = SYM_TASK_RETRYING;
-        if (atomic_compare_exchange_strong(&t->state, &exp, SYM_TASK_READY))
-            sched_push(cx, r, i); /* no timer: retry at once rather than never */
-        return TASK_NONE;
-    }
-    if (atomic_load(&r->stop) != STOP_NONE) {
-        uint8_t exp = SYM_TASK_RETRYING;
-        if (atomic_compare_exchange_strong(&t->state, &exp, SYM_TASK_CANCELLED)) {
-            timer_cancel(&e->timer, &aux->retry);
-            set_final(cx, r, i, SYM_TASK_CANCELLED, t1);
-        }
-    }
+    task_move_owned(&r->rt[i].state, SYM_TASK_RUNNING, SYM_TASK_READY);
+    EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
+    if (cx->slot)
+        return i;
+    sched_push(cx, r, i);
     return TASK_NONE;
 }
 
+/* Task i (ready) fails for good before its worker is called. */
 static uint32_t fail_now(xctx *cx, sym_run *r, uint32_t i, char *err)
 {
     int64_t now = engine_now(cx->eng);
-    return retry_or_final(cx, r, i, 0, SYM_TASK_FAILED, true, err, now, now, (uint16_t)cx->tid);
+    return retry_or_final(cx, r, i, SYM_TASK_READY, 0, SYM_TASK_FAILED, true, err, now, now,
+                          (uint16_t)cx->tid);
 }
 
 /* ---- timeouts ---- */
@@ -639,8 +688,8 @@ static void timeout_fire(timer_entry *te)
     int64_t now = engine_now(cx.eng);
     const sym_task_policy *p = policy_of(r, c->index);
     char *err = str_printf("timed out after %lld ms", (long long)p->timeout_ms);
-    retry_or_final(&cx, r, c->index, c->attempt, SYM_TASK_TIMED_OUT, false, err, c->start, now,
-                   c->tid);
+    retry_or_final(&cx, r, c->index, SYM_TASK_RUNNING, c->attempt, SYM_TASK_TIMED_OUT, false, err,
+                   c->start, now, c->tid);
     xctx_flush(&cx);
     xctx_fini(&cx);
 }
@@ -656,7 +705,7 @@ static attempt_ctl *arm_timeout(xctx *cx, sym_run *r, uint32_t i, uint32_t attem
     c->attempt = attempt;
     c->start = t0;
     c->tid = (uint16_t)cx->tid;
-    c->te.due = t0 + (timeout_ms > INT64_MAX / 2000000 ? INT64_MAX / 2 : timeout_ms * 1000000);
+    c->te.due = timer_due(t0, timeout_ms);
     c->te.fire = timeout_fire;
     if (timer_add(&cx->eng->timer, &c->te) != SYM_OK) {
         free(c);
@@ -796,7 +845,7 @@ static void drop_ready(xctx *cx, sym_run *r, uint32_t i)
     t->held = 0;
     if (held)
         release_limits(cx, r, i, held);
-    set_final(cx, r, i, SYM_TASK_CANCELLED, engine_now(cx->eng));
+    end_owned(cx, r, i, SYM_TASK_READY, SYM_TASK_CANCELLED, engine_now(cx->eng));
 }
 
 static uint32_t attempt_done(xctx *cx, sym_run *r, uint32_t i, sym_task *task, int rc,
@@ -808,7 +857,7 @@ static uint32_t attempt_done(xctx *cx, sym_run *r, uint32_t i, sym_task *task, i
             commit_success(r, i, task, t0, t1, (uint16_t)cx->tid);
         if (SYM_UNLIKELY(task->error != NULL || task->outputs != NULL))
             task_discard(task); /* an error set, yet the callback succeeded */
-        task_final(cx, r, i, SYM_TASK_SUCCEEDED, t1, &next);
+        task_final(cx, r, i, SYM_TASK_RUNNING, SYM_TASK_SUCCEEDED, t1, &next);
         return next;
     }
     char *err = task->error;
@@ -817,8 +866,8 @@ static uint32_t attempt_done(xctx *cx, sym_run *r, uint32_t i, sym_task *task, i
         err = str_printf("%s", rc == SYM_EFAILED ? "task failed" : sym_strerror(rc));
     bool fatal = task->fatal;
     task_discard(task);
-    return retry_or_final(cx, r, i, task->attempt, SYM_TASK_FAILED, fatal, err, t0, t1,
-                          (uint16_t)cx->tid);
+    return retry_or_final(cx, r, i, SYM_TASK_RUNNING, task->attempt, SYM_TASK_FAILED, fatal, err,
+                          t0, t1, (uint16_t)cx->tid);
 }
 
 /* How many tasks ahead of the one starting its records are fetched: far
@@ -882,7 +931,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
     uint32_t attempt = atomic_load_explicit(&t->attempts, RLX) + 1;
     atomic_store_explicit(&t->attempts, attempt, RLX);
     atomic_store_explicit(&t->tid, (uint16_t)cx->tid, RLX);
-    atomic_store_explicit(&t->state, SYM_TASK_RUNNING, RLX);
+    task_move_owned(&t->state, SYM_TASK_READY, SYM_TASK_RUNNING);
     int64_t timeout =
         SYM_UNLIKELY(h->flags & WF_HOT_TIMEOUT) ? policy_of(r, i)->timeout_ms : 0;
     /* A timeout is armed from a fresh reading, never a reused one. */
@@ -1066,7 +1115,8 @@ static void start_conditional_roots(sym_run *r)
     for (uint32_t i = 0; i < wf->ntasks; i++) {
         if (r->hot[i].dep_count != 0 || !r->df->tasks[i].condition)
             continue;
-        atomic_store_explicit(&r->rt[i].state, SYM_TASK_READY, RLX);
+        if (!task_move(&r->rt[i].state, SYM_TASK_PENDING, SYM_TASK_READY))
+            continue; /* swept to cancelled by a stop */
         if (cond_allows(&cx, r, i, 0)) {
             EMIT(cx.eng, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
             sched_push(&cx, r, i);
@@ -1082,7 +1132,7 @@ static void start_conditional_roots(sym_run *r)
 /* Marks every root ready and queues it: as ranges of run->roots, a chunk
  * at a time so that threads start while the scan goes on, or, with no
  * memory for that list, one item per root. */
-int sched_start(sym_run *r)
+void sched_start(sym_run *r)
 {
     sym_engine *e = r->eng;
     enum { CHUNK = 256 };
@@ -1101,7 +1151,11 @@ int sched_start(sym_run *r)
             conds = true; /* decided below, once the others are queued */
             continue;
         }
-        atomic_store_explicit(&r->rt[i].state, SYM_TASK_READY, RLX);
+        /* A stop (fail_fast in a root already running, the deadline) may
+         * have swept this root to cancelled and counted it: it is not
+         * queued then. */
+        if (!task_move(&r->rt[i].state, SYM_TASK_PENDING, SYM_TASK_READY))
+            continue;
         EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
         if (r->roots) {
             r->roots[nroots++] = i;
@@ -1124,7 +1178,6 @@ int sched_start(sym_run *r)
         sched_yield();
     if (SYM_UNLIKELY(conds))
         start_conditional_roots(r);
-    return SYM_OK;
 }
 
 static void flush_waiters(xctx *cx, sym_run *r)
@@ -1148,18 +1201,13 @@ void sched_stop(xctx *cx, sym_run *r, int reason)
     int exp = STOP_NONE;
     if (!atomic_compare_exchange_strong(&r->stop, &exp, reason))
         return;
-    sym_engine *e = cx->eng;
-    int64_t now = engine_now(e);
+    int64_t now = engine_now(cx->eng);
     for (uint32_t i = 0; i < r->wf->ntasks; i++) {
-        rtask *t = &r->rt[i];
-        uint8_t st = atomic_load(&t->state);
+        uint8_t st = atomic_load(&r->rt[i].state);
         if (st != SYM_TASK_PENDING && st != SYM_TASK_RETRYING)
             continue;
-        if (!atomic_compare_exchange_strong(&t->state, &st, SYM_TASK_CANCELLED))
-            continue;
-        if (st == SYM_TASK_RETRYING)
-            timer_cancel(&e->timer, &atomic_load(&r->aux[i])->retry);
-        set_final(cx, r, i, SYM_TASK_CANCELLED, now);
+        if (end_task(cx, r, i, st, SYM_TASK_CANCELLED, now) && st == SYM_TASK_RETRYING)
+            retry_timer_cancel(cx, r, run_aux(r, i));
     }
     /* Ready tasks parked on a limit would wait for a slot: queue them now;
      * whoever takes one ends it cancelled. */
@@ -1167,12 +1215,18 @@ void sched_stop(xctx *cx, sym_run *r, int reason)
         flush_waiters(cx, r);
 }
 
+/* Runs on the timer thread; run_end takes the deadline off (waiting out
+ * this firing), so r is valid here, and the hold keeps it from ending
+ * while it is swept. */
 void sched_deadline_fire(timer_entry *te)
 {
     sym_run *r = (sym_run *)((char *)te - offsetof(sym_run, deadline));
+    if (!run_hold(r))
+        return;
     xctx cx;
     xctx_init(&cx, r->eng, NULL);
     sched_stop(&cx, r, STOP_CANCEL);
+    xctx_count(&cx, r, 1);
     xctx_flush(&cx);
     xctx_fini(&cx);
 }

@@ -32,6 +32,18 @@ typedef struct timer {
     void *clock_user;
 } timer;
 
+/* The engine clock ms milliseconds after now_ns, saturating instead of
+ * overflowing (a duration of any size from any API path is safe here). */
+static inline int64_t timer_due(int64_t now_ns, int64_t ms)
+{
+    if (ms <= 0)
+        return now_ns;
+    if (ms > INT64_MAX / 1000000)
+        return INT64_MAX;
+    int64_t ns = ms * 1000000;
+    return now_ns > INT64_MAX - ns ? INT64_MAX : now_ns + ns;
+}
+
 int timer_init(timer *t, sym_clock_fn clock, void *clock_user);
 /* Stops the thread; entries still queued are dropped unfired. */
 void timer_destroy(timer *t);
