@@ -124,6 +124,29 @@ static unsigned in_flight(const reg_worker *w, void *arg)
     return hc.n;
 }
 
+static void clear_stats(void *data, void *arg)
+{
+    slot_data *sd = data;
+    uint32_t id = *(const uint32_t *)arg;
+    pthread_mutex_lock(&sd->stats_mu);
+    if (id < atomic_load_explicit(&sd->nstats, RLX)) {
+        wstat *s = &atomic_load_explicit(&sd->stats, RLX)[id];
+        atomic_store_explicit(&s->calls, 0, RLX);
+        atomic_store_explicit(&s->failures, 0, RLX);
+        atomic_store_explicit(&s->lat_sum, 0, RLX);
+        atomic_store_explicit(&s->lat_max, 0, RLX);
+    }
+    pthread_mutex_unlock(&sd->stats_mu);
+}
+
+/* A worker id is free for reuse: the next worker given it starts at zero. */
+static void forget_worker(uint32_t id, void *arg)
+{
+    sym_engine *e = arg;
+    if (e->pool)
+        pool_each_slot(e->pool, clear_stats, &id);
+}
+
 /* ---- life ---- */
 
 int sym_engine_new(const sym_engine_config *cfg, sym_engine **out)
@@ -157,7 +180,7 @@ int sym_engine_new(const sym_engine_config *cfg, sym_engine **out)
     atomic_init(&e->rng, seed);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
-    registry_init(&e->reg, in_flight, e);
+    registry_init(&e->reg, in_flight, forget_worker, e);
     int rc = timer_init(&e->timer, e->clock, e->clock_user);
     if (rc != SYM_OK) {
         registry_destroy(&e->reg);

@@ -6,11 +6,13 @@
 
 #include "names.h"
 
-void registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *), void *arg)
+void registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *),
+                   void (*forget)(uint32_t id, void *), void *arg)
 {
     *r = (registry){0};
     pthread_mutex_init(&r->mu, NULL);
     r->in_flight = in_flight;
+    r->forget = forget;
     r->arg = arg;
 }
 
@@ -31,6 +33,26 @@ static void entry_free(reg_worker *w)
     free(w);
 }
 
+/* An entry is freed: its id goes back for reuse, its statistics cleared
+ * first. (Out of memory for the list, the id is not reused: a leak of one
+ * number, not a fault.) */
+static void id_release(registry *r, uint32_t id)
+{
+    r->forget(id, r->arg);
+    pthread_mutex_lock(&r->mu);
+    if (r->nfree == r->capfree) {
+        size_t cap = r->capfree ? r->capfree * 2 : 16;
+        uint32_t *v = realloc(r->free_ids, cap * sizeof *v);
+        if (v) {
+            r->free_ids = v;
+            r->capfree = cap;
+        }
+    }
+    if (r->nfree < r->capfree)
+        r->free_ids[r->nfree++] = id;
+    pthread_mutex_unlock(&r->mu);
+}
+
 /* Under the lock: drops a reference; true when it was the last. */
 static bool unref_locked(reg_worker *w)
 {
@@ -42,8 +64,11 @@ void registry_put(registry *r, reg_worker *w)
     pthread_mutex_lock(&r->mu);
     bool last = unref_locked(w);
     pthread_mutex_unlock(&r->mu);
-    if (last)
+    if (last) {
+        uint32_t id = w->id;
         entry_free(w);
+        id_release(r, id);
+    }
 }
 
 /* The position of name, or where it would go; *found says which. */
@@ -115,7 +140,7 @@ int registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata
         memmove(r->v + i + 1, r->v + i, (r->n - i) * sizeof *r->v);
         r->v[i] = w;
         r->n++;
-        w->id = r->next_id++;
+        w->id = r->nfree ? r->free_ids[--r->nfree] : r->next_id++;
     }
     pthread_mutex_unlock(&r->mu);
     if (rc != SYM_OK)
@@ -175,5 +200,6 @@ void registry_destroy(registry *r)
             entry_free(w);
     }
     free(r->v);
+    free(r->free_ids);
     pthread_mutex_destroy(&r->mu);
 }

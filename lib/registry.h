@@ -21,7 +21,9 @@ typedef struct reg_worker {
     void (*release)(void *userdata);
     unsigned concurrency; /* 0 = no limit */
     limiter lim;          /* used when concurrency > 0 */
-    uint32_t id;          /* dense, never reused: indexes per-thread stats */
+    uint32_t id;          /* dense, reused once the entry is freed: indexes
+                             per-thread stats, so ids stay below the most
+                             entries alive at once */
     atomic_bool gone;     /* unregistered */
     unsigned refs;        /* under the registry lock */
     bool released;        /* under the registry lock */
@@ -32,12 +34,19 @@ typedef struct registry {
     reg_worker **v; /* registered entries, sorted by name */
     size_t n, cap;
     uint32_t next_id;
+    uint32_t *free_ids; /* ids of freed entries, for reuse */
+    size_t nfree, capfree;
     /* Calls in flight of w now (counts hazard slots). */
     unsigned (*in_flight)(const reg_worker *w, void *arg);
+    /* An entry's id is free again: whatever is kept per id is cleared
+     * (no thread can be writing it: the entry was released, so no thread
+     * is inside it). */
+    void (*forget)(uint32_t id, void *arg);
     void *arg;
 } registry;
 
-void registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *), void *arg);
+void registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *),
+                   void (*forget)(uint32_t id, void *), void *arg);
 /* Unregisters and releases everything left (no thread may be running). */
 void registry_destroy(registry *r);
 int registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata,

@@ -989,11 +989,13 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
     int64_t t1 = thread_now(cx);
     *clk = t1;
     cx->last_end = t1;
+    /* Counted while the hazard still points at w: once no hazard does, w
+     * may be released and its id (which indexes the stats) reused. */
+    note_stats(sd, w, rc != SYM_OK, t1 - t0);
     /* Unregistered during the call: leave it now, so its release need not
      * wait for this thread to go idle. */
     if (SYM_UNLIKELY(atomic_load_explicit(&w->gone, memory_order_acquire)))
         hazard_set(e, sd, NULL);
-    note_stats(sd, w, rc != SYM_OK, t1 - t0);
     if (held)
         release_limits(cx, r, i, held);
     if (SYM_UNLIKELY(task.ctl != NULL) && !settle_timeout(e, &task)) {

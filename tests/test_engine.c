@@ -542,6 +542,46 @@ START_TEST(metrics_after_runs)
 }
 END_TEST
 
+/* The largest per-thread statistics array over the engine's threads. */
+static void max_nstats(void *data, void *arg)
+{
+    slot_data *sd = data;
+    uint32_t n = atomic_load(&sd->nstats), *max = arg;
+    if (n > *max)
+        *max = n;
+}
+
+/* Registering, running and unregistering a worker again and again: the
+ * per-thread statistics stay as big as the most workers registered at
+ * once (worker ids are reused), and a worker given a freed id starts its
+ * statistics at zero. */
+START_TEST(register_unregister_loop_stays_bounded)
+{
+    sym_engine *e = new_engine(2, NULL, NULL);
+    sym_builder *b = sym_builder_new("cycle");
+    b_task(b, "a", "cycled");
+    sym_workflow *wf = b_build(b);
+    int cycles = under_valgrind() ? 200 : 1000;
+    for (int k = 0; k < cycles; k++) {
+        ck_assert_int_eq(sym_engine_register(e, "cycled", w_ok, NULL, NULL), SYM_OK);
+        sym_run *r;
+        ck_assert_int_eq(sym_run_start(e, wf, NULL, &r, NULL), SYM_OK);
+        sym_run_wait(r, -1);
+        ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
+        sym_run_free(r);
+        sym_worker_metrics wm;
+        ck_assert_uint_eq(sym_engine_worker_metrics(e, &wm, 1), 1);
+        ck_assert_uint_eq(wm.calls, 1);
+        ck_assert_int_eq(sym_engine_unregister(e, "cycled"), SYM_OK);
+    }
+    uint32_t max = 0;
+    pool_each_slot(e->pool, max_nstats, &max);
+    ck_assert_uint_le(max, 64);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
 START_TEST(engine_free_cancels_live_runs)
 {
     sym_engine *e = new_engine(2, NULL, NULL);
@@ -656,6 +696,7 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, fan_in_run_cancelled_midway_ends);
     tcase_add_test(tc, outputs_capped_per_task);
     tcase_add_test(tc, metrics_after_runs);
+    tcase_add_test(tc, register_unregister_loop_stays_bounded);
     tcase_add_test(tc, engine_free_cancels_live_runs);
     tcase_add_test(tc, task_records_are_reused_clean);
     tcase_add_test(tc, empty_workflow_succeeds);
