@@ -41,9 +41,12 @@ void xctx_flush(xctx *cx)
     int64_t n = cx->batch_n;
     cx->batch_run = NULL;
     cx->batch_n = 0;
-    if (!r || !n)
+    if (!r)
         return;
-    /* Before the count below, which may end the run: run_end reads these. */
+    /* Before the count below, which may end the run: run_end reads these.
+     * Even when no count is left to give back (holds taken out of the
+     * batch used it up: the run is alive while they are out), these
+     * belong to r, never to the next run the thread works on. */
     for (int st = 0; st < SYM_TASK_STATE_COUNT; st++)
         if (cx->batch_final[st]) {
             atomic_fetch_add_explicit(&r->final_counts[st], cx->batch_final[st], RLX);
@@ -53,6 +56,8 @@ void xctx_flush(xctx *cx)
         atomic_fetch_add_explicit(&r->failed_tasks, cx->batch_failed, RLX);
         cx->batch_failed = 0;
     }
+    if (!n)
+        return;
     int64_t before = atomic_fetch_sub_explicit(&r->remaining, n, memory_order_acq_rel);
     SYM_ASSERT(before >= n); /* never below zero: nothing is counted twice */
     if (before == n)
