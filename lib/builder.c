@@ -140,6 +140,13 @@ int sym_builder_set_concurrency(sym_builder *b, unsigned max_in_flight)
     return SYM_OK;
 }
 
+/* The file format's message for a duration past DRAFT_DURATION_MAX_MS. */
+static int too_long(sym_builder *b, const char *what, const char *whose, int64_t ms)
+{
+    return fail(b, SYM_EINVAL, "%s%s'%s': duration '%lldms' is too long (at most 876000h)", whose,
+                *whose ? ": " : "", what, (long long)ms);
+}
+
 int sym_builder_set_deadline_ms(sym_builder *b, int64_t deadline_ms)
 {
     if (!b)
@@ -147,6 +154,8 @@ int sym_builder_set_deadline_ms(sym_builder *b, int64_t deadline_ms)
     if (deadline_ms < 0)
         return fail(b, SYM_EINVAL, "deadline %lld ms is not valid: give 0 (none) or more",
                     (long long)deadline_ms);
+    if (deadline_ms > DRAFT_DURATION_MAX_MS)
+        return too_long(b, "deadline", "", deadline_ms);
     b->d.deadline_ms = deadline_ms;
     return SYM_OK;
 }
@@ -223,6 +232,12 @@ static int check_policy(sym_builder *b, const sym_task_policy *p, const char *wh
 {
     if (!p)
         return fail(b, SYM_EINVAL, "%s: no policy given", whose);
+    if (p->timeout_ms > DRAFT_DURATION_MAX_MS)
+        return too_long(b, "timeout", whose, p->timeout_ms);
+    if (p->retry.delay_ms > DRAFT_DURATION_MAX_MS)
+        return too_long(b, "delay", whose, p->retry.delay_ms);
+    if (p->retry.max_delay_ms > DRAFT_DURATION_MAX_MS)
+        return too_long(b, "max_delay", whose, p->retry.max_delay_ms);
     if (p->timeout_ms < 0)
         return fail(b, SYM_EINVAL, "%s: timeout must be 0 (none) or more", whose);
     if (p->retry.attempts < 1)

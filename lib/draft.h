@@ -12,6 +12,11 @@
 #include "error.h"
 #include "symphony.h"
 
+/* The longest duration a workflow may give (a timeout, a retry delay or
+ * cap, a deadline): 876000h, 100 years of 365 days, far below the point
+ * where an engine clock in nanoseconds plus a duration overflows. */
+#define DRAFT_DURATION_MAX_MS ((int64_t)876000 * 3600 * 1000)
+
 typedef struct draft_pos {
     uint32_t line, column; /* 0 = no position (built in code) */
 } draft_pos;

@@ -37,9 +37,8 @@ typedef enum schema_duration_status {
     SCHEMA_DURATION_MALFORMED  /* anything else: "", "s", ".5s", "abc" */
 } schema_duration_status;
 
-/* The longest duration: 876000h (100 years of 365 days), far below the
- * point where an engine clock in nanoseconds plus a duration overflows. */
-#define SCHEMA_DURATION_MAX_MS ((int64_t)876000 * 3600 * 1000)
+/* The longest duration (draft.h): files and the builder API share it. */
+#define SCHEMA_DURATION_MAX_MS DRAFT_DURATION_MAX_MS
 
 /* Parses the n bytes at s as a duration: digits, an optional fraction, and
  * a unit of ms, s, m or h ("250ms", "10s", "1.5m", "2h"). A fraction is

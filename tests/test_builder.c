@@ -202,6 +202,68 @@ static void dump(const sym_error *err)
         ck_assert_msg(has_error(err, code, text), "missing error: %s", text);               \
     } while (0)
 
+static int w_succeed(sym_task *t, void *u)
+{
+    (void)t;
+    (void)u;
+    return SYM_OK;
+}
+
+/* Durations past the file format's limit (876000h) are refused as a file's
+ * are, with the same words: a deadline of 10^13 ms once overflowed the
+ * engine clock and cancelled every run at once. At the limit, a run is
+ * not cancelled. */
+START_TEST(durations_past_the_format_limit_refused)
+{
+    const int64_t max = (int64_t)876000 * 3600 * 1000;
+    sym_builder *b = sym_builder_new("long");
+    size_t a = add(b, "a", "w");
+    ck_assert_int_eq(sym_builder_set_deadline_ms(b, 10000000000000), SYM_EINVAL);
+    ck_assert_int_eq(sym_builder_set_deadline_ms(b, INT64_MAX), SYM_EINVAL);
+    sym_task_policy p;
+    sym_task_policy_init(&p);
+    p.timeout_ms = max + 1;
+    ck_assert_int_eq(sym_builder_set_policy(b, a, &p), SYM_EINVAL);
+    sym_task_policy_init(&p);
+    p.retry.delay_ms = INT64_MAX;
+    ck_assert_int_eq(sym_builder_set_defaults(b, &p), SYM_EINVAL);
+    sym_task_policy_init(&p);
+    p.retry.max_delay_ms = max + 1;
+    ck_assert_int_eq(sym_builder_set_policy(b, a, &p), SYM_EINVAL);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_EINVAL);
+    EXPECT(err, SYM_EINVAL, "'deadline': duration '10000000000000ms' is too long (at most 876000h)");
+    EXPECT(err, SYM_EINVAL,
+           "task 'a': 'timeout': duration '3153600000001ms' is too long (at most 876000h)");
+    EXPECT(err, SYM_EINVAL,
+           "defaults: 'delay': duration '9223372036854775807ms' is too long (at most 876000h)");
+    sym_error_free(err);
+
+    /* At the limit: accepted, and the run is not cancelled by it. */
+    ck_assert_int_eq(sym_builder_set_deadline_ms(b, max), SYM_OK);
+    sym_task_policy_init(&p);
+    p.timeout_ms = max;
+    p.retry.attempts = 2;
+    p.retry.delay_ms = max;
+    p.retry.max_delay_ms = max;
+    ck_assert_int_eq(sym_builder_set_defaults(b, &p), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_task(b, "a", "w", NULL), SYM_OK);
+    ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
+    sym_builder_free(b);
+    sym_engine *e = NULL;
+    ck_assert_int_eq(sym_engine_new(NULL, &e), SYM_OK);
+    ck_assert_int_eq(sym_engine_register(e, "w", w_succeed, NULL, NULL), SYM_OK);
+    sym_run *run = NULL;
+    ck_assert_int_eq(sym_run_start(e, wf, NULL, &run, NULL), SYM_OK);
+    ck_assert_int_eq(sym_run_wait(run, 10000), SYM_OK);
+    ck_assert_int_eq(sym_run_get_status(run), SYM_RUN_SUCCEEDED);
+    sym_run_free(run);
+    sym_engine_free(e);
+    sym_workflow_free(wf);
+}
+END_TEST
+
 START_TEST(setter_errors_are_all_reported)
 {
     sym_builder *b = sym_builder_new("errs");
@@ -835,6 +897,7 @@ static Suite *suite(void)
     tcase_add_test(tc, id_index_tells_equal_hashes_apart);
     tcase_add_test(tc, needs_by_name_in_turns);
     tcase_add_test(tc, repeats_in_a_long_list);
+    tcase_add_test(tc, durations_past_the_format_limit_refused);
     tcase_add_test(tc, big_arrays);
     tcase_add_test(tc, big_arrays_are_reused);
     suite_add_tcase(s, tc);
