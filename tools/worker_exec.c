@@ -538,7 +538,7 @@ static int set_output_line(sym_task *task, char *key, const char *value, unsigne
 
 static int read_outputs(sym_task *task, const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(path, "rbe"); /* "e": close-on-exec */
     if (!f)
         return sym_task_fail(task, 0, "cannot read SYMPHONY_OUTPUT: %s", strerror(errno));
     char *text = malloc(OUTPUT_MAX_BYTES + 1);
