@@ -442,9 +442,22 @@ static void wait_run(session *s, int64_t t0)
     console_progress(&s->con, "");
 }
 
+/* A parent that ignores SIGCHLD passes that on through exec, and the
+ * kernel then reaps exec's children itself, their exit status lost: the
+ * tool waits for its children, so it takes the default back. */
+static void default_sigchld(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+}
+
 static int execute(session *s)
 {
     int64_t t0 = now_ms();
+    default_sigchld();
     if (start_engine(s) != SYM_OK)
         return CLI_FAILED;
     if (signals_open(&s->sig) != 0) {
