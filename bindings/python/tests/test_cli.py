@@ -61,6 +61,31 @@ tasks:
             self.assertEqual(cli("run", str(wf), "--param", "undeclared=1").returncode, 2)
 
 
+    def test_run_refuses_templates_in_shell(self) -> None:
+        """A param pasted into shell text would run as code: the load stops it
+        and nothing runs; the same value through env is only data."""
+        with tempfile.TemporaryDirectory() as tmp:
+            wf = Path(tmp, "w.yaml")
+            pwned = Path(tmp, "pwned")
+            wf.write_text(yaml("""
+symphony: 1
+name: inj
+params: { x: hi }
+tasks:
+  a: { worker: exec, with: { shell: 'echo ${{ params.x }}' } }
+"""))
+            p = cli("run", str(wf), "--param", f"x=; touch {pwned}")
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(f"{wf}:5:38: task 'a': '${{{{ }}}}' in exec's 'shell' text would run "
+                          "data as shell code", p.stderr)
+            self.assertFalse(pwned.exists())
+            wf.write_text(wf.read_text().replace(
+                "shell: 'echo ${{ params.x }}'", "shell: 'echo \"$X\"', env: { X: '${{ params.x }}' }"))
+            p = cli("run", str(wf), "--param", f"x=; touch {pwned}")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(f"[a] ; touch {pwned}", p.stdout)
+            self.assertFalse(pwned.exists())
+
 
 class ExecOutputs(unittest.TestCase):
     """SYMPHONY_OUTPUT lines as the Python exec worker reads them."""
