@@ -552,15 +552,15 @@ static bool is_zombie(long pid)
     buf[n] = '\0';
     /* "pid (comm) state ...": comm may hold ')' and spaces */
     const char *paren = strrchr(buf, ')');
-    return paren && (paren[2] == 'Z' || paren[2] == 'X');
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
-/* 1 when a live process other than leader is in process group pgid, 0
- * when none is, -1 when that cannot be told (no /proc). Linux has no call
- * that lists a group, and signalling it cannot tell: the unreaped leader
- * is a member. So every pid in /proc is asked for its group (one cheap
- * call each); zombies do not count, they are dead already. */
-static int group_has_others(pid_t pgid, pid_t leader)
+/* 1 when a live process other than its leader is in process group pgid,
+ * 0 when none is, -1 when that cannot be told (no /proc). Linux has no
+ * call that lists a group, and signalling it cannot tell: the unreaped
+ * leader is a member. So every pid in /proc is asked for its group (one
+ * cheap call each); zombies do not count, they are dead already. */
+static int group_has_others(pid_t pgid)
 {
     DIR *proc = opendir("/proc"); /* close-on-exec in glibc and musl */
     if (!proc)
@@ -570,7 +570,7 @@ static int group_has_others(pid_t pgid, pid_t leader)
     while (!found && (d = readdir(proc)) != NULL) {
         char *end;
         long pid = strtol(d->d_name, &end, 10);
-        if (*end == '\0' && pid > 0 && pid != leader && getpgid((pid_t)pid) == pgid)
+        if (*end == '\0' && pid > 0 && pid != pgid && getpgid((pid_t)pid) == pgid)
             found = !is_zombie(pid);
     }
     closedir(proc);
@@ -585,7 +585,7 @@ static int wait_group(pid_t pgid, sink *s, int ms)
 {
     int64_t until = now_ms() + ms;
     int others;
-    while ((others = group_has_others(pgid, pgid)) > 0 && now_ms() < until)
+    while ((others = group_has_others(pgid)) > 0 && now_ms() < until)
         relay(s, POLL_MS);
     return others;
 }
