@@ -50,8 +50,8 @@ typedef struct wframe {
     uint32_t next;
 } wframe;
 
-static int add_leaf(draft *d, uint32_t task, const sym_value *leaf, dfl_pos_fn pos, void *ctx,
-                    diag *dg, bool *bad)
+static int add_leaf(draft *d, uint32_t task, const char *key, const sym_value *leaf,
+                    dfl_pos_fn pos, void *ctx, diag *dg, bool *bad)
 {
     uint32_t line = 1, column = 1;
     if (pos)
@@ -64,7 +64,7 @@ static int add_leaf(draft *d, uint32_t task, const sym_value *leaf, dfl_pos_fn p
         *bad = true;
         return SYM_OK;
     }
-    draft_input in = {task, leaf, t};
+    draft_input in = {task, {line, column}, leaf, t, key};
     return draft_add_input(d, &in);
 }
 
@@ -75,7 +75,7 @@ int dfl_scan_with(draft *d, uint32_t task, const sym_value *with, dfl_pos_fn pos
         return SYM_OK;
     if (with->type == SYM_VALUE_STRING)
         return expr_has_template(with->u.s, with->n)
-                   ? add_leaf(d, task, with, pos, ctx, dg, bad)
+                   ? add_leaf(d, task, NULL, with, pos, ctx, dg, bad)
                    : SYM_OK;
     if (with->type != SYM_VALUE_LIST && with->type != SYM_VALUE_MAP)
         return SYM_OK;
@@ -107,7 +107,11 @@ int dfl_scan_with(draft *d, uint32_t task, const sym_value *with, dfl_pos_fn pos
             }
             stack[sp++] = (wframe){c, 0};
         } else if (c->type == SYM_VALUE_STRING && expr_has_template(c->u.s, c->n)) {
-            rc = add_leaf(d, task, c, pos, ctx, dg, bad);
+            /* The entry of `with` the leaf lies in: the bottom frame's. */
+            const char *key = with->type == SYM_VALUE_MAP
+                                  ? with->u.entries[stack[0].next - 1].key
+                                  : NULL;
+            rc = add_leaf(d, task, key, c, pos, ctx, dg, bad);
         }
     }
     free(stack);
@@ -176,6 +180,16 @@ static int check_one(draft *d, expr_template *t, const expr_scope *sc, const cha
 }
 
 /* ---- static checks ------------------------------------------------------ */
+
+/* True for a template in the `shell` input of an `exec` task: exec hands
+ * that text to /bin/sh -c, so a value put into it (a param, an upstream
+ * output) would run as shell code. Values reach a script safely through
+ * `env`. The rule goes by the worker's name: it is exec's input format. */
+static bool in_exec_shell(const draft *d, const draft_input *in)
+{
+    const char *worker = draft_worker(d, in->task);
+    return in->key && strcmp(in->key, "shell") == 0 && worker && strcmp(worker, "exec") == 0;
+}
 
 /* The upstream rule for one referring task at a time. */
 typedef struct upstream {
@@ -337,6 +351,15 @@ int dfl_check(draft *d, uint32_t n, const uint32_t *dbeg, const uint32_t *dcnt,
         const draft_input *in = &d->inputs[k];
         if (in->task >= n)
             continue;
+        if (in_exec_shell(d, in)) {
+            report(d, first, d->from_code ? SYM_EINVAL : SYM_ESCHEMA,
+                   d->from_code ? (draft_pos){0, 0} : in->pos,
+                   "task '%s': '${{ }}' in exec's 'shell' text would run data as shell code; "
+                   "pass the value through 'env:' (env: { NAME: \"${{ params.x }}\" }) and "
+                   "use \"$NAME\" in the script",
+                   draft_id(d, in->task));
+            continue;
+        }
         set_self(&u, &sc, in->task);
         snprintf(what, sizeof what, "an input of task '%s'", draft_id(d, in->task));
         rc = check_one(d, in->tmpl, &sc, what, first);

@@ -47,8 +47,10 @@ typedef struct draft_axis {
  * array per draft, in no particular task order. */
 typedef struct draft_input {
     uint32_t task; /* draft index (a builder slot, or tasks[]) */
+    draft_pos pos; /* where the string starts */
     const sym_value *leaf;
     struct expr_template *tmpl;
+    const char *key; /* the `with` entry it lies in (`shell`), or NULL */
 } draft_input;
 
 /* Which policy fields were written (so defaults fill only the others). */

@@ -9,7 +9,8 @@ bool ticks_usable(void)
 #if TICKS_HAVE_COUNTER && defined(__linux__)
     /* The kernel keeps CLOCK_MONOTONIC on the counter only once it has
      * found it stable and in step across CPUs. */
-    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                    "re"); /* "e": close-on-exec (glibc, musl) */
     if (!f)
         return false;
     char name[32] = "";

@@ -37,6 +37,10 @@ extern char **environ;
 
 static char tmpdir[64];
 
+/* Set by a test: the tool starts with SIGCHLD ignored, as it is when a
+ * parent process ignored it (a disposition of SIG_IGN survives exec). */
+static bool ignore_sigchld;
+
 static bool under_valgrind(void)
 {
     return getenv("SYM_UNDER_VALGRIND") != NULL;
@@ -64,6 +68,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    ignore_sigchld = false;
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)
@@ -168,8 +173,14 @@ static pid_t spawn_va(const char *err_path, int err_flags, const char *arg, va_l
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     posix_spawn_file_actions_addopen(&fa, 2, err_path, err_flags, 0600);
+    /* The tool inherits SIG_IGN; ours is restored before the tool can
+     * exit, so it is still ours to reap. */
+    if (ignore_sigchld)
+        signal(SIGCHLD, SIG_IGN);
     pid_t pid;
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    if (ignore_sigchld)
+        signal(SIGCHLD, SIG_DFL);
     posix_spawn_file_actions_destroy(&fa);
     ck_assert_msg(rc == 0, "cannot start %s: %s", argv[0], strerror(rc));
     return pid;
@@ -723,6 +734,65 @@ START_TEST(timeout_kills_process_group)
 }
 END_TEST
 
+/* A parent that ignores SIGCHLD passes that on; the kernel then reaps the
+ * children at once and their exit status is lost to waitpid. The tool
+ * must still see "exit 3" as a failure (and "exit 0" as a success). */
+START_TEST(exit_status_with_sigchld_ignored)
+{
+    char report[192];
+    const char *wf = write_file("chld.yaml", "symphony: 1\n"
+                                             "name: chld\n"
+                                             "tasks:\n"
+                                             "  three: { worker: exec, with: { shell: 'exit 3' } }\n"
+                                             "  zero: { worker: exec, with: { argv: ['true'] } }\n");
+    snprintf(report, sizeof report, "%s", tmp_path("report.json"));
+    ignore_sigchld = true;
+    result r = run("run", wf, "--report", report);
+    assert_exit(r, 1);
+    assert_contains(r.out, "  three failed after 1 attempt: exit status 3\n");
+    sym_value *rep = load_json(report);
+    ck_assert_str_eq(str_at(rep, "status"), "failed");
+    ck_assert_str_eq(str_at(report_task(rep, "three"), "status"), "failed");
+    ck_assert_str_eq(str_at(report_task(rep, "zero"), "status"), "succeeded");
+    sym_value_free(rep);
+    result_free(&r);
+}
+END_TEST
+
+/* A process the child leaves behind in its group is stopped before the
+ * task ends, even one that ignores SIGTERM: it gets SIGKILL after a short
+ * grace period. Checked at once when the tool returns, without waiting. */
+START_TEST(leftovers_killed_when_child_exits)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "symphony: 1\n"
+             "name: leftover\n"
+             "tasks:\n"
+             "  stubborn:\n"
+             "    worker: exec\n"
+             "    with: { shell: 'trap \"\" TERM; sleep 1000 & echo $! > \"%s/stubborn\"' }\n"
+             "  polite:\n"
+             "    worker: exec\n"
+             "    with: { shell: 'sleep 1000 & echo $! > \"%s/polite\"' }\n"
+             "  after: { worker: noop, needs: [stubborn, polite] }\n",
+             tmpdir, tmpdir);
+    const char *wf = write_file("leftover.yaml", text);
+    time_t t0 = time(NULL);
+    result r = run("run", wf);
+    assert_exit(r, 0);
+    ck_assert_int_lt(time(NULL) - t0, scaled_ms(10000) / 1000);
+    assert_contains(r.out, "task stubborn succeeded in ");
+    pid_t stubborn = read_pid("stubborn"), polite = read_pid("polite");
+    bool stubborn_gone = process_gone(stubborn), polite_gone = process_gone(polite);
+    kill(stubborn, SIGKILL);
+    kill(polite, SIGKILL);
+    ck_assert_msg(stubborn_gone, "the grandchild that ignores SIGTERM outlived its task");
+    ck_assert_msg(polite_gone, "the grandchild outlived its task");
+    result_free(&r);
+}
+END_TEST
+
 START_TEST(log_dir)
 {
     char text[1024], logs[192];
@@ -1024,6 +1094,8 @@ static Suite *cli_run_suite(void)
     tcase_add_test(tc, exec_bad_inputs_fail_for_good);
     tcase_add_test(tc, retries_then_succeeds);
     tcase_add_test(tc, timeout_kills_process_group);
+    tcase_add_test(tc, exit_status_with_sigchld_ignored);
+    tcase_add_test(tc, leftovers_killed_when_child_exits);
     tcase_add_test(tc, log_dir);
     tcase_add_test(tc, long_lines_and_no_final_newline);
     suite_add_tcase(s, tc);

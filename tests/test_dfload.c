@@ -370,6 +370,117 @@ START_TEST(builder_equivalents)
 }
 END_TEST
 
+/* ---- no script injection through exec's `shell` ------------------------ */
+
+#define SHELL_FIX                                                                                  \
+    "'${{ }}' in exec's 'shell' text would run data as shell code; pass the value through "       \
+    "'env:' (env: { NAME: \"${{ params.x }}\" }) and use \"$NAME\" in the script"
+
+/* A param or an upstream output pasted into the text of /bin/sh -c runs
+ * as code (`--param x='; rm -rf ~'`): refused at the string, whatever
+ * form it takes (plain, quoted, block, inside a list or map under
+ * `shell`, through an alias, the worker named before or after `with`,
+ * in a matrix task). */
+START_TEST(exec_shell_templates_refused)
+{
+    const char *y = HEAD "params: { x: hi }\n"
+                         "tasks:\n"
+                         "  up: { worker: exec, with: { argv: ['true'] } }\n"     /* line 5 */
+                         "  greet:\n"
+                         "    worker: exec\n"
+                         "    needs: up\n"
+                         "    with:\n"
+                         "      shell: \"echo ${{ tasks.up.outputs.name }}\"\n"    /* line 10 */
+                         "  late:\n"
+                         "    with:\n"
+                         "      shell: echo ${{ params.x }}\n"                     /* line 13 */
+                         "    worker: exec\n"
+                         "  block:\n"
+                         "    worker: exec\n"
+                         "    with:\n"
+                         "      shell: |\n"                                        /* line 18 */
+                         "        echo safe\n"
+                         "        echo ${{ params.x }}\n"
+                         "  nested: { worker: exec, with: { shell: [\"${{ params.x }}\"] } }\n"
+                         "  alias: { worker: exec, with: &w { shell: 'a ${{ params.x }}' } }\n"
+                         "  again: { worker: exec, with: *w }\n"
+                         "  shard:\n"
+                         "    worker: exec\n"
+                         "    matrix: { n: [1, 2] }\n"
+                         "    with: { shell: 'echo ${{ matrix.n }}' }\n";        /* line 27 */
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(load(y, NULL, &wf), SYM_ESCHEMA);
+    ck_assert_ptr_null(wf);
+    EXPECT_TEXT("df.yaml:10:15: task 'greet': " SHELL_FIX);
+    EXPECT_TEXT("df.yaml:13:14: task 'late': " SHELL_FIX);
+    EXPECT_TEXT("df.yaml:18:15: task 'block': " SHELL_FIX); /* block: after its '|' */
+    EXPECT_TEXT("df.yaml:21:44: task 'nested': " SHELL_FIX);
+    EXPECT_TEXT("df.yaml:22:45: task 'alias': " SHELL_FIX);
+    /* The alias's copy is refused too, at the anchor's string. */
+    EXPECT_TEXT("df.yaml:22:45: task 'again': " SHELL_FIX);
+    /* A matrix task once, not once per instance. */
+    EXPECT_TEXT("df.yaml:27:21: task 'shard': " SHELL_FIX);
+    ck_assert_uint_eq(sym_error_count(err), 7);
+    for (size_t i = 0; i < sym_error_count(err); i++)
+        ck_assert_int_eq(sym_error_code(err, i), SYM_ESCHEMA);
+}
+END_TEST
+
+/* Where an expression's value is data, it stays allowed: exec's argv
+ * elements, env values and cwd, plain `shell` text, and any input called
+ * `shell` of another worker. */
+START_TEST(exec_data_templates_allowed)
+{
+    const char *y = HEAD "params: { x: hi, dir: /tmp }\n"
+                         "tasks:\n"
+                         "  argv: { worker: exec, with: { argv: [echo, '${{ params.x }}'] } }\n"
+                         "  env:\n"
+                         "    worker: exec\n"
+                         "    needs: argv\n"
+                         "    with:\n"
+                         "      shell: 'echo \"$X\" \"$RC\" ${HOME}'\n"
+                         "      env: { X: '${{ params.x }}', RC: '${{ tasks.argv.status }}' }\n"
+                         "      cwd: '${{ params.dir }}'\n"
+                         "  other: { worker: script, with: { shell: 'echo ${{ params.x }}' } }\n"
+                         "  nested:\n"
+                         "    worker: exec\n"
+                         "    with: { env: { shell: '${{ params.x }}' }, argv: ['true'] }\n";
+    sym_workflow *wf = load_ok(y);
+    sym_workflow_free(wf);
+}
+END_TEST
+
+/* The builder refuses the same, without a position. */
+START_TEST(exec_shell_templates_refused_in_builder)
+{
+    sym_builder *b = sym_builder_new("df");
+    size_t t, ok, other;
+    ck_assert_int_eq(sym_builder_set_param(b, "x", sym_value_new_string("hi")), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_task(b, "greet", "exec", &t), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_task(b, "ok", "exec", &ok), SYM_OK);
+    ck_assert_int_eq(sym_builder_add_task(b, "other", "script", &other), SYM_OK);
+    ck_assert_int_eq(
+        sym_builder_set_input(b, t, "shell", sym_value_new_string("echo ${{ params.x }}")),
+        SYM_OK);
+    sym_value *env = sym_value_new_map();
+    ck_assert_int_eq(sym_value_map_set(env, "X", sym_value_new_string("${{ params.x }}")),
+                     SYM_OK);
+    ck_assert_int_eq(sym_builder_set_input(b, ok, "env", env), SYM_OK);
+    ck_assert_int_eq(sym_builder_set_input(b, ok, "shell", sym_value_new_string("echo \"$X\"")),
+                     SYM_OK);
+    ck_assert_int_eq(
+        sym_builder_set_input(b, other, "shell", sym_value_new_string("${{ params.x }}")),
+        SYM_OK);
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_EINVAL);
+    ck_assert_ptr_null(wf);
+    ck_assert_uint_eq(sym_error_count(err), 1);
+    ck_assert_str_eq(sym_error_message(err, 0), "task 'greet': " SHELL_FIX);
+    ck_assert_uint_eq(sym_error_line(err, 0), 0);
+    sym_builder_free(b);
+}
+END_TEST
+
 static Suite *dfload_suite(void)
 {
     Suite *s = suite_create("dfload");
@@ -382,6 +493,9 @@ static Suite *dfload_suite(void)
     tcase_add_test(tc, matrix_from_params);
     tcase_add_test(tc, matrix_from_params_errors);
     tcase_add_test(tc, builder_equivalents);
+    tcase_add_test(tc, exec_shell_templates_refused);
+    tcase_add_test(tc, exec_data_templates_allowed);
+    tcase_add_test(tc, exec_shell_templates_refused_in_builder);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,7 +9,10 @@
  * children's groups and exits at once with 130. The handler only writes the
  * signal to a pipe; the main loop, which waits on the run in short slices,
  * reads it. Engine threads are started with the signals blocked, so the
- * handler always runs on the main thread. */
+ * handler always runs on the main thread.
+ *
+ * _GNU_SOURCE for pipe2, which makes descriptors close-on-exec at once. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -167,12 +170,9 @@ typedef struct signals {
 
 static int signals_open(signals *s)
 {
-    if (pipe(s->fds) != 0)
+    /* Close-on-exec from the start: an exec task may be spawning now. */
+    if (pipe2(s->fds, O_CLOEXEC | O_NONBLOCK) != 0)
         return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(s->fds[i], F_SETFD, FD_CLOEXEC);
-        fcntl(s->fds[i], F_SETFL, fcntl(s->fds[i], F_GETFL) | O_NONBLOCK);
-    }
     signal_pipe = s->fds[1];
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -336,7 +336,7 @@ static int write_json(console *con, const char *what, const char *path, char *te
                       sym_strerror(SYM_ENOMEM));
         return CLI_FAILED;
     }
-    FILE *f = fopen(path, "wb");
+    FILE *f = fopen(path, "wbe"); /* "e": close-on-exec */
     int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     int err = errno;
     if (f && fclose(f) != 0 && ok) {
@@ -442,9 +442,22 @@ static void wait_run(session *s, int64_t t0)
     console_progress(&s->con, "");
 }
 
+/* A parent that ignores SIGCHLD passes that on through exec, and the
+ * kernel then reaps exec's children itself, their exit status lost: the
+ * tool waits for its children, so it takes the default back. */
+static void default_sigchld(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGCHLD, &sa, NULL);
+}
+
 static int execute(session *s)
 {
     int64_t t0 = now_ms();
+    default_sigchld();
     if (start_engine(s) != SYM_OK)
         return CLI_FAILED;
     if (signals_open(&s->sig) != 0) {

@@ -14,16 +14,22 @@
  * the task's outputs once the child has exited. Exit status 0 succeeds;
  * anything else fails the attempt ("exit status 3", "killed by signal 9").
  * When the attempt times out or the run is cancelled, the whole group gets
- * SIGTERM, then SIGKILL after a grace period; processes the child leaves
- * behind in its group when it exits get SIGTERM.
+ * SIGTERM, then SIGKILL after a grace period. Once the child has exited,
+ * whatever it left in its group gets SIGTERM, then SIGKILL after a short
+ * grace period, before the attempt ends: nothing of it outlives the task.
+ * The child is reaped only after that (waitid with WNOWAIT leaves it a
+ * zombie until then), so its pid, the group's id, is never reused while
+ * the group is signalled. A wait that fails (SIGCHLD ignored: the kernel
+ * reaped the child, its status lost) fails the attempt.
  *
  * posix_spawn has no "change directory" action in POSIX 2008: `cwd` uses
  * posix_spawn_file_actions_addchdir_np (glibc 2.29+, musl), hence
- * _GNU_SOURCE in this one file (it also gives pipe2 and mkostemp, which
- * create descriptors already close-on-exec, so a child spawned at the same
- * moment by another thread inherits none of them).
+ * _GNU_SOURCE here (it also gives pipe2, mkostemp and getpgid; the first
+ * two create descriptors already close-on-exec, so a child spawned at the
+ * same moment by another thread inherits none of them).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -45,9 +51,11 @@
 extern char **environ;
 
 enum {
-    GRACE_MS = 2000,          /* SIGTERM to SIGKILL */
-    POLL_MS = 10,             /* how often a running child is checked on */
-    LINE_MAX_BYTES = 4096,    /* longer output lines are split */
+    CANCEL_GRACE_MS = 2000,    /* cancel or timeout: SIGTERM to SIGKILL */
+    EXIT_GRACE_MS = 500,       /* what the child leaves: SIGTERM to SIGKILL */
+    KILL_WAIT_MS = 1000,       /* how long SIGKILLed processes may take to go */
+    POLL_MS = 10,              /* how often a running child is checked on */
+    LINE_MAX_BYTES = 4096,     /* longer output lines are split */
     OUTPUT_MAX_BYTES = 4 << 20 /* SYMPHONY_OUTPUT read at most */
 };
 
@@ -447,6 +455,7 @@ static int spawn(sym_task *task, command *c, sink *s, pid_t *pid)
     sigaddset(&dflt, SIGTERM);
     sigaddset(&dflt, SIGPIPE);
     sigaddset(&dflt, SIGHUP);
+    sigaddset(&dflt, SIGCHLD); /* a shell whose SIGCHLD is ignored loses $? */
     if (rc == 0)
         rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
                                                  POSIX_SPAWN_SETSIGDEF);
@@ -469,41 +478,143 @@ static int spawn(sym_task *task, command *c, sink *s, pid_t *pid)
     return SYM_OK;
 }
 
-/* Waits for the child, relaying its output, and kills its group when the
- * attempt is cancelled. Returns the wait status; *killed tells whether we
- * killed it. */
-static int wait_child(sym_task *task, pid_t pid, sink *s, bool *killed)
+/* Relays what the child writes for up to ms milliseconds (or sleeps). */
+static void relay(sink *s, int ms)
+{
+    if (s->read_fd >= 0) {
+        struct pollfd pfd = {.fd = s->read_fd, .events = POLLIN};
+        if (poll(&pfd, 1, ms) > 0)
+            sink_read(s);
+    } else {
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* How the child ended. */
+typedef struct ending {
+    int code;       /* CLD_EXITED, CLD_KILLED or CLD_DUMPED */
+    int status;     /* the exit status, or the signal */
+    int wait_err;   /* errno of a failed wait (the status is lost), or 0 */
+    bool cancelled; /* its group got SIGTERM: the attempt was cancelled */
+    bool kill_sent; /* ... and SIGKILL after the grace period */
+} ending;
+
+/* Waits until the child has exited, relaying its output, and kills its
+ * group when the attempt is cancelled. The child is left a zombie
+ * (WNOWAIT): while it is not reaped its pid, the group's id, cannot be
+ * reused, so the group can still be signalled safely. Returns true once
+ * it has exited; false when the wait failed (e->wait_err set). */
+static bool wait_child(sym_task *task, pid_t pid, sink *s, ending *e)
 {
     int64_t kill_at = 0;
-    bool termed = false, kill_sent = false;
-    int status = 0;
     for (;;) {
-        if (!termed && sym_task_cancelled(task)) {
+        if (!e->cancelled && sym_task_cancelled(task)) {
             kill(-pid, SIGTERM);
-            termed = true;
-            kill_at = now_ms() + GRACE_MS;
+            e->cancelled = true;
+            kill_at = now_ms() + CANCEL_GRACE_MS;
         }
-        if (termed && !kill_sent && now_ms() >= kill_at) {
+        if (e->cancelled && !e->kill_sent && now_ms() >= kill_at) {
             kill(-pid, SIGKILL);
-            kill_sent = true;
+            e->kill_sent = true;
         }
-        pid_t got = waitpid(pid, &status, WNOHANG);
-        if (got == pid || (got < 0 && errno != EINTR))
-            break;
-        if (s->read_fd >= 0) {
-            struct pollfd pfd = {.fd = s->read_fd, .events = POLLIN};
-            if (poll(&pfd, 1, POLL_MS) > 0)
-                sink_read(s);
-        } else {
-            struct timespec ts = {0, POLL_MS * 1000000L};
-            nanosleep(&ts, NULL);
+        siginfo_t info;
+        memset(&info, 0, sizeof info);
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0) {
+            if (info.si_pid == pid) {
+                e->code = info.si_code;
+                e->status = info.si_status;
+                return true;
+            }
+        } else if (errno != EINTR) {
+            e->wait_err = errno;
+            return false;
         }
+        relay(s, POLL_MS);
     }
-    /* What is left of its group: killed outright after a cancel, asked to
-     * stop after a normal exit. ESRCH (nothing left) is the usual case. */
-    kill(-pid, termed ? SIGKILL : SIGTERM);
-    *killed = termed;
-    return status;
+}
+
+/* ---- what the child leaves behind ---- */
+
+/* True when pid is a zombie (dead, its parent has not reaped it yet) or
+ * gone. */
+static bool is_zombie(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return true;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return true;
+    buf[n] = '\0';
+    /* "pid (comm) state ...": comm may hold ')' and spaces */
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* 1 when a live process other than its leader is in process group pgid,
+ * 0 when none is, -1 when that cannot be told (no /proc). Linux has no
+ * call that lists a group, and signalling it cannot tell: the unreaped
+ * leader is a member. So every pid in /proc is asked for its group (one
+ * cheap call each); zombies do not count, they are dead already. */
+static int group_has_others(pid_t pgid)
+{
+    DIR *proc = opendir("/proc"); /* close-on-exec in glibc and musl */
+    if (!proc)
+        return -1;
+    int found = 0;
+    struct dirent *d;
+    while (!found && (d = readdir(proc)) != NULL) {
+        char *end;
+        long pid = strtol(d->d_name, &end, 10);
+        if (*end == '\0' && pid > 0 && pid != pgid && getpgid((pid_t)pid) == pgid)
+            found = !is_zombie(pid);
+    }
+    closedir(proc);
+    return found;
+}
+
+/* Polls until nothing alive but the leader is left in the group or ms
+ * have passed, relaying output meanwhile. Returns what group_has_others
+ * said last: 0 (empty), 1 (not empty at the deadline) or -1 at once (no
+ * /proc: cannot tell). */
+static int wait_group(pid_t pgid, sink *s, int ms)
+{
+    int64_t until = now_ms() + ms;
+    int others;
+    while ((others = group_has_others(pgid)) > 0 && now_ms() < until)
+        relay(s, POLL_MS);
+    return others;
+}
+
+/* The child (pid, leading its group) has exited and is not reaped yet:
+ * what it left in its group gets SIGTERM, then SIGKILL after
+ * EXIT_GRACE_MS, so nothing of the attempt outlives it. Straight to
+ * SIGKILL when the cancel had come to that already. */
+static void end_group(pid_t pid, sink *s, bool kill_sent)
+{
+    int others = 1;
+    if (!kill_sent) {
+        kill(-pid, SIGTERM);
+        kill(-pid, SIGCONT); /* a stopped process acts on SIGTERM once continued */
+        others = wait_group(pid, s, EXIT_GRACE_MS);
+        for (int64_t until = now_ms() + EXIT_GRACE_MS; others < 0 && now_ms() < until;)
+            relay(s, POLL_MS); /* cannot tell: the whole grace period */
+    }
+    kill(-pid, SIGKILL); /* what is left, and anything started while we looked */
+    if (others != 0)
+        wait_group(pid, s, KILL_WAIT_MS);
+}
+
+/* Reaps the child, which waitid has seen exit. */
+static void reap(pid_t pid)
+{
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
 }
 
 /* ---- outputs ---- */
@@ -538,7 +649,7 @@ static int set_output_line(sym_task *task, char *key, const char *value, unsigne
 
 static int read_outputs(sym_task *task, const char *path)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen(path, "rbe"); /* "e": close-on-exec */
     if (!f)
         return sym_task_fail(task, 0, "cannot read SYMPHONY_OUTPUT: %s", strerror(errno));
     char *text = malloc(OUTPUT_MAX_BYTES + 1);
@@ -616,17 +727,26 @@ static int run_child(exec_worker *w, sym_task *task, command *c, const char *out
     close(s.child_fd);
     s.child_fd = -1;
     bool tracked = add_group(w, pid) == SYM_OK;
-    bool killed = false;
-    int status = wait_child(task, pid, &s, &killed);
+    ending e = {0};
+    bool exited = wait_child(task, pid, &s, &e);
+    if (exited)
+        end_group(pid, &s, e.kill_sent);
+    /* Off the list before the pid can be reused. */
     if (tracked)
         remove_group(w, pid);
+    if (exited)
+        reap(pid);
     sink_close(&s);
-    if (killed)
+    if (!exited)
+        return sym_task_fail(task, 0, "exec: lost the exit status of process %ld: %s%s",
+                             (long)pid, strerror(e.wait_err),
+                             e.wait_err == ECHILD ? " (SIGCHLD is ignored?)" : "");
+    if (e.cancelled)
         return sym_task_fail(task, 0, "cancelled (process group %ld killed)", (long)pid);
-    if (WIFSIGNALED(status))
-        return sym_task_fail(task, 0, "killed by signal %d", WTERMSIG(status));
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        return sym_task_fail(task, 0, "exit status %d", WEXITSTATUS(status));
+    if (e.code == CLD_KILLED || e.code == CLD_DUMPED)
+        return sym_task_fail(task, 0, "killed by signal %d", e.status);
+    if (e.code != CLD_EXITED || e.status != 0)
+        return sym_task_fail(task, 0, "exit status %d", e.status);
     return read_outputs(task, output_path);
 }
 

@@ -2,7 +2,8 @@
 """Checks docs/symphony.schema.json against the workflows the loader accepts
 and refuses: every example and tests/data/valid workflow must pass it, and
 each of the invalid workflows named below must fail it (they break rules a
-schema can state: unknown keys, types, enums, names, durations).
+schema can state: unknown keys, types, enums, names, durations, `${{` in
+exec's shell text).
 
 Needs Debian's python3-yaml and python3-jsonschema (tools/install-deps.sh).
 Run from the repository root; exit status 0 when all hold.
@@ -18,7 +19,8 @@ import yaml
 MUST_FAIL = [
     "attempts-zero", "bad-backoff", "bad-param-name", "bad-retry-on", "bad-task-id",
     "bad-task-id-long", "bad-trigger", "bad-worker-name", "bad-workflow-name",
-    "duration-bad-unit", "duration-bare-number", "duration-negative", "matrix-empty-axis",
+    "duration-bad-unit", "duration-bare-number", "duration-negative", "exec-shell-template",
+    "matrix-empty-axis",
     "missing-name", "missing-tasks", "missing-version", "missing-worker",
     "type-concurrency-string", "type-fail-fast-yes", "type-needs-map", "type-params-list",
     "type-root-list", "type-task-scalar", "type-tasks-list", "type-with-list",

@@ -100,6 +100,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     wf = _load(args.file)
     if wf is None:
         return USAGE
+    # A parent that ignores SIGCHLD passes that on, and the children's exit
+    # statuses would be lost: as the C tool does, take the default back.
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     with wf, Engine(threads=args.threads, observer=_progress(len(wf), args.quiet)) as engine:
         register_builtins(engine)
         try:

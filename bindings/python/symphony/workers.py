@@ -5,9 +5,11 @@ exec runs `with: {argv: [prog, arg...]}` directly, or `with: {shell: "..."}`
 through /bin/sh -c, with optional `env` (a mapping added to the environment)
 and `cwd`. The child sees SYMPHONY_RUN_ID, SYMPHONY_TASK_ID,
 SYMPHONY_ATTEMPT and SYMPHONY_OUTPUT, a file where lines `key=value` become
-the task's outputs. A non-zero exit fails the attempt; a timeout or cancel
-kills the child's whole process group. Its output is printed with each line
-prefixed by the task id.
+the task's outputs. A non-zero exit fails the attempt, and so does an
+ignored SIGCHLD (the status would be lost); a timeout or cancel kills the
+child's whole process group. Its output is printed with each line prefixed
+by the task id. `${{ }}` in `shell` text is refused when the workflow
+loads: values reach a script through `env`.
 """
 from __future__ import annotations
 
@@ -59,6 +61,11 @@ class Exec:
     def __call__(self, task: Task) -> Dict[str, str]:
         inputs = task.inputs
         argv = self._command(inputs)
+        if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+            # The kernel would reap the child itself and subprocess would
+            # report its lost status as 0: a failure must not pass for a success.
+            raise RuntimeError("exec: SIGCHLD is ignored, so the child's exit status would be "
+                               "lost; set it to SIG_DFL in the host")
         env = dict(os.environ)
         extra = inputs.get("env") or {}
         if not isinstance(extra, dict):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,63 @@ tasks:
             self.assertIn("failed", p.stderr)
             self.assertEqual(cli("run", str(wf), "--param", "undeclared=1").returncode, 2)
 
+
+    def test_run_refuses_templates_in_shell(self) -> None:
+        """A param pasted into shell text would run as code: the load stops it
+        and nothing runs; the same value through env is only data."""
+        with tempfile.TemporaryDirectory() as tmp:
+            wf = Path(tmp, "w.yaml")
+            pwned = Path(tmp, "pwned")
+            wf.write_text(yaml("""
+symphony: 1
+name: inj
+params: { x: hi }
+tasks:
+  a: { worker: exec, with: { shell: 'echo ${{ params.x }}' } }
+"""))
+            p = cli("run", str(wf), "--param", f"x=; touch {pwned}")
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(f"{wf}:5:38: task 'a': '${{{{ }}}}' in exec's 'shell' text would run "
+                          "data as shell code", p.stderr)
+            self.assertFalse(pwned.exists())
+            wf.write_text(wf.read_text().replace(
+                "shell: 'echo ${{ params.x }}'", "shell: 'echo \"$X\"', env: { X: '${{ params.x }}' }"))
+            p = cli("run", str(wf), "--param", f"x=; touch {pwned}")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn(f"[a] ; touch {pwned}", p.stdout)
+            self.assertFalse(pwned.exists())
+
+    def test_exit_status_with_sigchld_ignored(self) -> None:
+        """A parent that ignores SIGCHLD passes it on; exit 3 must still fail
+        (it used to pass for a success), in the tool and in the worker alone."""
+        ignore = lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # noqa: E731
+        with tempfile.TemporaryDirectory() as tmp:
+            wf = Path(tmp, "w.yaml")
+            wf.write_text("symphony: 1\nname: chld\ntasks:\n"
+                          "  three: { worker: exec, with: { shell: 'exit 3' } }\n"
+                          "  zero: { worker: exec, with: { shell: 'exit 0' } }\n")
+            report = Path(tmp, "r.json")
+            p = subprocess.run([sys.executable, "-m", "symphony", "run", str(wf), "-q",
+                                "--report", str(report)], cwd=PACKAGE_ROOT, capture_output=True,
+                               text=True, timeout=120, preexec_fn=ignore)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            tasks = {t["id"]: t for t in json.loads(report.read_text())["tasks"]}
+            self.assertEqual(tasks["three"]["status"], "failed")
+            self.assertIn("exit status 3", tasks["three"]["error"])
+            self.assertEqual(tasks["zero"]["status"], "succeeded")
+            code = ("import sys, symphony\n"
+                    "from symphony.workers import register_builtins\n"
+                    "wf = symphony.Workflow.load(sys.argv[1])\n"
+                    "with symphony.Engine(threads=1) as e:\n"
+                    "    register_builtins(e)\n"
+                    "    with e.start(wf) as run:\n"
+                    "        run.wait()\n"
+                    "        for t in run.report()['tasks']: print(t['id'], t['status'], t['error'])\n")
+            p = subprocess.run([sys.executable, "-c", code, str(wf)], cwd=PACKAGE_ROOT,
+                               capture_output=True, text=True, timeout=120, preexec_fn=ignore)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertIn("three failed RuntimeError: exec: SIGCHLD is ignored", p.stdout)
+            self.assertIn("zero failed RuntimeError: exec: SIGCHLD is ignored", p.stdout)
 
 
 class ExecOutputs(unittest.TestCase):

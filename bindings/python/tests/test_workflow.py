@@ -136,6 +136,51 @@ tasks:
             Workflow.from_string(text, max_matrices=4)
 
 
+class ShellInjection(unittest.TestCase):
+    """`${{ }}` in exec's `shell` text is refused by the shared loader, so a
+    Python load (and the Python exec worker) gets the C tool's error."""
+
+    FIX = ("'${{ }}' in exec's 'shell' text would run data as shell code; pass the value "
+           "through 'env:' (env: { NAME: \"${{ params.x }}\" }) and use \"$NAME\" in the script")
+
+    def test_refused_at_load_with_position(self) -> None:
+        with self.assertRaises(WorkflowError) as cm:
+            Workflow.from_string(yaml("""
+symphony: 1
+name: inj
+params: { x: hi }
+tasks:
+  greet:
+    worker: exec
+    with: { shell: 'echo ${{ params.x }}' }
+"""), name="wf.yaml")
+        e = cm.exception.errors
+        self.assertEqual(len(e), 1)
+        self.assertEqual(e[0].text, "wf.yaml:7:21: task 'greet': " + self.FIX)
+        self.assertEqual(cm.exception.code, -5)  # SYM_ESCHEMA
+
+    def test_data_stays_allowed(self) -> None:
+        wf = Workflow.from_string(yaml("""
+symphony: 1
+name: ok
+params: { x: hi }
+tasks:
+  greet:
+    worker: exec
+    with: { shell: 'echo "$X"', env: { X: '${{ params.x }}' }, cwd: '${{ params.x }}' }
+  argv: { worker: exec, with: { argv: [echo, '${{ params.x }}'] } }
+  other: { worker: script, with: { shell: 'echo ${{ params.x }}' } }
+"""))
+        self.assertEqual(len(wf), 3)
+
+    def test_refused_in_builder(self) -> None:
+        b = (Builder("inj").param("x", "hi")
+             .task("greet", "exec", with_={"shell": "echo ${{ params.x }}"}))
+        with self.assertRaises(WorkflowError) as cm:
+            b.build()
+        self.assertEqual([e.message for e in cm.exception.errors], ["task 'greet': " + self.FIX])
+
+
 class Building(unittest.TestCase):
     def test_builder(self) -> None:
         b = (Builder("etl-in-code").description("built").param("date", "2026-01-01")
