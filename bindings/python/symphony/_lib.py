@@ -59,7 +59,7 @@ class TaskPolicy(Structure):
 
 class LoadOptions(Structure):
     _fields_ = [("max_file_bytes", c_size_t), ("max_depth", c_size_t), ("max_nodes", c_size_t),
-                ("max_scalar_bytes", c_size_t), ("max_tasks", c_size_t),
+                ("max_alias_nodes", c_size_t), ("max_scalar_bytes", c_size_t), ("max_tasks", c_size_t),
                 ("max_matrix", c_size_t), ("max_errors", c_size_t)]
 
 
