@@ -167,10 +167,27 @@ SYM_API const char *sym_error_text(const sym_error *err, size_t i);
  *    SYM_EVENT_VERSION).
  *
  * A binding that mirrors these structs (ctypes, cffi, a Rust -sys crate)
- * passes its mirror's version to the sym_X_init_version functions: they
- * never write more than that version's size.
+ * checks its mirrors against the library it loaded with the calls below,
+ * and passes its mirror's version to the sym_X_init_version functions:
+ * they never write more than that version's size.
  */
 
+/* The struct names the calls below know ("sym_load_options", ...): name i,
+ * or NULL past the last. Static; any thread. */
+SYM_API const char *sym_abi_struct(size_t i);
+/* The name of field i of struct `type` in declaration order ("version",
+ * "max_file_bytes", ...), or NULL past the last or for an unknown type.
+ * A nested struct is one field (sym_task_policy's "retry"). Static. */
+SYM_API const char *sym_abi_field(const char *type, size_t i);
+/* The newest version of struct `type` this library knows (its
+ * SYM_X_VERSION; 1 for sym_retry_policy, which has no version field of its
+ * own and a frozen layout), or 0 for an unknown type. */
+SYM_API unsigned sym_abi_version(const char *type);
+/* sizeof(type) when field is NULL, else the size of that field; 0 for an
+ * unknown type or field. Sizes are those of the library's newest version. */
+SYM_API size_t sym_abi_sizeof(const char *type, const char *field);
+/* offsetof(type, field), or (size_t)-1 for an unknown type or field. */
+SYM_API size_t sym_abi_offsetof(const char *type, const char *field);
 
 /* ------------------------------------------------------------------------ */
 /* Values                                                                    */

@@ -11,7 +11,7 @@ import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_double, c_int,
                     c_int64, c_size_t, c_uint, c_uint32, c_uint64, c_void_p)
 from pathlib import Path
-from typing import List, Optional, Type, TypeVar
+from typing import List, Optional, Sequence, Type, TypeVar
 
 # Result codes (enum in symphony.h).
 SYM_OK = 0
@@ -49,7 +49,8 @@ class LibraryNotFoundError(OSError):
 # The mirrors of the versioned structs of symphony.h ("Versioned structs").
 # Each names its C struct (_c_name_) and the version it mirrors
 # (_version_; None for sym_retry_policy, which has none of its own). make()
-# gives one initialised by C for that version.
+# gives one initialised by C for that version; check_abi() compares every
+# mirror with the library's own sizes and offsets when it is loaded.
 METRICS_TASK_STATES = 16          # SYM_METRICS_TASK_STATES
 WORKER_METRICS_NAME_ROOM = 128    # SYM_WORKER_METRICS_NAME_ROOM
 
@@ -146,6 +147,9 @@ class WorkerMetrics(Structure):
                 ("latency_max_ns", c_uint64), ("name", c_char * WORKER_METRICS_NAME_ROOM)]
 
 
+MIRRORS = (RetryPolicy, TaskPolicy, LoadOptions, TaskInfo, Event, EngineConfig, WorkerOptions,
+           RunOptions, TaskResult, Metrics, WorkerMetrics)
+
 S = TypeVar("S", bound=Structure)
 
 
@@ -159,6 +163,33 @@ def make(cls: Type[S]) -> S:
     return x
 
 
+def check_abi(lib: ctypes.CDLL, mirrors: Sequence[Type[Structure]] = MIRRORS) -> List[str]:
+    """How the mirrors differ from the library's structs (empty when they
+    match): every field's offset and size, and the whole size when the
+    library's version is the mirror's. A newer library may have added
+    fields at the end, which a mirror of an older version does not see."""
+    problems: List[str] = []
+    for cls in mirrors:
+        name = cls._c_name_.encode()
+        known = lib.sym_abi_version(name)
+        want = cls._version_ if cls._version_ is not None else 1
+        if known < want:
+            problems.append(f"{cls._c_name_}: the library knows version {known}, "
+                            f"the binding needs {want}")
+            continue
+        for fname, _ in cls._fields_:
+            f = getattr(cls, fname)
+            off = lib.sym_abi_offsetof(name, fname.encode())
+            size = lib.sym_abi_sizeof(name, fname.encode())
+            if (off, size) != (f.offset, f.size):
+                problems.append(f"{cls._c_name_}.{fname}: offset {off}, size {size} in C; "
+                                f"offset {f.offset}, size {f.size} here")
+        if known == want and lib.sym_abi_sizeof(name, None) != ctypes.sizeof(cls):
+            problems.append(f"{cls._c_name_}: {lib.sym_abi_sizeof(name, None)} bytes in C, "
+                            f"{ctypes.sizeof(cls)} here")
+    return problems
+
+
 # name: (restype, argtypes). Pointers to opaque objects are c_void_p.
 _P = c_void_p
 _PROTOTYPES = {
@@ -167,6 +198,12 @@ _PROTOTYPES = {
     "sym_release_memory": (c_size_t, []),
     "sym_strerror": (c_char_p, [c_int]),
     "sym_free": (None, [_P]),
+    # the versioned structs
+    "sym_abi_struct": (c_char_p, [c_size_t]),
+    "sym_abi_field": (c_char_p, [c_char_p, c_size_t]),
+    "sym_abi_version": (c_uint, [c_char_p]),
+    "sym_abi_sizeof": (c_size_t, [c_char_p, c_char_p]),
+    "sym_abi_offsetof": (c_size_t, [c_char_p, c_char_p]),
     # errors
     "sym_error_new": (_P, []),
     "sym_error_free": (None, [_P]),
@@ -324,6 +361,10 @@ def _load() -> ctypes.CDLL:
             tried.append(f"{path} ({e})")
             continue
         _declare(lib)
+        problems = check_abi(lib)
+        if problems:  # a binding and a library of different versions
+            raise LibraryNotFoundError(
+                f"{path} does not match this binding of libsymphony: " + "; ".join(problems))
         return lib
     if not ctypes.util.find_library("symphony"):
         tried.append("the system library path (ctypes.util.find_library('symphony') found none)")
