@@ -69,6 +69,7 @@ int main(void)
     sym_run_wait(run, -1);
     for (size_t i = 0; i < sym_workflow_task_count(wf); i++) {
         sym_task_result r;
+        sym_task_result_init(&r);
         sym_run_task_result(run, i, &r);
         printf("%-12s %-10s %d attempt(s)\n", r.id, sym_task_state_name(r.state), r.attempts);
     }

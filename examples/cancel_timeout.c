@@ -38,6 +38,7 @@ static void print_run(sym_run *run, const sym_workflow *wf)
     printf("run %s: %s\n", sym_run_id(run), sym_run_status_name(sym_run_get_status(run)));
     for (size_t i = 0; i < sym_workflow_task_count(wf); i++) {
         sym_task_result r;
+        sym_task_result_init(&r);
         sym_run_task_result(run, i, &r);
         printf("  %-6s %-10s %s\n", r.id, sym_task_state_name(r.state), r.error ? r.error : "");
     }

@@ -60,6 +60,7 @@ int main(void)
         int64_t day = 0;
         sym_value_get_int(sym_value_get(sym_run_params(runs[i]), "day"), &day);
         sym_task_result load;
+        sym_task_result_init(&load);
         sym_run_task_result(runs[i], sym_workflow_task_count(wf) - 1, &load);
         printf("%s (day %lld): %s, load says %s\n", sym_run_id(runs[i]), (long long)day,
                sym_run_status_name(sym_run_get_status(runs[i])),

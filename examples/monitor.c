@@ -62,6 +62,7 @@ int main(int argc, char **argv)
     /* Every worker the workflow names (registering one twice says EEXIST). */
     for (size_t i = 0; i < sym_workflow_task_count(wf); i++) {
         sym_task_info info;
+        sym_task_info_init(&info);
         sym_workflow_task_info(wf, i, &info);
         int rc = sym_engine_register(engine, info.worker, work, NULL, NULL);
         if (rc != SYM_OK && rc != SYM_EEXIST)
@@ -73,12 +74,16 @@ int main(int argc, char **argv)
     sym_run_wait(run, -1);
 
     sym_metrics m;
+    sym_metrics_init(&m);
     sym_engine_metrics(engine, &m);
     printf("\n%u threads; %llu succeeded, %llu failed, %llu retries\n", m.threads,
            (unsigned long long)m.tasks[SYM_TASK_SUCCEEDED],
            (unsigned long long)m.tasks[SYM_TASK_FAILED], (unsigned long long)m.retries);
     sym_worker_metrics wm[16];
-    size_t n = sym_engine_worker_metrics(engine, wm, 16);
+    for (size_t i = 0; i < 16; i++)
+        sym_worker_metrics_init(&wm[i]);
+    size_t n = 0;
+    sym_engine_worker_metrics(engine, wm, 16, &n);
     printf("%-10s %6s %9s %12s\n", "worker", "calls", "failures", "max latency");
     for (size_t i = 0; i < n && i < 16; i++)
         printf("%-10s %6llu %9llu %9.3f ms\n", wm[i].name, (unsigned long long)wm[i].calls,

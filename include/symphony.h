@@ -141,6 +141,55 @@ SYM_API unsigned sym_error_column(const sym_error *err, size_t i);
 SYM_API const char *sym_error_text(const sym_error *err, size_t i);
 
 /* ------------------------------------------------------------------------ */
+/* Versioned structs (the ABI)                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Every struct that a caller allocates and the library reads or fills
+ * (options, configs, policies, results, infos, metrics) starts with
+ * `unsigned version`, in the manner of libgit2's option structs:
+ *
+ *  - sym_X_init(&x) (an inline wrapper of sym_X_init_version(&x,
+ *    SYM_X_VERSION)) or `sym_X x = SYM_X_INIT;` sets the version of the
+ *    header compiled against, and the defaults. Always start from one of
+ *    them: a struct left at 0 has version 0, which no library accepts.
+ *  - Every function that takes such a struct checks its version first:
+ *    one the library does not know (0, or newer than the library) gives
+ *    SYM_EINVAL, with a message where the function takes a sym_error. A
+ *    library accepts every version up to its own and reads or writes only
+ *    the fields that version has, so a program built against an older
+ *    header keeps working with a newer library.
+ *  - Fields are only ever added at the end, with a new SYM_X_VERSION. No
+ *    layout depends on a count that may grow (see sym_metrics.tasks and
+ *    sym_worker_metrics.name). A NULL options pointer means the defaults.
+ *  - sym_event is made by the library; its version says which fields an
+ *    observer may read (all of its header's when event->version >= its
+ *    SYM_EVENT_VERSION).
+ *
+ * A binding that mirrors these structs (ctypes, cffi, a Rust -sys crate)
+ * checks its mirrors against the library it loaded with the calls below,
+ * and passes its mirror's version to the sym_X_init_version functions:
+ * they never write more than that version's size.
+ */
+
+/* The struct names the calls below know ("sym_load_options", ...): name i,
+ * or NULL past the last. Static; any thread. */
+SYM_API const char *sym_abi_struct(size_t i);
+/* The name of field i of struct `type` in declaration order ("version",
+ * "max_file_bytes", ...), or NULL past the last or for an unknown type.
+ * A nested struct is one field (sym_task_policy's "retry"). Static. */
+SYM_API const char *sym_abi_field(const char *type, size_t i);
+/* The newest version of struct `type` this library knows (its
+ * SYM_X_VERSION; 1 for sym_retry_policy, which has no version field of its
+ * own and a frozen layout), or 0 for an unknown type. */
+SYM_API unsigned sym_abi_version(const char *type);
+/* sizeof(type) when field is NULL, else the size of that field; 0 for an
+ * unknown type or field. Sizes are those of the library's newest version. */
+SYM_API size_t sym_abi_sizeof(const char *type, const char *field);
+/* offsetof(type, field), or (size_t)-1 for an unknown type or field. */
+SYM_API size_t sym_abi_offsetof(const char *type, const char *field);
+
+/* ------------------------------------------------------------------------ */
 /* Values                                                                    */
 /* ------------------------------------------------------------------------ */
 
@@ -238,6 +287,8 @@ typedef enum sym_backoff {
 /* What is retried (bit flags for sym_retry_policy.retry_on). */
 enum { SYM_RETRY_ON_ERROR = 1u << 0, SYM_RETRY_ON_TIMEOUT = 1u << 1 };
 
+/* Only ever part of sym_task_policy, whose version covers it. Its layout is
+ * frozen: new retry settings go at the end of sym_task_policy. */
 typedef struct sym_retry_policy {
     uint32_t attempts;    /* all tries, first included; 1 = no retry */
     sym_backoff backoff;  /* how the wait grows between tries */
@@ -264,16 +315,33 @@ SYM_API const char *sym_trigger_name(sym_trigger trigger);
 SYM_API const char *sym_backoff_name(sym_backoff backoff);
 
 typedef struct sym_task_policy {
+    unsigned version;       /* SYM_TASK_POLICY_VERSION */
     int64_t timeout_ms;     /* per attempt; 0 = none */
     sym_retry_policy retry; /* retries */
     sym_trigger trigger;    /* trigger rule */
     bool continue_on_error; /* a final failure does not fail the run */
 } sym_task_policy;
 
-/* Fills p with the format's defaults: one attempt; when retries are turned
- * on, exponential backoff from 1s capped at 5m, no jitter, retry_on error
- * and timeout; no timeout; trigger all_success; continue_on_error false. */
-SYM_API void sym_task_policy_init(sym_task_policy *p);
+#define SYM_TASK_POLICY_VERSION 1
+/* The format's defaults: one attempt; when retries are turned on,
+ * exponential backoff from 1s capped at 5m, no jitter, retry_on error and
+ * timeout; no timeout; trigger all_success; continue_on_error false. */
+#define SYM_TASK_POLICY_INIT                                                                  \
+    {SYM_TASK_POLICY_VERSION,                                                                 \
+     0,                                                                                       \
+     {1, SYM_BACKOFF_EXPONENTIAL, 1000, 300000, false,                                        \
+      SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT},                                             \
+     SYM_TRIGGER_ALL_SUCCESS,                                                                 \
+     false}
+
+/* Fills the fields of version `version` of *p with the defaults above and
+ * sets p->version: SYM_OK, or SYM_EINVAL (nothing written) for a NULL p or
+ * a version this library does not know. Use sym_task_policy_init. */
+SYM_API int sym_task_policy_init_version(sym_task_policy *p, unsigned version);
+static inline int sym_task_policy_init(sym_task_policy *p)
+{
+    return sym_task_policy_init_version(p, SYM_TASK_POLICY_VERSION);
+}
 
 /* ------------------------------------------------------------------------ */
 /* Workflows                                                                 */
@@ -289,8 +357,9 @@ SYM_API void sym_task_policy_init(sym_task_policy *p);
 typedef struct sym_workflow sym_workflow;
 
 /* Limits for untrusted input; 0 in a field means "no limit" except where
- * said. Initialise with sym_load_options_init so fields can be added. */
+ * said. Initialise with sym_load_options_init or SYM_LOAD_OPTIONS_INIT. */
 typedef struct sym_load_options {
+    unsigned version;         /* SYM_LOAD_OPTIONS_VERSION */
     size_t max_file_bytes;    /* default 64 MiB */
     size_t max_depth;         /* nesting of collections; default 64 */
     size_t max_nodes;         /* YAML nodes after alias expansion; default 10,000,000 */
@@ -302,13 +371,26 @@ typedef struct sym_load_options {
     size_t max_errors;        /* errors kept per load before stopping; default 100 */
 } sym_load_options;
 
-SYM_API void sym_load_options_init(sym_load_options *opts);
+#define SYM_LOAD_OPTIONS_VERSION 1
+/* The defaults above. */
+#define SYM_LOAD_OPTIONS_INIT                                                                 \
+    {SYM_LOAD_OPTIONS_VERSION, (size_t)64 << 20, 64, 10000000, 1000000, (size_t)1 << 20,      \
+     1000000, 10000, 100}
+
+/* Fills the fields of version `version` of *opts with the defaults and
+ * sets opts->version: SYM_OK, or SYM_EINVAL (nothing written) for a NULL
+ * opts or an unknown version. Use sym_load_options_init. */
+SYM_API int sym_load_options_init_version(sym_load_options *opts, unsigned version);
+static inline int sym_load_options_init(sym_load_options *opts)
+{
+    return sym_load_options_init_version(opts, SYM_LOAD_OPTIONS_VERSION);
+}
 
 /* Loads and validates the workflow file at path. On SYM_OK, *out is a new
  * workflow (free with sym_workflow_free). Otherwise *out is NULL, the code
  * is that of the first error, and err (when given) holds every error found,
- * each with the path, line and column. opts may be NULL for the defaults.
- * Any thread. */
+ * each with the path, line and column. opts may be NULL for the defaults;
+ * an unknown opts->version gives SYM_EINVAL. Any thread. */
 SYM_API int sym_workflow_load_file(const char *path, const sym_load_options *opts,
                                    sym_workflow **out, sym_error *err);
 /* The same from len bytes at data; name is used in messages ("<memory>"
@@ -343,22 +425,37 @@ SYM_API size_t sym_workflow_task_count(const sym_workflow *wf);
  * *index: SYM_OK or SYM_ENOTFOUND. */
 SYM_API int sym_workflow_find_task(const sym_workflow *wf, const char *id, size_t *index);
 
-/* What is known of one task. Strings and values are borrowed from the
- * workflow. */
+/* What is known of one task. Strings, values and the policy are borrowed
+ * from the workflow. */
 typedef struct sym_task_info {
+    unsigned version;         /* SYM_TASK_INFO_VERSION */
     const char *id;           /* "transform[shard=1]" */
     const char *name;         /* the task's key in the file: "transform" */
     const char *worker;       /* worker name */
     const sym_value *inputs;  /* `with`: a map, or NULL when absent */
     const sym_value *matrix;  /* this instance's matrix values (a map), or NULL */
     const char *condition;    /* the `if` text, or NULL */
-    sym_task_policy policy;   /* with defaults merged in */
+    const sym_task_policy *policy; /* with defaults merged in (never NULL); a
+                                      pointer, so that the policy may grow */
     size_t dep_count;         /* dependencies (see sym_workflow_task_dep) */
     size_t succ_count;        /* dependents (see sym_workflow_task_succ) */
     unsigned line, column;    /* where the task is defined; 0 when built in code */
 } sym_task_info;
 
-/* Fills *info for task index: SYM_OK, or SYM_ENOTFOUND when out of range. */
+#define SYM_TASK_INFO_VERSION 1
+#define SYM_TASK_INFO_INIT                                                                    \
+    {SYM_TASK_INFO_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0}
+
+/* Empties *info and sets its version (SYM_EINVAL for NULL or an unknown
+ * version). Use sym_task_info_init. */
+SYM_API int sym_task_info_init_version(sym_task_info *info, unsigned version);
+static inline int sym_task_info_init(sym_task_info *info)
+{
+    return sym_task_info_init_version(info, SYM_TASK_INFO_VERSION);
+}
+
+/* Fills *info (initialised with sym_task_info_init) for task index: SYM_OK,
+ * SYM_ENOTFOUND when out of range, SYM_EINVAL for an unknown version. */
 SYM_API int sym_workflow_task_info(const sym_workflow *wf, size_t index, sym_task_info *info);
 /* Dependency j (j < dep_count) / dependent j (j < succ_count) of task index,
  * as a task index; (size_t)-1 when out of range. */
@@ -396,7 +493,9 @@ SYM_API int sym_builder_set_fail_fast(sym_builder *b, bool fail_fast);
 SYM_API int sym_builder_set_param(sym_builder *b, const char *name, sym_value *value);
 SYM_API int sym_builder_set_worker_limit(sym_builder *b, const char *worker, unsigned concurrency);
 /* The policy every task starts from (like the file's `defaults:`); tasks
- * added before or after this call both get it unless they set their own. */
+ * added before or after this call both get it unless they set their own.
+ * A policy with an unknown version is refused (SYM_EINVAL), here and in
+ * sym_builder_set_policy. */
 SYM_API int sym_builder_set_defaults(sym_builder *b, const sym_task_policy *policy);
 
 /* Adds a task; *index (when not NULL) gets its handle for the calls below.
@@ -455,7 +554,7 @@ typedef enum sym_task_state {
     SYM_TASK_SKIPPED,         /* its `if` was false */
     SYM_TASK_UPSTREAM_FAILED, /* its trigger rule ruled it out */
     SYM_TASK_CANCELLED,
-    SYM_TASK_STATE_COUNT
+    SYM_TASK_STATE_COUNT /* may grow, up to SYM_METRICS_TASK_STATES */
 } sym_task_state;
 
 typedef enum sym_run_status {
@@ -500,20 +599,24 @@ typedef enum sym_event_type {
 /* "run_started", "task_ready", ...; static. */
 SYM_API const char *sym_event_type_name(sym_event_type type);
 
-/* One state change. Every pointer is borrowed for the duration of the
- * observer call only. */
+/* One state change, made by the library. Every pointer is borrowed for the
+ * duration of the observer call only. */
 typedef struct sym_event {
+    unsigned version;      /* the library's SYM_EVENT_VERSION: the fields of
+                              every version up to it are set */
     sym_event_type type;
     sym_run *run;
     const char *run_id;
     const char *task_id;   /* NULL for run events */
     size_t task_index;     /* (size_t)-1 for run events */
     int attempt;           /* 1-based; 0 where none applies */
+    sym_run_status status; /* RUN_FINISHED: how the run ended */
     int64_t time_ns;       /* the engine clock */
     int64_t delay_ms;      /* TASK_RETRYING: the backoff before the next try */
     const char *error;     /* failures: the message; else NULL */
-    sym_run_status status; /* RUN_FINISHED: how the run ended */
 } sym_event;
+
+#define SYM_EVENT_VERSION 1
 
 /* Receives every state change. Called on the engine thread where the change
  * happens (or the thread that called sym_run_start / sym_run_cancel), from
@@ -522,6 +625,7 @@ typedef struct sym_event {
 typedef void (*sym_observer_fn)(const sym_event *event, void *userdata);
 
 typedef struct sym_engine_config {
+    unsigned version;          /* SYM_ENGINE_CONFIG_VERSION */
     unsigned threads;          /* pool size; 0 = one per online CPU */
     sym_clock_fn clock;        /* NULL = CLOCK_MONOTONIC (read through the
                                   CPU's counter between readings at most
@@ -533,10 +637,22 @@ typedef struct sym_engine_config {
     size_t max_output_bytes;   /* outputs per task; default 1 MiB */
 } sym_engine_config;
 
-SYM_API void sym_engine_config_init(sym_engine_config *cfg);
+#define SYM_ENGINE_CONFIG_VERSION 1
+#define SYM_ENGINE_CONFIG_INIT                                                                \
+    {SYM_ENGINE_CONFIG_VERSION, 0, NULL, NULL, NULL, NULL, 0, (size_t)1 << 20}
 
-/* Starts an engine and its thread pool. cfg may be NULL for the defaults.
- * On SYM_OK *out is the engine: free with sym_engine_free. */
+/* The defaults above into the fields of that version, and cfg->version:
+ * SYM_OK, or SYM_EINVAL for NULL or an unknown version. Use
+ * sym_engine_config_init. */
+SYM_API int sym_engine_config_init_version(sym_engine_config *cfg, unsigned version);
+static inline int sym_engine_config_init(sym_engine_config *cfg)
+{
+    return sym_engine_config_init_version(cfg, SYM_ENGINE_CONFIG_VERSION);
+}
+
+/* Starts an engine and its thread pool. cfg may be NULL for the defaults;
+ * an unknown cfg->version gives SYM_EINVAL. On SYM_OK *out is the engine:
+ * free with sym_engine_free. */
 SYM_API int sym_engine_new(const sym_engine_config *cfg, sym_engine **out);
 /* Cancels every run still going, waits until all have ended (their workers
  * returned), stops the threads and frees the engine. Runs not yet freed by
@@ -554,15 +670,28 @@ SYM_API unsigned sym_engine_threads(const sym_engine *engine);
 typedef int (*sym_worker_fn)(sym_task *task, void *userdata);
 
 typedef struct sym_worker_options {
+    unsigned version;                /* SYM_WORKER_OPTIONS_VERSION */
     unsigned concurrency;            /* calls in flight at most; 0 = no limit */
     void (*release)(void *userdata); /* called once when the engine is done
                                         with userdata (see unregister) */
 } sym_worker_options;
 
-SYM_API void sym_worker_options_init(sym_worker_options *opts);
+#define SYM_WORKER_OPTIONS_VERSION 1
+#define SYM_WORKER_OPTIONS_INIT {SYM_WORKER_OPTIONS_VERSION, 0, NULL}
 
-/* Registers fn under name ([A-Za-z0-9_.-]{1,64}); opts may be NULL. Any
- * thread, at any time. SYM_EEXIST when the name is taken. */
+/* As sym_engine_config_init_version. Use sym_worker_options_init. */
+SYM_API int sym_worker_options_init_version(sym_worker_options *opts, unsigned version);
+static inline int sym_worker_options_init(sym_worker_options *opts)
+{
+    return sym_worker_options_init_version(opts, SYM_WORKER_OPTIONS_VERSION);
+}
+
+/* The longest worker name, in bytes. */
+#define SYM_WORKER_NAME_MAX 64
+
+/* Registers fn under name ([A-Za-z0-9_.-]{1,SYM_WORKER_NAME_MAX}); opts
+ * may be NULL. Any thread, at any time. SYM_EEXIST when the name is taken;
+ * SYM_EINVAL for a bad name or an unknown opts->version. */
 SYM_API int sym_engine_register(sym_engine *engine, const char *name, sym_worker_fn fn,
                                 void *userdata, const sym_worker_options *opts);
 /* Unregisters name: no call of it starts after this returns; calls in
@@ -578,14 +707,24 @@ SYM_API int sym_engine_unregister(sym_engine *engine, const char *name);
 /* ------------------------------------------------------------------------ */
 
 typedef struct sym_run_options {
+    unsigned version;         /* SYM_RUN_OPTIONS_VERSION */
     const char *run_id;       /* NULL = generated; copied */
     const sym_value *params;  /* overrides of declared params (a map); copied */
 } sym_run_options;
 
-SYM_API void sym_run_options_init(sym_run_options *opts);
+#define SYM_RUN_OPTIONS_VERSION 1
+#define SYM_RUN_OPTIONS_INIT {SYM_RUN_OPTIONS_VERSION, NULL, NULL}
+
+/* As sym_engine_config_init_version. Use sym_run_options_init. */
+SYM_API int sym_run_options_init_version(sym_run_options *opts, unsigned version);
+static inline int sym_run_options_init(sym_run_options *opts)
+{
+    return sym_run_options_init_version(opts, SYM_RUN_OPTIONS_VERSION);
+}
 
 /* Starts a run of wf on engine and returns at once. Before anything starts
- * it checks that every worker the workflow names is registered
+ * it checks opts (NULL for the defaults; SYM_EINVAL for an unknown
+ * version), that every worker the workflow names is registered
  * (SYM_ENOWORKER, with one error per missing worker) and that params are
  * declared. On SYM_OK *out is the run: free with sym_run_free. Any thread. */
 SYM_API int sym_run_start(sym_engine *engine, sym_workflow *wf, const sym_run_options *opts,
@@ -613,6 +752,7 @@ SYM_API const sym_value *sym_run_params(const sym_run *run);
  * until sym_run_free; read it after the run has ended (during a run, the
  * fields are a consistent snapshot of that moment). */
 typedef struct sym_task_result {
+    unsigned version;         /* SYM_TASK_RESULT_VERSION */
     const char *id;
     const char *worker;
     sym_task_state state;
@@ -622,8 +762,21 @@ typedef struct sym_task_result {
     const sym_value *outputs; /* a map of outputs (never NULL after the end) */
 } sym_task_result;
 
-/* Fills *out for task index (sym_workflow numbering): SYM_OK or
- * SYM_ENOTFOUND. */
+#define SYM_TASK_RESULT_VERSION 1
+#define SYM_TASK_RESULT_INIT                                                                  \
+    {SYM_TASK_RESULT_VERSION, NULL, NULL, SYM_TASK_PENDING, 0, 0, NULL, NULL}
+
+/* Empties *res and sets its version (SYM_EINVAL for NULL or an unknown
+ * version). Use sym_task_result_init. */
+SYM_API int sym_task_result_init_version(sym_task_result *res, unsigned version);
+static inline int sym_task_result_init(sym_task_result *res)
+{
+    return sym_task_result_init_version(res, SYM_TASK_RESULT_VERSION);
+}
+
+/* Fills *out (initialised with sym_task_result_init) for task index
+ * (sym_workflow numbering): SYM_OK, SYM_ENOTFOUND, or SYM_EINVAL for an
+ * unknown version. */
 SYM_API int sym_run_task_result(sym_run *run, size_t index, sym_task_result *out);
 /* The report of the run as JSON: {"workflow", "run_id", "status",
  * "started_at", "duration_ms", "tasks": [...]}. Owned: free with sym_free. */
@@ -674,32 +827,69 @@ SYM_API int sym_task_fail_message(sym_task *task, int flags, const char *message
 /* Metrics                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* The room in sym_metrics.tasks: states may be added up to this many
+ * (SYM_TASK_STATE_COUNT <= SYM_METRICS_TASK_STATES always) without a new
+ * layout. */
+#define SYM_METRICS_TASK_STATES 16
+
 typedef struct sym_metrics {
-    uint64_t tasks[SYM_TASK_STATE_COUNT]; /* tasks now in each state, over live runs;
-                                             final states count since the engine began */
-    uint64_t retries;                     /* retries scheduled since the engine began */
-    uint64_t queue_depth;                 /* tasks ready but not yet started */
-    unsigned threads;                     /* pool size */
-    unsigned busy_threads;                /* threads inside a worker now */
-    unsigned runs_active;                 /* runs not yet ended */
+    unsigned version;      /* SYM_METRICS_VERSION */
+    unsigned threads;      /* pool size */
+    unsigned busy_threads; /* threads inside a worker now */
+    unsigned runs_active;  /* runs not yet ended */
+    uint64_t retries;      /* retries scheduled since the engine began */
+    uint64_t queue_depth;  /* tasks ready but not yet started */
+    /* Tasks now in each state (index: sym_task_state), over live runs;
+     * final states count since the engine began. Entries from
+     * SYM_TASK_STATE_COUNT on are 0. */
+    uint64_t tasks[SYM_METRICS_TASK_STATES];
 } sym_metrics;
 
+#define SYM_METRICS_VERSION 1
+#define SYM_METRICS_INIT {SYM_METRICS_VERSION, 0, 0, 0, 0, 0, {0}}
+
+/* The room in sym_worker_metrics.name: names may grow up to this less one
+ * byte (SYM_WORKER_NAME_MAX < SYM_WORKER_METRICS_NAME_ROOM) without a new
+ * layout. */
+#define SYM_WORKER_METRICS_NAME_ROOM 128
+
 typedef struct sym_worker_metrics {
-    char name[65];
+    unsigned version;        /* SYM_WORKER_METRICS_VERSION */
+    unsigned in_flight;      /* calls running now */
     uint64_t calls;          /* attempts finished */
     uint64_t failures;       /* of them, failed */
-    unsigned in_flight;      /* calls running now */
     uint64_t latency_sum_ns; /* total time in the callback */
     uint64_t latency_max_ns; /* longest call */
+    char name[SYM_WORKER_METRICS_NAME_ROOM]; /* NUL-terminated */
 } sym_worker_metrics;
 
-/* A snapshot of the engine's counters. Any thread. */
+#define SYM_WORKER_METRICS_VERSION 1
+#define SYM_WORKER_METRICS_INIT {SYM_WORKER_METRICS_VERSION, 0, 0, 0, 0, 0, ""}
+
+/* Empty the struct and set its version (SYM_EINVAL for NULL or an unknown
+ * version). Use sym_metrics_init / sym_worker_metrics_init. */
+SYM_API int sym_metrics_init_version(sym_metrics *m, unsigned version);
+static inline int sym_metrics_init(sym_metrics *m)
+{
+    return sym_metrics_init_version(m, SYM_METRICS_VERSION);
+}
+SYM_API int sym_worker_metrics_init_version(sym_worker_metrics *m, unsigned version);
+static inline int sym_worker_metrics_init(sym_worker_metrics *m)
+{
+    return sym_worker_metrics_init_version(m, SYM_WORKER_METRICS_VERSION);
+}
+
+/* A snapshot of the engine's counters into *out (initialised with
+ * sym_metrics_init): SYM_OK, or SYM_EINVAL for an unknown version. Any
+ * thread. */
 SYM_API int sym_engine_metrics(sym_engine *engine, sym_metrics *out);
-/* Copies the metrics of up to cap registered workers into out (sorted by
- * name) and returns how many are registered, so a call with cap 0 sizes
- * the array. Any thread. */
-SYM_API size_t sym_engine_worker_metrics(sym_engine *engine, sym_worker_metrics *out,
-                                         size_t cap);
+/* Copies the metrics of up to cap registered workers into out[0..cap)
+ * (sorted by name; every element initialised with sym_worker_metrics_init)
+ * and sets *count to how many are registered, so a call with cap 0 (out
+ * may then be NULL) sizes the array. SYM_EINVAL, with nothing written, when
+ * an element has an unknown version. Any thread. */
+SYM_API int sym_engine_worker_metrics(sym_engine *engine, sym_worker_metrics *out, size_t cap,
+                                      size_t *count);
 
 #ifdef __cplusplus
 }

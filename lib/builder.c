@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "dfload.h"
 #include "draft.h"
 #include "names.h"
@@ -228,10 +229,16 @@ int sym_builder_set_worker_limit(sym_builder *b, const char *worker, unsigned co
     return SYM_OK;
 }
 
-static int check_policy(sym_builder *b, const sym_task_policy *p, const char *whose)
+static int check_policy(sym_builder *b, const sym_task_policy *p, const char *fn,
+                        const char *whose)
 {
     if (!p)
         return fail(b, SYM_EINVAL, "%s: no policy given", whose);
+    if (!abi_known(ABI_TASK_POLICY, p->version)) {
+        char msg[256];
+        abi_message(msg, sizeof msg, fn, ABI_TASK_POLICY, p->version);
+        return fail(b, SYM_EINVAL, "%s (%s)", msg, whose);
+    }
     if (p->timeout_ms > DRAFT_DURATION_MAX_MS)
         return too_long(b, "timeout", whose, p->timeout_ms);
     if (p->retry.delay_ms > DRAFT_DURATION_MAX_MS)
@@ -260,10 +267,11 @@ int sym_builder_set_defaults(sym_builder *b, const sym_task_policy *policy)
 {
     if (!b)
         return SYM_EINVAL;
-    int rc = check_policy(b, policy, "defaults");
+    int rc = check_policy(b, policy, "sym_builder_set_defaults", "defaults");
     if (rc != SYM_OK)
         return rc;
-    b->d.defaults = *policy;
+    sym_task_policy_init(&b->d.defaults);
+    abi_read(ABI_TASK_POLICY, &b->d.defaults, policy);
     b->d.defaults_set = DRAFT_SET_ALL;
     return SYM_OK;
 }
@@ -447,7 +455,7 @@ int sym_builder_set_policy(sym_builder *b, size_t task, const sym_task_policy *p
         return SYM_EINVAL;
     char whose[96];
     snprintf(whose, sizeof whose, "task '%s'", b->d.slots[task].id);
-    int rc = check_policy(b, policy, whose);
+    int rc = check_policy(b, policy, "sym_builder_set_policy", whose);
     if (rc != SYM_OK)
         return rc;
     draft_task *t = task_at(b, task, "policy");
@@ -455,7 +463,8 @@ int sym_builder_set_policy(sym_builder *b, size_t task, const sym_task_policy *p
         return SYM_ENOMEM;
     if (!t->policy && !(t->policy = arena_calloc(&b->d.arena, 1, sizeof *t->policy)))
         return SYM_ENOMEM;
-    *t->policy = *policy;
+    sym_task_policy_init(t->policy);
+    abi_read(ABI_TASK_POLICY, t->policy, policy);
     t->set = DRAFT_SET_ALL;
     return SYM_OK;
 }

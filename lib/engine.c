@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "engine.h"
 
 static int64_t monotonic_ns(void *user)
@@ -14,26 +15,6 @@ static int64_t monotonic_ns(void *user)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-void sym_engine_config_init(sym_engine_config *cfg)
-{
-    if (!cfg)
-        return;
-    memset(cfg, 0, sizeof *cfg);
-    cfg->max_output_bytes = (size_t)1 << 20;
-}
-
-void sym_worker_options_init(sym_worker_options *opts)
-{
-    if (opts)
-        memset(opts, 0, sizeof *opts);
-}
-
-void sym_run_options_init(sym_run_options *opts)
-{
-    if (opts)
-        memset(opts, 0, sizeof *opts);
 }
 
 uint64_t engine_random(sym_engine *e)
@@ -51,6 +32,7 @@ void engine_emit(sym_engine *e, sym_event_type type, sym_run *r, uint32_t index,
                  int64_t delay_ms, const char *error)
 {
     sym_event ev = {0};
+    ev.version = SYM_EVENT_VERSION;
     ev.type = type;
     ev.run = r;
     ev.run_id = r->id;
@@ -154,10 +136,13 @@ int sym_engine_new(const sym_engine_config *cfg, sym_engine **out)
     if (!out)
         return SYM_EINVAL;
     *out = NULL;
-    sym_engine_config def;
-    sym_engine_config_init(&def);
-    if (!cfg)
-        cfg = &def;
+    sym_engine_config own = SYM_ENGINE_CONFIG_INIT;
+    if (cfg) {
+        if (!abi_known(ABI_ENGINE_CONFIG, cfg->version))
+            return SYM_EINVAL;
+        abi_read(ABI_ENGINE_CONFIG, &own, cfg);
+    }
+    cfg = &own;
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -267,9 +252,12 @@ unsigned sym_engine_threads(const sym_engine *engine)
 int sym_engine_register(sym_engine *engine, const char *name, sym_worker_fn fn, void *userdata,
                         const sym_worker_options *opts)
 {
-    if (!engine)
+    if (!engine || (opts && !abi_known(ABI_WORKER_OPTIONS, opts->version)))
         return SYM_EINVAL;
-    return registry_add(&engine->reg, name, fn, userdata, opts);
+    sym_worker_options own = SYM_WORKER_OPTIONS_INIT;
+    if (opts)
+        abi_read(ABI_WORKER_OPTIONS, &own, opts);
+    return registry_add(&engine->reg, name, fn, userdata, &own);
 }
 
 static void requeue_waiter(pool_item it, void *arg)
@@ -300,23 +288,24 @@ int sym_engine_unregister(sym_engine *engine, const char *name)
 
 int sym_engine_metrics(sym_engine *engine, sym_metrics *out)
 {
-    if (!engine || !out)
+    if (!engine || !out || !abi_known(ABI_METRICS, out->version))
         return SYM_EINVAL;
-    memset(out, 0, sizeof *out);
+    sym_metrics m = SYM_METRICS_INIT;
     pthread_mutex_lock(&engine->mu);
     for (int s = 0; s < SYM_TASK_STATE_COUNT; s++)
-        out->tasks[s] = engine->ended_counts[s];
+        m.tasks[s] = engine->ended_counts[s];
     for (sym_run *r = engine->runs; r; r = r->next)
         for (uint32_t i = 0; i < r->wf->ntasks; i++)
-            out->tasks[atomic_load_explicit(&r->rt[i].state, RLX)]++;
-    out->runs_active = engine->runs_active;
+            m.tasks[atomic_load_explicit(&r->rt[i].state, RLX)]++;
+    m.runs_active = engine->runs_active;
     pthread_mutex_unlock(&engine->mu);
-    out->queue_depth = out->tasks[SYM_TASK_READY];
-    out->retries = atomic_load(&engine->retries);
-    out->threads = pool_threads(engine->pool);
+    m.queue_depth = m.tasks[SYM_TASK_READY];
+    m.retries = atomic_load(&engine->retries);
+    m.threads = pool_threads(engine->pool);
     hazard_count hc = {NULL, 0};
     pool_each_slot(engine->pool, count_hazard, &hc);
-    out->busy_threads = hc.n;
+    m.busy_threads = hc.n;
+    abi_write(ABI_METRICS, out, &m);
     return SYM_OK;
 }
 
@@ -346,23 +335,45 @@ static void sum_stats(void *data, void *arg)
     pthread_mutex_unlock(&sd->stats_mu);
 }
 
-size_t sym_engine_worker_metrics(sym_engine *engine, sym_worker_metrics *out, size_t cap)
+/* True when every element of out[0..cap) has out[0]'s version, a known
+ * one; *stride gets that version's size (an older version is shorter). */
+static bool worker_metrics_array_ok(const sym_worker_metrics *out, size_t cap, size_t *stride)
 {
-    if (!engine)
-        return 0;
+    unsigned v = out->version;
+    if (!abi_known(ABI_WORKER_METRICS, v))
+        return false;
+    *stride = abi_size(ABI_WORKER_METRICS, v);
+    for (size_t i = 1; i < cap; i++) {
+        unsigned vi;
+        memcpy(&vi, (const char *)out + i * *stride, sizeof vi);
+        if (vi != v)
+            return false;
+    }
+    return true;
+}
+
+int sym_engine_worker_metrics(sym_engine *engine, sym_worker_metrics *out, size_t cap,
+                              size_t *count)
+{
+    if (!engine || !count || (cap > 0 && !out))
+        return SYM_EINVAL;
+    size_t stride = 0;
+    if (cap > 0 && !worker_metrics_array_ok(out, cap, &stride))
+        return SYM_EINVAL;
     registry *reg = &engine->reg;
     registry_lock(reg);
     size_t n = reg->n;
-    for (size_t i = 0; i < n && i < cap && out; i++) {
+    for (size_t i = 0; i < n && i < cap; i++) {
         reg_worker *w = reg->v[i];
-        sym_worker_metrics *m = &out[i];
-        memset(m, 0, sizeof *m);
-        strcpy(m->name, w->name);
-        stat_sum ss = {w->id, w, m};
+        sym_worker_metrics m = SYM_WORKER_METRICS_INIT;
+        strcpy(m.name, w->name);
+        stat_sum ss = {w->id, w, &m};
         pool_each_slot(engine->pool, sum_stats, &ss);
+        abi_write(ABI_WORKER_METRICS, (char *)out + i * stride, &m);
     }
     registry_unlock(reg);
-    return n;
+    *count = n;
+    return SYM_OK;
 }
 
 /* ---- names ---- */

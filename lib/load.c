@@ -14,25 +14,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "draft.h"
 #include "error.h"
 #include "schema.h"
 #include "symphony.h"
 #include "yreader.h"
 
-SYM_API void sym_load_options_init(sym_load_options *opts)
+/* *own: the caller's options (NULL for the defaults) in the library's
+ * newest layout. SYM_EINVAL, reported to err, for an unknown version. */
+static int take_options(const sym_load_options *opts, sym_load_options *own, const char *fn,
+                        sym_error *err)
 {
+    *own = (sym_load_options)SYM_LOAD_OPTIONS_INIT;
     if (!opts)
-        return;
-    memset(opts, 0, sizeof *opts);
-    opts->max_file_bytes = (size_t)64 << 20;
-    opts->max_depth = 64;
-    opts->max_nodes = 10000000;
-    opts->max_alias_nodes = 1000000;
-    opts->max_scalar_bytes = (size_t)1 << 20;
-    opts->max_tasks = 1000000;
-    opts->max_matrix = 10000;
-    opts->max_errors = 100;
+        return SYM_OK;
+    if (!abi_known(ABI_LOAD_OPTIONS, opts->version))
+        return abi_refuse(err, fn, ABI_LOAD_OPTIONS, opts->version);
+    abi_read(ABI_LOAD_OPTIONS, own, opts);
+    return SYM_OK;
 }
 
 /* Puts the entries a load added to err (from index `from` on) in file
@@ -129,11 +129,11 @@ SYM_API int sym_workflow_load_buffer(const char *data, size_t len, const char *n
     if (!out || (!data && len > 0))
         return error_add(err, SYM_EINVAL, name, 0, 0,
                          "sym_workflow_load_buffer: %s is NULL", out ? "data" : "out");
-    sym_load_options defaults;
-    if (!opts) {
-        sym_load_options_init(&defaults);
-        opts = &defaults;
-    }
+    sym_load_options own;
+    int rc = take_options(opts, &own, "sym_workflow_load_buffer", err);
+    if (rc != SYM_OK)
+        return rc;
+    opts = &own;
     report rp;
     report_begin(&rp, err, name, opts->max_errors);
     return report_end(&rp, load(data, len, name, opts, &rp.dg, out));
@@ -245,16 +245,16 @@ SYM_API int sym_workflow_load_file(const char *path, const sym_load_options *opt
     if (!path || !out)
         return error_add(err, SYM_EINVAL, NULL, 0, 0, "sym_workflow_load_file: %s is NULL",
                          path ? "out" : "path");
-    sym_load_options defaults;
-    if (!opts) {
-        sym_load_options_init(&defaults);
-        opts = &defaults;
-    }
+    sym_load_options own;
+    int rc = take_options(opts, &own, "sym_workflow_load_file", err);
+    if (rc != SYM_OK)
+        return rc;
+    opts = &own;
     report rp;
     report_begin(&rp, err, path, opts->max_errors);
     char *data = NULL;
     size_t len = 0;
-    int rc = read_file(path, opts->max_file_bytes, &rp.dg, &data, &len);
+    rc = read_file(path, opts->max_file_bytes, &rp.dg, &data, &len);
     if (rc == SYM_OK)
         rc = load(data, len, path, opts, &rp.dg, out);
     free(data);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "abi.h"
 #include "bigmem.h"
 #include "dataflow.h"
 #include "engine.h"
@@ -277,6 +278,13 @@ int sym_run_start(sym_engine *engine, sym_workflow *wf, const sym_run_options *o
         *out = NULL;
     if (!engine || !wf || !out)
         return error_add(err, SYM_EINVAL, NULL, 0, 0, "engine, workflow and out are required");
+    sym_run_options given = SYM_RUN_OPTIONS_INIT;
+    if (opts) {
+        if (!abi_known(ABI_RUN_OPTIONS, opts->version))
+            return abi_refuse(err, "sym_run_start", ABI_RUN_OPTIONS, opts->version);
+        abi_read(ABI_RUN_OPTIONS, &given, opts);
+    }
+    opts = &given;
     int rc = check_params(wf, opts ? opts->params : NULL, err);
     if (rc != SYM_OK)
         return rc;
@@ -446,7 +454,7 @@ const sym_value *sym_run_params(const sym_run *run)
 void run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out)
 {
     rtask *t = &run->rt[index];
-    memset(out, 0, sizeof *out);
+    *out = (sym_task_result)SYM_TASK_RESULT_INIT;
     out->id = wf_task_id(run->wf, index);
     out->worker = run->wf->workers[wf_task_worker(run->wf, index)];
     out->state = (sym_task_state)atomic_load_explicit(&t->state, memory_order_acquire);
@@ -466,12 +474,14 @@ void run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out)
 
 int sym_run_task_result(sym_run *run, size_t index, sym_task_result *out)
 {
-    if (!run || !out)
+    if (!run || !out || !abi_known(ABI_TASK_RESULT, out->version))
         return SYM_EINVAL;
     if (index >= run->wf->ntasks)
         return SYM_ENOTFOUND;
+    sym_task_result res;
     pthread_mutex_lock(&run->mu);
-    run_task_result_locked(run, (uint32_t)index, out);
+    run_task_result_locked(run, (uint32_t)index, &res);
     pthread_mutex_unlock(&run->mu);
+    abi_write(ABI_TASK_RESULT, out, &res);
     return SYM_OK;
 }

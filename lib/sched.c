@@ -23,9 +23,7 @@
     } while (0)
 
 /* What a task without a compiled policy does: the format's defaults. */
-static const sym_task_policy default_policy = {
-    0, {1, SYM_BACKOFF_EXPONENTIAL, 1000, 300000, false, SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT},
-    SYM_TRIGGER_ALL_SUCCESS, false};
+static const sym_task_policy default_policy = SYM_TASK_POLICY_INIT;
 
 static inline const sym_task_policy *policy_of(const sym_run *r, uint32_t i)
 {

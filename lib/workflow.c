@@ -1,10 +1,10 @@
-/* workflow.c - the life and the read-only getters of a compiled workflow,
- * and the policy defaults of the format. */
+/* workflow.c - the life and the read-only getters of a compiled workflow. */
 #include "workflow.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "bigmem.h"
 #include "dfload.h"
 #include "ids.h"
@@ -115,22 +115,24 @@ int sym_workflow_find_task(const sym_workflow *wf, const char *id, size_t *index
 
 int sym_workflow_task_info(const sym_workflow *wf, size_t index, sym_task_info *info)
 {
-    if (!wf || !info)
+    if (!wf || !info || !abi_known(ABI_TASK_INFO, info->version))
         return SYM_EINVAL;
     if (index >= wf->ntasks)
         return SYM_ENOTFOUND;
     uint32_t i = (uint32_t)index;
-    info->id = wf_task_id(wf, i);
-    info->name = wf_task_name(wf, i);
-    info->worker = wf->workers[wf_task_worker(wf, i)];
-    info->inputs = wf_task_inputs(wf, i);
-    info->matrix = wf_task_matrix(wf, i);
-    info->condition = wf_task_condition(wf, i);
-    info->policy = *wf_task_policy(wf, i);
-    info->dep_count = wf_dep_count(wf, i);
-    info->succ_count = wf_succ_count(wf, i);
-    info->line = wf->pos ? wf->pos[index].line : 0;
-    info->column = wf->pos ? wf->pos[index].column : 0;
+    sym_task_info full = SYM_TASK_INFO_INIT;
+    full.id = wf_task_id(wf, i);
+    full.name = wf_task_name(wf, i);
+    full.worker = wf->workers[wf_task_worker(wf, i)];
+    full.inputs = wf_task_inputs(wf, i);
+    full.matrix = wf_task_matrix(wf, i);
+    full.condition = wf_task_condition(wf, i);
+    full.policy = wf_task_policy(wf, i);
+    full.dep_count = wf_dep_count(wf, i);
+    full.succ_count = wf_succ_count(wf, i);
+    full.line = wf->pos ? wf->pos[index].line : 0;
+    full.column = wf->pos ? wf->pos[index].column : 0;
+    abi_write(ABI_TASK_INFO, info, &full);
     return SYM_OK;
 }
 
@@ -146,22 +148,6 @@ size_t sym_workflow_task_succ(const sym_workflow *wf, size_t index, size_t j)
     if (!wf || index >= wf->ntasks || j >= wf_succ_count(wf, (uint32_t)index))
         return (size_t)-1;
     return wf->succs[wf_succ_begin(wf, (uint32_t)index) + j];
-}
-
-void sym_task_policy_init(sym_task_policy *p)
-{
-    if (!p)
-        return;
-    memset(p, 0, sizeof *p);
-    p->timeout_ms = 0;
-    p->retry.attempts = 1;
-    p->retry.backoff = SYM_BACKOFF_EXPONENTIAL;
-    p->retry.delay_ms = 1000;
-    p->retry.max_delay_ms = 5 * 60 * 1000;
-    p->retry.jitter = false;
-    p->retry.retry_on = SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT;
-    p->trigger = SYM_TRIGGER_ALL_SUCCESS;
-    p->continue_on_error = false;
 }
 
 const char *sym_trigger_name(sym_trigger trigger)

@@ -275,6 +275,7 @@ static inline sym_task_state task_state(sym_run *r, const char *id)
     size_t ix;
     ck_assert_int_eq(sym_workflow_find_task(sym_run_workflow(r), id, &ix), SYM_OK);
     sym_task_result res;
+    sym_task_result_init(&res);
     ck_assert_int_eq(sym_run_task_result(r, ix, &res), SYM_OK);
     return res.state;
 }

@@ -30,11 +30,13 @@ static void check_dag(const sym_workflow *wf)
     size_t n = sym_workflow_task_count(wf), edges = 0;
     for (size_t i = 0; i < n; i++) {
         sym_task_info info;
+        sym_task_info_init(&info);
         ck_assert_int_eq(sym_workflow_task_info(wf, i, &info), SYM_OK);
         for (size_t j = 0; j < info.dep_count; j++) {
             size_t d = sym_workflow_task_dep(wf, i, j);
             ck_assert_uint_lt(d, i);
             sym_task_info dinfo;
+            sym_task_info_init(&dinfo);
             sym_workflow_task_info(wf, d, &dinfo);
             bool back = false;
             for (size_t k = 0; k < dinfo.succ_count; k++)
@@ -66,6 +68,7 @@ START_TEST(diamond_in_order)
     ck_assert_uint_eq(sym_value_count(sym_workflow_params(wf)), 0);
     check_dag(wf);
     sym_task_info info;
+    sym_task_info_init(&info);
     sym_workflow_task_info(wf, find(wf, "z"), &info);
     ck_assert_uint_eq(info.dep_count, 2);
     ck_assert_str_eq(info.worker, "w");
@@ -125,6 +128,7 @@ START_TEST(matrix_instances_and_edges)
         size_t ix = find(wf, ids[k]);
         ck_assert_uint_eq(ix, first + k);
         sym_task_info info;
+        sym_task_info_init(&info);
         sym_workflow_task_info(wf, ix, &info);
         ck_assert_str_eq(info.name, "t");
         ck_assert_uint_eq(info.dep_count, 1);
@@ -136,6 +140,7 @@ START_TEST(matrix_instances_and_edges)
     size_t ix;
     ck_assert_int_eq(sym_workflow_find_task(wf, "t", &ix), SYM_ENOTFOUND);
     sym_task_info info;
+    sym_task_info_init(&info);
     sym_workflow_task_info(wf, find(wf, "sink"), &info);
     ck_assert_uint_eq(info.dep_count, 6);
     sym_workflow_task_info(wf, find(wf, "src"), &info);
@@ -168,12 +173,15 @@ START_TEST(defaults_and_shared_policies)
     sym_workflow *wf;
     ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
     sym_task_info ia, ic, id;
+    sym_task_info_init(&ia);
+    sym_task_info_init(&ic);
+    sym_task_info_init(&id);
     sym_workflow_task_info(wf, find(wf, "a"), &ia);
     sym_workflow_task_info(wf, find(wf, "c"), &ic);
     sym_workflow_task_info(wf, find(wf, "d"), &id);
-    ck_assert_uint_eq(ia.policy.retry.attempts, 3); /* set after a was added */
-    ck_assert_int_eq(ic.policy.timeout_ms, 5000);
-    ck_assert_int_eq(id.policy.trigger, SYM_TRIGGER_ALL_DONE);
+    ck_assert_uint_eq(ia.policy->retry.attempts, 3); /* set after a was added */
+    ck_assert_int_eq(ic.policy->timeout_ms, 5000);
+    ck_assert_int_eq(id.policy->trigger, SYM_TRIGGER_ALL_DONE);
     ck_assert_ptr_eq(wf_task_policy(wf, 0), wf_task_policy(wf, 1));
     ck_assert_ptr_ne(wf_task_policy(wf, 0), wf_task_policy(wf, 2));
     sym_workflow_free(wf);
@@ -302,6 +310,66 @@ START_TEST(setter_errors_are_all_reported)
     ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_OK);
     ck_assert_uint_eq(sym_workflow_task_count(wf), 1);
     ck_assert_str_eq(sym_workflow_name(wf), "errs");
+    sym_workflow_free(wf);
+    sym_error_free(err);
+    sym_builder_free(b);
+}
+END_TEST
+
+START_TEST(policies_and_infos_of_unknown_versions_are_refused)
+{
+    sym_builder *b = sym_builder_new("versions");
+    size_t a = add(b, "a", "w");
+    sym_task_policy p;
+    sym_task_policy_init(&p);
+    p.timeout_ms = 5000;
+    p.version = 0; /* as if never initialised */
+    ck_assert_int_eq(sym_builder_set_defaults(b, &p), SYM_EINVAL);
+    p.version = SYM_TASK_POLICY_VERSION + 1; /* from a newer header */
+    ck_assert_int_eq(sym_builder_set_policy(b, a, &p), SYM_EINVAL);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_EINVAL);
+    ck_assert_ptr_null(wf);
+    EXPECT(err, SYM_EINVAL,
+           "sym_builder_set_defaults: sym_task_policy has version 0, which this library does "
+           "not know (it knows 1 to 1): initialise it with sym_task_policy_init (defaults)");
+    EXPECT(err, SYM_EINVAL,
+           "sym_builder_set_policy: sym_task_policy has version 2, which this library does not "
+           "know (it knows 1 to 1): initialise it with sym_task_policy_init (task 'a')");
+
+    /* Refused policies left nothing behind; a known version is taken. */
+    sym_error_clear(err);
+    a = add(b, "a", "w");
+    p.version = SYM_TASK_POLICY_VERSION;
+    ck_assert_int_eq(sym_builder_set_policy(b, a, &p), SYM_OK);
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_OK);
+    sym_task_info info;
+    memset(&info, 0xab, sizeof info);
+    info.version = 0;
+    ck_assert_int_eq(sym_workflow_task_info(wf, 0, &info), SYM_EINVAL);
+    ck_assert_uint_eq(info.dep_count, (size_t)0xabababababababab); /* not written */
+    info.version = SYM_TASK_INFO_VERSION + 1;
+    ck_assert_int_eq(sym_workflow_task_info(wf, 0, &info), SYM_EINVAL);
+    ck_assert_int_eq(sym_task_info_init_version(&info, 0), SYM_EINVAL);
+    ck_assert_int_eq(sym_task_policy_init_version(&p, 2), SYM_EINVAL);
+    ck_assert_int_eq(p.timeout_ms, 5000); /* not written */
+    ck_assert_int_eq(sym_task_info_init(&info), SYM_OK);
+    ck_assert_int_eq(sym_workflow_task_info(wf, 0, &info), SYM_OK);
+    ck_assert_uint_eq(info.version, SYM_TASK_INFO_VERSION);
+    ck_assert_int_eq(info.policy->timeout_ms, 5000);
+    ck_assert_uint_eq(info.policy->version, SYM_TASK_POLICY_VERSION);
+
+    /* The static initialisers are the init functions' values (static, so
+     * that their padding is 0 too, as in the init functions). */
+    static const sym_task_policy p1 = SYM_TASK_POLICY_INIT;
+    sym_task_policy p2;
+    sym_task_policy_init(&p2);
+    ck_assert_mem_eq(&p1, &p2, sizeof p1);
+    static const sym_task_info i1 = SYM_TASK_INFO_INIT;
+    sym_task_info i2;
+    sym_task_info_init(&i2);
+    ck_assert_mem_eq(&i1, &i2, sizeof i1);
     sym_workflow_free(wf);
     sym_error_free(err);
     sym_builder_free(b);
@@ -569,6 +637,7 @@ START_TEST(needs_by_name_in_turns)
     ck_assert_uint_eq(sym_workflow_task_dep(wf, dd, 1), find(wf, "c"));
     ck_assert_uint_eq(sym_workflow_task_dep(wf, dd, 2), (size_t)-1);
     sym_task_info info;
+    sym_task_info_init(&info);
     ck_assert_int_eq(sym_workflow_task_info(wf, find(wf, "c"), &info), SYM_OK);
     ck_assert_ptr_null(info.condition);
     sym_workflow_free(wf);
@@ -759,6 +828,7 @@ START_TEST(dependencies_added_in_any_order)
         deps_of(i, deps, &k);
         for (int way = 0; way < 3; way++) {
             sym_task_info info;
+            sym_task_info_init(&info);
             ck_assert_int_eq(sym_workflow_task_info(wf[way], i, &info), SYM_OK);
             ck_assert_uint_eq(info.dep_count, k);
             for (uint32_t j = 0; j < k; j++) {
@@ -828,6 +898,8 @@ START_TEST(compact_workflows_read_the_same)
     ck_assert_uint_eq(sym_workflow_task_count(wf[0]), sym_workflow_task_count(wf[1]));
     for (size_t i = 0; i < sym_workflow_task_count(wf[0]); i++) {
         sym_task_info a, b;
+        sym_task_info_init(&a);
+        sym_task_info_init(&b);
         ck_assert_int_eq(sym_workflow_task_info(wf[0], i, &a), SYM_OK);
         ck_assert_int_eq(sym_workflow_task_info(wf[1], i, &b), SYM_OK);
         ck_assert_str_eq(a.id, b.id);
@@ -836,7 +908,7 @@ START_TEST(compact_workflows_read_the_same)
         ck_assert_ptr_null(a.inputs);
         ck_assert_ptr_null(a.matrix);
         ck_assert_ptr_null(a.condition);
-        ck_assert_mem_eq(&a.policy, &b.policy, sizeof a.policy);
+        ck_assert_mem_eq(a.policy, b.policy, sizeof *a.policy);
         ck_assert_uint_eq(a.dep_count, b.dep_count);
         ck_assert_uint_eq(a.succ_count, b.succ_count);
         for (size_t j = 0; j <= a.dep_count; j++)
@@ -865,6 +937,7 @@ START_TEST(compact_workflows_read_the_same)
         ck_assert_int_eq(sym_run_wait(run, -1), SYM_OK);
         ck_assert_int_eq(sym_run_get_status(run), SYM_RUN_SUCCEEDED);
         sym_task_result r;
+        sym_task_result_init(&r);
         ck_assert_int_eq(sym_run_task_result(run, 49, &r), SYM_OK);
         ck_assert_str_eq(r.id, "p49");
         ck_assert_str_eq(r.worker, "w");
@@ -886,6 +959,7 @@ static Suite *suite(void)
     tcase_add_test(tc, matrix_instances_and_edges);
     tcase_add_test(tc, defaults_and_shared_policies);
     tcase_add_test(tc, setter_errors_are_all_reported);
+    tcase_add_test(tc, policies_and_infos_of_unknown_versions_are_refused);
     tcase_add_test(tc, compile_errors_from_code);
     tcase_add_test(tc, one_cycle_per_component);
     tcase_add_test(tc, exports);

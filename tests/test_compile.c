@@ -57,18 +57,20 @@ START_TEST(yaml_defaults_merge_field_by_field)
     sym_workflow *wf;
     ck_assert_int_eq(load(y, NULL, &wf), SYM_OK);
     sym_task_info a, b;
+    sym_task_info_init(&a);
+    sym_task_info_init(&b);
     sym_workflow_task_info(wf, find(wf, "a"), &a);
     sym_workflow_task_info(wf, find(wf, "b"), &b);
-    ck_assert_int_eq(a.policy.timeout_ms, 30000);
-    ck_assert_uint_eq(a.policy.retry.attempts, 3);
-    ck_assert_int_eq(a.policy.retry.backoff, SYM_BACKOFF_LINEAR);
-    ck_assert_uint_eq(b.policy.retry.attempts, 5);         /* its own */
-    ck_assert_int_eq(b.policy.retry.delay_ms, 200);         /* the defaults' */
-    ck_assert_int_eq(b.policy.retry.backoff, SYM_BACKOFF_LINEAR);
-    ck_assert_int_eq(b.policy.retry.max_delay_ms, 300000); /* the format's */
-    ck_assert_int_eq(b.policy.timeout_ms, 30000);
-    ck_assert_int_eq(b.policy.trigger, SYM_TRIGGER_ALL_DONE);
-    ck_assert_int_eq(a.policy.trigger, SYM_TRIGGER_ALL_SUCCESS);
+    ck_assert_int_eq(a.policy->timeout_ms, 30000);
+    ck_assert_uint_eq(a.policy->retry.attempts, 3);
+    ck_assert_int_eq(a.policy->retry.backoff, SYM_BACKOFF_LINEAR);
+    ck_assert_uint_eq(b.policy->retry.attempts, 5);         /* its own */
+    ck_assert_int_eq(b.policy->retry.delay_ms, 200);         /* the defaults' */
+    ck_assert_int_eq(b.policy->retry.backoff, SYM_BACKOFF_LINEAR);
+    ck_assert_int_eq(b.policy->retry.max_delay_ms, 300000); /* the format's */
+    ck_assert_int_eq(b.policy->timeout_ms, 30000);
+    ck_assert_int_eq(b.policy->trigger, SYM_TRIGGER_ALL_DONE);
+    ck_assert_int_eq(a.policy->trigger, SYM_TRIGGER_ALL_SUCCESS);
     ck_assert_uint_eq(a.line, 7);
     ck_assert_uint_eq(a.column, 3);
     sym_workflow_free(wf);
@@ -93,6 +95,7 @@ START_TEST(yaml_matrix_from_param)
     ck_assert_uint_eq(find(wf, "t[shard=1,f=0.5]"), 0);
     ck_assert_uint_eq(find(wf, "t[shard=3,f=x]"), 5);
     sym_task_info info;
+    sym_task_info_init(&info);
     sym_workflow_task_info(wf, find(wf, "after"), &info);
     ck_assert_uint_eq(info.dep_count, 6);
     sym_workflow_free(wf);

@@ -278,6 +278,7 @@ static sym_task_info task_named(const sym_workflow *wf, const char *id)
     size_t index = 0;
     ck_assert_msg(sym_workflow_find_task(wf, id, &index) == SYM_OK, "no task '%s'", id);
     sym_task_info info;
+    sym_task_info_init(&info);
     ck_assert_int_eq(sym_workflow_task_info(wf, index, &info), SYM_OK);
     return info;
 }
@@ -307,21 +308,21 @@ START_TEST(design_example_in_full)
     ck_assert_uint_eq(limit, 2);
     sym_task_info t = task_named(wf, "transform[shard=3]");
     ck_assert_str_eq(t.name, "transform");
-    ck_assert_int_eq(t.policy.timeout_ms, 30000);
-    ck_assert_uint_eq(t.policy.retry.attempts, 3);
-    ck_assert_int_eq(t.policy.retry.backoff, SYM_BACKOFF_EXPONENTIAL);
-    ck_assert_int_eq(t.policy.retry.delay_ms, 200);
-    ck_assert_int_eq(t.policy.retry.max_delay_ms, 10000);
-    ck_assert(t.policy.retry.jitter);
+    ck_assert_int_eq(t.policy->timeout_ms, 30000);
+    ck_assert_uint_eq(t.policy->retry.attempts, 3);
+    ck_assert_int_eq(t.policy->retry.backoff, SYM_BACKOFF_EXPONENTIAL);
+    ck_assert_int_eq(t.policy->retry.delay_ms, 200);
+    ck_assert_int_eq(t.policy->retry.max_delay_ms, 10000);
+    ck_assert(t.policy->retry.jitter);
     sym_task_info load_task = task_named(wf, "load");
     ck_assert_uint_eq(load_task.dep_count, 4); /* every transform instance */
-    ck_assert_uint_eq(load_task.policy.retry.attempts, 5);
-    ck_assert_uint_eq(load_task.policy.retry.retry_on, SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT);
-    ck_assert_int_eq(task_named(wf, "extract").policy.timeout_ms, 10000);
+    ck_assert_uint_eq(load_task.policy->retry.attempts, 5);
+    ck_assert_uint_eq(load_task.policy->retry.retry_on, SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT);
+    ck_assert_int_eq(task_named(wf, "extract").policy->timeout_ms, 10000);
     sym_task_info archive = task_named(wf, "archive");
-    ck_assert(archive.policy.continue_on_error);
+    ck_assert(archive.policy->continue_on_error);
     ck_assert_str_eq(archive.condition, "${{ tasks.load.outputs.rows > 0 }}");
-    ck_assert_int_eq(task_named(wf, "notify").policy.trigger, SYM_TRIGGER_ALL_DONE);
+    ck_assert_int_eq(task_named(wf, "notify").policy->trigger, SYM_TRIGGER_ALL_DONE);
     sym_workflow_free(wf);
 }
 END_TEST
@@ -330,27 +331,27 @@ START_TEST(defaults_merge_field_by_field)
 {
     sym_workflow *wf = load_valid("defaults-merged.yaml");
     sym_task_info in = task_named(wf, "inherits");
-    ck_assert_int_eq(in.policy.timeout_ms, 30000);
-    ck_assert_int_eq(in.policy.trigger, SYM_TRIGGER_ALL_DONE);
-    ck_assert(in.policy.continue_on_error);
-    ck_assert_uint_eq(in.policy.retry.attempts, 3);
-    ck_assert_int_eq(in.policy.retry.backoff, SYM_BACKOFF_LINEAR);
-    ck_assert_uint_eq(in.policy.retry.retry_on, SYM_RETRY_ON_ERROR);
-    ck_assert_int_eq(task_named(wf, "overrides-timeout").policy.timeout_ms, 120000);
+    ck_assert_int_eq(in.policy->timeout_ms, 30000);
+    ck_assert_int_eq(in.policy->trigger, SYM_TRIGGER_ALL_DONE);
+    ck_assert(in.policy->continue_on_error);
+    ck_assert_uint_eq(in.policy->retry.attempts, 3);
+    ck_assert_int_eq(in.policy->retry.backoff, SYM_BACKOFF_LINEAR);
+    ck_assert_uint_eq(in.policy->retry.retry_on, SYM_RETRY_ON_ERROR);
+    ck_assert_int_eq(task_named(wf, "overrides-timeout").policy->timeout_ms, 120000);
     sym_task_info at = task_named(wf, "overrides-attempts");
-    ck_assert_uint_eq(at.policy.retry.attempts, 5);
-    ck_assert_int_eq(at.policy.retry.backoff, SYM_BACKOFF_LINEAR); /* kept from defaults */
-    ck_assert_int_eq(at.policy.retry.delay_ms, 1000);
-    ck_assert_int_eq(at.policy.retry.max_delay_ms, 20000);
-    ck_assert(at.policy.retry.jitter);
+    ck_assert_uint_eq(at.policy->retry.attempts, 5);
+    ck_assert_int_eq(at.policy->retry.backoff, SYM_BACKOFF_LINEAR); /* kept from defaults */
+    ck_assert_int_eq(at.policy->retry.delay_ms, 1000);
+    ck_assert_int_eq(at.policy->retry.max_delay_ms, 20000);
+    ck_assert(at.policy->retry.jitter);
     sym_task_info all = task_named(wf, "overrides-all");
-    ck_assert_int_eq(all.policy.timeout_ms, 250);
-    ck_assert_int_eq(all.policy.trigger, SYM_TRIGGER_ALL_SUCCESS);
-    ck_assert(!all.policy.continue_on_error);
-    ck_assert_uint_eq(all.policy.retry.attempts, 1);
-    ck_assert_int_eq(all.policy.retry.backoff, SYM_BACKOFF_FIXED);
-    ck_assert(!all.policy.retry.jitter);
-    ck_assert_uint_eq(all.policy.retry.retry_on, SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT);
+    ck_assert_int_eq(all.policy->timeout_ms, 250);
+    ck_assert_int_eq(all.policy->trigger, SYM_TRIGGER_ALL_SUCCESS);
+    ck_assert(!all.policy->continue_on_error);
+    ck_assert_uint_eq(all.policy->retry.attempts, 1);
+    ck_assert_int_eq(all.policy->retry.backoff, SYM_BACKOFF_FIXED);
+    ck_assert(!all.policy->retry.jitter);
+    ck_assert_uint_eq(all.policy->retry.retry_on, SYM_RETRY_ON_ERROR | SYM_RETRY_ON_TIMEOUT);
     sym_workflow_free(wf);
 }
 END_TEST
@@ -403,7 +404,7 @@ START_TEST(triggers_every_rule)
                 {"t-one-success", SYM_TRIGGER_ONE_SUCCESS}, {"t-none-failed", SYM_TRIGGER_NONE_FAILED}};
     sym_workflow *wf = load_valid("triggers.yaml");
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-        ck_assert_int_eq(task_named(wf, want[i].id).policy.trigger, want[i].trigger);
+        ck_assert_int_eq(task_named(wf, want[i].id).policy->trigger, want[i].trigger);
     sym_workflow_free(wf);
 }
 END_TEST
@@ -420,14 +421,14 @@ START_TEST(scalars_anchors_and_unicode)
     ck_assert_str_eq(input_string(&q, "folded"), "folded text\n");
     ck_assert_str_eq(input_string(&q, "keep"), "kept\n\n");
     ck_assert_str_eq(input_string(&q, "strip"), "no newline");
-    ck_assert_int_eq(task_named(wf, "unquoted_id").policy.timeout_ms, 5000);
+    ck_assert_int_eq(task_named(wf, "unquoted_id").policy->timeout_ms, 5000);
     sym_workflow_free(wf);
 
     wf = load_valid("anchors.yaml");
     sym_task_info second = task_named(wf, "second");
     ck_assert_str_eq(input_string(&second, "url"), "https://example.org");
     ck_assert_str_eq(input_string(&second, "headers.Accept"), "text/plain");
-    ck_assert_uint_eq(second.policy.retry.attempts, 4);
+    ck_assert_uint_eq(second.policy->retry.attempts, 4);
     sym_task_info third = task_named(wf, "third");
     ck_assert_str_eq(input_string(&third, "urls[1]"), "https://example.org");
     sym_workflow_free(wf);

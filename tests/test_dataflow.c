@@ -161,11 +161,13 @@ static sym_task_result result_of(sym_run *r, const char *id)
     for (uint32_t i = 0; i < wf->ntasks; i++)
         if (strcmp(wf_task_id(wf, i), id) == 0) {
             sym_task_result res;
+            sym_task_result_init(&res);
             ck_assert_int_eq(sym_run_task_result(r, i, &res), SYM_OK);
             return res;
         }
     ck_abort_msg("no task '%s'", id);
-    sym_task_result none = {0};
+    sym_task_result none;
+    sym_task_result_init(&none);
     return none;
 }
 

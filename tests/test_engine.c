@@ -49,7 +49,9 @@ START_TEST(lifecycle_and_registration)
     ck_assert_int_eq(sym_engine_unregister(e, "a.b-c_1"), SYM_OK);
     ck_assert_int_eq(sym_engine_register(e, "a.b-c_1", w_ok, NULL, NULL), SYM_OK);
     ck_assert_int_eq(sym_engine_set_threads(e, 0), SYM_EINVAL);
-    ck_assert_uint_eq(sym_engine_worker_metrics(e, NULL, 0), 1);
+    size_t n = 0;
+    ck_assert_int_eq(sym_engine_worker_metrics(e, NULL, 0, &n), SYM_OK);
+    ck_assert_uint_eq(n, 1);
     sym_engine_free(e);
 }
 END_TEST
@@ -98,7 +100,10 @@ START_TEST(unregister_waits_for_calls_in_flight)
     while (atomic_load(&h.entered) == 0)
         sleep_ms(1);
     sym_worker_metrics m;
-    ck_assert_uint_eq(sym_engine_worker_metrics(e, &m, 1), 1);
+    sym_worker_metrics_init(&m);
+    size_t n = 0;
+    ck_assert_int_eq(sym_engine_worker_metrics(e, &m, 1, &n), SYM_OK);
+    ck_assert_uint_eq(n, 1);
     ck_assert_uint_eq(m.in_flight, 1);
     ck_assert_int_eq(sym_engine_unregister(e, "held"), SYM_OK);
     ck_assert_int_eq(atomic_load(&h.released), 0); /* a call is in flight */
@@ -106,6 +111,7 @@ START_TEST(unregister_waits_for_calls_in_flight)
     ck_assert_int_eq(sym_run_wait(r, 10000), SYM_OK);
     ck_assert_int_eq(atomic_load(&h.released), 1);
     sym_task_result res;
+    sym_task_result_init(&res);
     sym_run_task_result(r, a, &res);
     ck_assert_int_eq(res.state, SYM_TASK_SUCCEEDED); /* its result counts */
     sym_run_task_result(r, c, &res);
@@ -267,6 +273,7 @@ START_TEST(pool_size_holds_and_resizes_while_running)
     ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
     ck_assert_int_le(atomic_load(&c.max), 4);
     sym_metrics m;
+    sym_metrics_init(&m);
     sym_engine_metrics(e, &m);
     ck_assert_uint_eq(m.threads, 1);
     sym_run_free(r);
@@ -335,6 +342,7 @@ static sym_task_result sink_result(sym_run *r, const sym_workflow *wf)
     size_t ix;
     ck_assert_int_eq(sym_workflow_find_task(wf, "sink", &ix), SYM_OK);
     sym_task_result res;
+    sym_task_result_init(&res);
     ck_assert_int_eq(sym_run_task_result(r, ix, &res), SYM_OK);
     ck_assert_str_eq(res.id, "sink");
     return res;
@@ -482,6 +490,7 @@ START_TEST(outputs_capped_per_task)
     ck_assert_int_eq(sym_run_start(e, wf, &o, &r, NULL), SYM_OK);
     sym_run_wait(r, -1);
     sym_task_result res;
+    sym_task_result_init(&res);
     ck_assert_int_eq(sym_run_task_result(r, 0, &res), SYM_OK);
     ck_assert_int_eq(sym_run_task_result(r, 1, &res), SYM_ENOTFOUND);
     sym_run_task_result(r, 0, &res);
@@ -491,6 +500,155 @@ START_TEST(outputs_capped_per_task)
     sym_run_free(r);
     sym_workflow_free(wf);
     sym_engine_free(e);
+}
+END_TEST
+
+/* ---- versioned structs ---- */
+
+static void count_event_versions(const sym_event *ev, void *user)
+{
+    atomic_int *bad = user;
+    if (ev->version != SYM_EVENT_VERSION)
+        atomic_fetch_add(bad, 1);
+}
+
+/* Fills s with a pattern and gives it version v. */
+#define SPOIL(s, v)                                                                                \
+    do {                                                                                           \
+        memset(&(s), 0xab, sizeof(s));                                                             \
+        (s).version = (v);                                                                         \
+    } while (0)
+
+START_TEST(unknown_struct_versions_are_refused)
+{
+    const unsigned bad[] = {0, 2, 0xffffffffu};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        unsigned v = bad[k];
+        sym_engine_config cfg;
+        SPOIL(cfg, v);
+        sym_engine *e = (sym_engine *)&cfg;
+        ck_assert_int_eq(sym_engine_new(&cfg, &e), SYM_EINVAL);
+        ck_assert_ptr_null(e);
+        ck_assert_int_eq(sym_engine_config_init_version(&cfg, v), SYM_EINVAL);
+        ck_assert_uint_eq(cfg.threads, 0xababababu); /* nothing written */
+    }
+    atomic_int wrong_events = 0;
+    sym_engine_config cfg;
+    sym_engine_config_init(&cfg);
+    cfg.threads = 2;
+    cfg.observer = count_event_versions;
+    cfg.observer_userdata = &wrong_events;
+    sym_engine *e = NULL;
+    ck_assert_int_eq(sym_engine_new(&cfg, &e), SYM_OK);
+    sym_builder *b = sym_builder_new("v");
+    b_task(b, "a", "ok");
+    sym_workflow *wf = b_build(b);
+    sym_error *err = sym_error_new();
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        unsigned v = bad[k];
+        sym_worker_options wo;
+        SPOIL(wo, v);
+        ck_assert_int_eq(sym_engine_register(e, "ok", w_ok, NULL, &wo), SYM_EINVAL);
+        ck_assert_int_eq(sym_worker_options_init_version(&wo, v), SYM_EINVAL);
+
+        sym_run_options ro;
+        SPOIL(ro, v);
+        sym_run *r = (sym_run *)&ro;
+        sym_error_clear(err);
+        ck_assert_int_eq(sym_run_start(e, wf, &ro, &r, err), SYM_EINVAL);
+        ck_assert_ptr_null(r);
+        ck_assert_uint_eq(sym_error_count(err), 1);
+        ck_assert_int_eq(sym_error_code(err, 0), SYM_EINVAL);
+        char want[96];
+        snprintf(want, sizeof want, "sym_run_start: sym_run_options has version %u,", v);
+        ck_assert_msg(strstr(sym_error_message(err, 0), want) != NULL, "%s",
+                      sym_error_message(err, 0));
+        ck_assert_ptr_nonnull(strstr(sym_error_message(err, 0), "sym_run_options_init"));
+        ck_assert_int_eq(sym_run_options_init_version(&ro, v), SYM_EINVAL);
+
+        sym_metrics m;
+        SPOIL(m, v);
+        ck_assert_int_eq(sym_engine_metrics(e, &m), SYM_EINVAL);
+        ck_assert_uint_eq(m.threads, 0xababababu);
+        ck_assert_int_eq(sym_metrics_init_version(&m, v), SYM_EINVAL);
+    }
+    /* Registered with options of a known version, the worker runs. */
+    sym_worker_options wo;
+    sym_worker_options_init(&wo);
+    ck_assert_int_eq(sym_engine_register(e, "ok", w_ok, NULL, &wo), SYM_OK);
+    sym_run_options ro;
+    sym_run_options_init(&ro);
+    sym_run *r = NULL;
+    ck_assert_int_eq(sym_run_start(e, wf, &ro, &r, err), SYM_OK);
+    ck_assert_int_eq(sym_run_wait(r, -1), SYM_OK);
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        unsigned v = bad[k];
+        sym_task_result res;
+        SPOIL(res, v);
+        ck_assert_int_eq(sym_run_task_result(r, 0, &res), SYM_EINVAL);
+        ck_assert_int_eq(res.attempts, (int)0xabababab);
+        ck_assert_int_eq(sym_task_result_init_version(&res, v), SYM_EINVAL);
+
+        /* Every element of the array is checked before any is written. */
+        sym_worker_metrics wm[2];
+        sym_worker_metrics_init(&wm[0]);
+        SPOIL(wm[1], v);
+        size_t n = 99;
+        ck_assert_int_eq(sym_engine_worker_metrics(e, wm, 2, &n), SYM_EINVAL);
+        ck_assert_uint_eq(n, 99);
+        ck_assert_str_eq(wm[0].name, "");
+        ck_assert_int_eq(sym_engine_worker_metrics(e, &wm[1], 1, &n), SYM_EINVAL);
+        ck_assert_int_eq(sym_worker_metrics_init_version(&wm[1], v), SYM_EINVAL);
+    }
+    sym_task_result res;
+    sym_task_result_init(&res);
+    ck_assert_int_eq(sym_run_task_result(r, 0, &res), SYM_OK);
+    ck_assert_int_eq(res.state, SYM_TASK_SUCCEEDED);
+    ck_assert_uint_eq(res.version, SYM_TASK_RESULT_VERSION);
+    ck_assert_int_eq(sym_run_task_result(r, 0, NULL), SYM_EINVAL);
+    ck_assert_int_eq(sym_engine_worker_metrics(e, NULL, 1, &(size_t){0}), SYM_EINVAL);
+    ck_assert_int_eq(sym_engine_worker_metrics(e, NULL, 0, NULL), SYM_EINVAL);
+    sym_run_free(r);
+    ck_assert_int_eq(atomic_load(&wrong_events), 0);
+    sym_error_free(err);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+}
+END_TEST
+
+START_TEST(static_initialisers_match_the_init_functions)
+{
+    /* Static, so that their padding is 0 too, as in the init functions. */
+    static const sym_engine_config c1 = SYM_ENGINE_CONFIG_INIT;
+    sym_engine_config c2;
+    sym_engine_config_init(&c2);
+    ck_assert_mem_eq(&c1, &c2, sizeof c1);
+    static const sym_worker_options w1 = SYM_WORKER_OPTIONS_INIT;
+    sym_worker_options w2;
+    sym_worker_options_init(&w2);
+    ck_assert_mem_eq(&w1, &w2, sizeof w1);
+    static const sym_run_options r1 = SYM_RUN_OPTIONS_INIT;
+    sym_run_options r2;
+    sym_run_options_init(&r2);
+    ck_assert_mem_eq(&r1, &r2, sizeof r1);
+    static const sym_task_result t1 = SYM_TASK_RESULT_INIT;
+    sym_task_result t2;
+    sym_task_result_init(&t2);
+    ck_assert_mem_eq(&t1, &t2, sizeof t1);
+    static const sym_metrics m1 = SYM_METRICS_INIT;
+    sym_metrics m2;
+    sym_metrics_init(&m2);
+    ck_assert_mem_eq(&m1, &m2, sizeof m1);
+    static const sym_worker_metrics k1 = SYM_WORKER_METRICS_INIT;
+    sym_worker_metrics k2;
+    sym_worker_metrics_init(&k2);
+    ck_assert_mem_eq(&k1, &k2, sizeof k1);
+    /* NULL options are the defaults. */
+    sym_engine *e = NULL;
+    ck_assert_int_eq(sym_engine_new(NULL, &e), SYM_OK);
+    ck_assert_int_eq(sym_engine_register(e, "ok", w_ok, NULL, NULL), SYM_OK);
+    sym_engine_free(e);
+    ck_assert_int_eq(sym_engine_config_init_version(NULL, SYM_ENGINE_CONFIG_VERSION), SYM_EINVAL);
 }
 END_TEST
 
@@ -517,6 +675,7 @@ START_TEST(metrics_after_runs)
         sym_run_free(r);
     }
     sym_metrics m;
+    sym_metrics_init(&m);
     ck_assert_int_eq(sym_engine_metrics(e, &m), SYM_OK);
     ck_assert_uint_eq(m.tasks[SYM_TASK_SUCCEEDED], 3);
     ck_assert_uint_eq(m.tasks[SYM_TASK_FAILED], 3);
@@ -527,8 +686,14 @@ START_TEST(metrics_after_runs)
     ck_assert_uint_eq(m.threads, 2);
     ck_assert_uint_eq(m.busy_threads, 0);
     ck_assert_uint_eq(m.queue_depth, 0);
+    for (int st = SYM_TASK_STATE_COUNT; st < SYM_METRICS_TASK_STATES; st++)
+        ck_assert_uint_eq(m.tasks[st], 0); /* room for states to come */
     sym_worker_metrics wm[3];
-    ck_assert_uint_eq(sym_engine_worker_metrics(e, wm, 3), 2);
+    for (int i = 0; i < 3; i++)
+        sym_worker_metrics_init(&wm[i]);
+    size_t n = 0;
+    ck_assert_int_eq(sym_engine_worker_metrics(e, wm, 3, &n), SYM_OK);
+    ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(wm[0].name, "fail");
     ck_assert_uint_eq(wm[0].calls, 9);
     ck_assert_uint_eq(wm[0].failures, 9);
@@ -537,6 +702,8 @@ START_TEST(metrics_after_runs)
     ck_assert_uint_eq(wm[1].failures, 0);
     ck_assert_uint_ge(wm[1].latency_sum_ns, wm[1].latency_max_ns);
     ck_assert_uint_eq(wm[1].in_flight, 0);
+    ck_assert_str_eq(wm[2].name, ""); /* only two registered */
+    ck_assert_uint_eq(wm[2].version, SYM_WORKER_METRICS_VERSION);
     sym_workflow_free(wf);
     sym_engine_free(e);
 }
@@ -570,7 +737,10 @@ START_TEST(register_unregister_loop_stays_bounded)
         ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
         sym_run_free(r);
         sym_worker_metrics wm;
-        ck_assert_uint_eq(sym_engine_worker_metrics(e, &wm, 1), 1);
+        sym_worker_metrics_init(&wm);
+        size_t nw = 0;
+        ck_assert_int_eq(sym_engine_worker_metrics(e, &wm, 1, &nw), SYM_OK);
+        ck_assert_uint_eq(nw, 1);
         ck_assert_uint_eq(wm.calls, 1);
         ck_assert_int_eq(sym_engine_unregister(e, "cycled"), SYM_OK);
     }
@@ -595,6 +765,7 @@ START_TEST(engine_free_cancels_live_runs)
     ck_assert_int_eq(sym_run_start(e, wf, NULL, &r1, NULL), SYM_OK);
     ck_assert_int_eq(sym_run_start(e, wf, NULL, &r2, NULL), SYM_OK);
     sym_metrics m;
+    sym_metrics_init(&m);
     sym_engine_metrics(e, &m);
     ck_assert_uint_eq(m.runs_active, 2);
     sym_workflow_free(wf); /* the runs keep it alive */
@@ -648,6 +819,7 @@ START_TEST(task_records_are_reused_clean)
     ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
     for (size_t i = 0; i < n; i++) {
         sym_task_result res;
+        sym_task_result_init(&res);
         ck_assert_int_eq(sym_run_task_result(r, i, &res), SYM_OK);
         ck_assert_int_eq(res.state, SYM_TASK_SUCCEEDED);
         ck_assert_int_eq(res.attempts, 1);
@@ -695,6 +867,8 @@ static Suite *engine_suite(void)
     tcase_add_test(tc, fan_in_is_not_held_back_by_other_tasks);
     tcase_add_test(tc, fan_in_run_cancelled_midway_ends);
     tcase_add_test(tc, outputs_capped_per_task);
+    tcase_add_test(tc, unknown_struct_versions_are_refused);
+    tcase_add_test(tc, static_initialisers_match_the_init_functions);
     tcase_add_test(tc, metrics_after_runs);
     tcase_add_test(tc, register_unregister_loop_stays_bounded);
     tcase_add_test(tc, engine_free_cancels_live_runs);

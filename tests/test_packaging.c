@@ -295,6 +295,9 @@ START_TEST(header_compiles_as_c11)
     free(sh_ok("C11 header check (library side)",
                "cc -x c -std=c11 -Wall -Wextra -Wpedantic -Werror -DSYM_BUILDING_LIBRARY "
                "-fsyntax-only include/symphony.h"));
+    free(sh_ok("C11 static initialisers",
+               "cc -x c -std=c11 -Wall -Wextra -Wpedantic -Werror -Iinclude -fsyntax-only "
+               "tests/consumer/initialisers.c"));
 }
 END_TEST
 
@@ -302,6 +305,9 @@ START_TEST(header_compiles_as_cxx)
 {
     free(sh_ok("C++ header check",
                "c++ -x c++ -std=c++11 -Wall -Wextra -Werror -fsyntax-only include/symphony.h"));
+    free(sh_ok("C++ static initialisers",
+               "c++ -x c++ -std=c++11 -Wall -Wextra -Werror -Iinclude -fsyntax-only "
+               "tests/consumer/initialisers.c"));
 }
 END_TEST
 

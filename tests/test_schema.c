@@ -788,10 +788,11 @@ START_TEST(design_example_loads)
     ck_assert_int_eq(sym_workflow_find_task(wf, "transform[shard=3]", &i), SYM_OK);
     ck_assert_int_eq(sym_workflow_find_task(wf, "load", &i), SYM_OK);
     sym_task_info info;
+    sym_task_info_init(&info);
     ck_assert_int_eq(sym_workflow_task_info(wf, i, &info), SYM_OK);
-    ck_assert_uint_eq(info.policy.retry.attempts, 5);     /* its own */
-    ck_assert_int_eq(info.policy.retry.delay_ms, 200);     /* from defaults */
-    ck_assert_int_eq(info.policy.timeout_ms, 30000);       /* from defaults */
+    ck_assert_uint_eq(info.policy->retry.attempts, 5);     /* its own */
+    ck_assert_int_eq(info.policy->retry.delay_ms, 200);     /* from defaults */
+    ck_assert_int_eq(info.policy->timeout_ms, 30000);       /* from defaults */
     ck_assert_uint_eq(info.line, 25);
     ck_assert_uint_eq(info.column, 3);
     ck_assert_uint_eq(info.dep_count, 4);
@@ -828,6 +829,16 @@ START_TEST(load_options_defaults)
     ck_assert_uint_eq(o.max_tasks, 1000000);
     ck_assert_uint_eq(o.max_matrix, 10000);
     ck_assert_uint_eq(o.max_errors, 100);
+    ck_assert_uint_eq(o.version, SYM_LOAD_OPTIONS_VERSION);
+    /* The static initialiser holds the same (static: its padding is 0). */
+    static const sym_load_options s = SYM_LOAD_OPTIONS_INIT;
+    ck_assert_mem_eq(&s, &o, sizeof o);
+    /* An unknown version: refused, and nothing written. */
+    memset(&o, 0xff, sizeof o);
+    ck_assert_int_eq(sym_load_options_init_version(&o, 0), SYM_EINVAL);
+    ck_assert_int_eq(sym_load_options_init_version(&o, SYM_LOAD_OPTIONS_VERSION + 1), SYM_EINVAL);
+    ck_assert_int_eq(sym_load_options_init_version(NULL, SYM_LOAD_OPTIONS_VERSION), SYM_EINVAL);
+    ck_assert_uint_eq(o.max_depth, (size_t)-1);
 }
 END_TEST
 
@@ -903,6 +914,49 @@ START_TEST(load_file)
 }
 END_TEST
 
+START_TEST(load_options_of_unknown_versions_are_refused)
+{
+    char dir[64];
+    char *path = temp_file(HEAD "tasks:\n  a: {worker: w}\n", dir, sizeof dir);
+    const char *y = HEAD "tasks:\n  a: {worker: w}\n";
+    sym_error *err = sym_error_new();
+    const unsigned bad[] = {0, SYM_LOAD_OPTIONS_VERSION + 1};
+    for (size_t k = 0; k < 2; k++) {
+        sym_load_options o;
+        sym_load_options_init(&o);
+        o.version = bad[k];
+        sym_workflow *wf = (sym_workflow *)&o;
+        sym_error_clear(err);
+        ck_assert_int_eq(sym_workflow_load_buffer(y, strlen(y), "w.yaml", &o, &wf, err),
+                         SYM_EINVAL);
+        ck_assert_ptr_null(wf);
+        ck_assert_uint_eq(sym_error_count(err), 1);
+        char want[256];
+        snprintf(want, sizeof want,
+                 "sym_workflow_load_buffer: sym_load_options has version %u, which this library "
+                 "does not know (it knows 1 to 1): initialise it with sym_load_options_init",
+                 bad[k]);
+        ck_assert_str_eq(sym_error_message(err, 0), want);
+        sym_error_clear(err);
+        ck_assert_int_eq(sym_workflow_load_file(path, &o, &wf, err), SYM_EINVAL);
+        ck_assert_ptr_null(wf);
+        ck_assert_uint_eq(sym_error_count(err), 1);
+        ck_assert_ptr_nonnull(strstr(sym_error_message(err, 0), "sym_workflow_load_file: "));
+        ck_assert_int_eq(sym_error_code(err, 0), SYM_EINVAL);
+        /* Without an error list, the same code. */
+        ck_assert_int_eq(sym_workflow_load_file(path, &o, &wf, NULL), SYM_EINVAL);
+    }
+    /* NULL options are the defaults. */
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_workflow_load_file(path, NULL, &wf, err), SYM_OK);
+    sym_workflow_free(wf);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    sym_error_free(err);
+}
+END_TEST
+
 START_TEST(load_file_with_errors_names_the_file)
 {
     char dir[64];
@@ -963,6 +1017,7 @@ static Suite *schema_suite(void)
     tcase_add_test(load, design_example_loads);
     tcase_add_test(load, load_buffer_arguments);
     tcase_add_test(load, load_options_defaults);
+    tcase_add_test(load, load_options_of_unknown_versions_are_refused);
     tcase_add_test(load, max_tasks_while_reading);
     tcase_add_test(load, load_file);
     tcase_add_test(load, load_file_with_errors_names_the_file);

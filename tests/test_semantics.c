@@ -211,11 +211,13 @@ static void check_backoff(sym_backoff kind, int64_t delay, int64_t max_delay, ui
     }
     finish(r);
     sym_task_result res;
+    sym_task_result_init(&res);
     sym_run_task_result(r, 0, &res);
     ck_assert_int_eq(res.state, SYM_TASK_FAILED);
     ck_assert_int_eq(res.attempts, (int)attempts);
     ck_assert_str_eq(res.error, attempts == 4 ? "boom 4" : res.error);
     sym_metrics m;
+    sym_metrics_init(&m);
     sym_engine_metrics(v.e, &m);
     ck_assert_uint_eq(m.retries, attempts - 1);
     sym_run_free(r);
@@ -305,6 +307,7 @@ START_TEST(fail_message_is_taken_as_it_is)
     ck_assert(rec_get(&v.rec, SYM_EVENT_TASK_RETRYING, "a", 0, &ev));
     ck_assert_str_eq(ev.error, "100% of %s %d");
     sym_task_result res;
+    sym_task_result_init(&res);
     sym_run_task_result(r, a, &res);
     ck_assert_int_eq(res.attempts, 2); /* the second was fatal */
     ck_assert_int_eq(res.state, SYM_TASK_FAILED);
@@ -337,6 +340,7 @@ START_TEST(retry_on_filters_and_fatal_is_final)
     sym_run *r = start(&v, wf);
     finish(r);
     sym_task_result res;
+    sym_task_result_init(&res);
     sym_run_task_result(r, a, &res);
     ck_assert_int_eq(res.attempts, 1);
     ck_assert_int_eq(res.state, SYM_TASK_FAILED);
@@ -412,6 +416,7 @@ START_TEST(timeout_abandons_attempt_and_discards_late_result)
     finish(r);
     ck_assert_int_eq(atomic_load(&c.returned), 1);
     sym_task_result res;
+    sym_task_result_init(&res);
     sym_run_task_result(r, t, &res);
     ck_assert_int_eq(res.state, SYM_TASK_SUCCEEDED);
     ck_assert_int_eq(res.attempts, 2);

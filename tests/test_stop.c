@@ -66,6 +66,7 @@ static void assert_one_end_each(finals *f, sym_run *run)
         if (atomic_load(&f->per_task[i]) != 1)
             ck_abort_msg("task %zu had %u final events", i, atomic_load(&f->per_task[i]));
         sym_task_result res;
+        sym_task_result_init(&res);
         ck_assert_int_eq(sym_run_task_result(run, i, &res), SYM_OK);
         ck_assert_int_ge(res.state, SYM_TASK_SUCCEEDED);
     }
@@ -259,6 +260,7 @@ START_TEST(cancel_ends_long_backoff_at_once)
     /* Wait until every task is in its backoff. */
     for (int k = 0; k < 5000; k++) {
         sym_metrics m;
+        sym_metrics_init(&m);
         ck_assert_int_eq(sym_engine_metrics(e, &m), SYM_OK);
         if (m.tasks[SYM_TASK_RETRYING] == 50)
             break;

@@ -55,6 +55,7 @@ static void dep_classes(sym_run *r, uint32_t i, int *ok, int *bad, int *n)
     for (uint32_t j = 0; j < wf_dep_count(r->wf, i); j++) {
         uint32_t d = r->wf->deps[wf_dep_begin(r->wf, i) + j];
         sym_task_result res;
+        sym_task_result_init(&res);
         sym_run_task_result(r, d, &res);
         const sym_task_policy *p = wf_task_policy(r->wf, d);
         bool coe = p && p->continue_on_error;
@@ -104,6 +105,7 @@ static int w_random(sym_task *t, void *u)
     dep_classes(r, i, &ok, &bad, &n);
     for (uint32_t j = 0; j < wf_dep_count(r->wf, i); j++) {
         sym_task_result res;
+        sym_task_result_init(&res);
         sym_run_task_result(r, r->wf->deps[wf_dep_begin(r->wf, i) + j], &res);
         if (!is_final(res.state))
             violation(sh, "started before a dependency was final", t);
@@ -229,6 +231,7 @@ static void check_end(sym_run *r, shared *sh)
     bool any_bad = false;
     for (uint32_t i = 0; i < r->wf->ntasks; i++) {
         sym_task_result res;
+        sym_task_result_init(&res);
         sym_run_task_result(r, i, &res);
         ck_assert_msg(is_final(res.state), "task %s ended %s", res.id, sym_task_state_name(res.state));
         sh->ended[res.state]++;
@@ -301,6 +304,7 @@ START_TEST(random_dags_many_runs)
     ck_assert_int_gt(ended[SYM_RUN_FAILED], 0);
     ck_assert_int_gt(ended[SYM_RUN_CANCELLED], 0);
     sym_metrics m;
+    sym_metrics_init(&m);
     sym_engine_metrics(e, &m);
     ck_assert_uint_eq(m.runs_active, 0);
     /* The engine's counts of ended runs' tasks, state by state, are what
@@ -310,7 +314,11 @@ START_TEST(random_dags_many_runs)
                       sym_task_state_name((sym_task_state)st), (unsigned long long)m.tasks[st],
                       (unsigned long long)sh.ended[st]);
     sym_worker_metrics wm[2];
-    ck_assert_uint_eq(sym_engine_worker_metrics(e, wm, 2), 2);
+    sym_worker_metrics_init(&wm[0]);
+    sym_worker_metrics_init(&wm[1]);
+    size_t nw = 0;
+    ck_assert_int_eq(sym_engine_worker_metrics(e, wm, 2, &nw), SYM_OK);
+    ck_assert_uint_eq(nw, 2);
     ck_assert_uint_eq(wm[0].calls + wm[1].calls, (uint64_t)atomic_load(&sh.calls));
     sym_engine_free(e);
     pthread_mutex_destroy(&sh.mu);

@@ -20,13 +20,10 @@
 
 static sym_load_options defaults(void)
 {
-    sym_load_options o = {.max_file_bytes = (size_t)64 << 20,
-                          .max_depth = 64,
-                          .max_nodes = 1000000,
-                          .max_scalar_bytes = (size_t)1 << 20,
-                          .max_tasks = 1000000,
-                          .max_matrix = 10000,
-                          .max_errors = 100};
+    sym_load_options o;
+    sym_load_options_init(&o);
+    o.max_nodes = 1000000;
+    o.max_alias_nodes = 0; /* no alias budget of its own: tests set one */
     return o;
 }
 

@@ -281,6 +281,7 @@ static int64_t now_ms(void)
 static void draw_progress(console *con, sym_engine *engine, size_t total, int64_t elapsed_ms)
 {
     sym_metrics m;
+    sym_metrics_init(&m);
     if (sym_engine_metrics(engine, &m) != SYM_OK)
         return;
     uint64_t done = 0;
@@ -301,6 +302,7 @@ static void print_summary(console *con, sym_run *run, const char *workflow, int6
     size_t n = sym_workflow_task_count(sym_run_workflow(run));
     size_t count[SYM_TASK_STATE_COUNT] = {0};
     sym_task_result res;
+    sym_task_result_init(&res);
     for (size_t i = 0; i < n; i++)
         if (sym_run_task_result(run, i, &res) == SYM_OK && res.state < SYM_TASK_STATE_COUNT)
             count[res.state]++;

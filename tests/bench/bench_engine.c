@@ -275,6 +275,7 @@ static int sym_check(sym_run *run, uint32_t n, char *err, size_t errlen)
     }
     for (uint32_t i = 0; i < n; i++) {
         sym_task_result r;
+        sym_task_result_init(&r);
         char id[16];
         snprintf(id, sizeof id, "t%u", (unsigned)i);
         if (sym_run_task_result(run, i, &r) != SYM_OK || r.state != SYM_TASK_SUCCEEDED ||

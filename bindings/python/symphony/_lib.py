@@ -11,7 +11,7 @@ import os
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_double, c_int,
                     c_int64, c_size_t, c_uint, c_uint32, c_uint64, c_void_p)
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence, Type, TypeVar
 
 # Result codes (enum in symphony.h).
 SYM_OK = 0
@@ -39,7 +39,6 @@ SYM_RETRY_ON_TIMEOUT = 2
 # sym_value_type
 VALUE_NULL, VALUE_BOOL, VALUE_INT, VALUE_FLOAT, VALUE_STRING, VALUE_LIST, VALUE_MAP = range(7)
 
-TASK_STATE_COUNT = 10
 NO_INDEX = ctypes.c_size_t(-1).value
 
 
@@ -47,34 +46,54 @@ class LibraryNotFoundError(OSError):
     """libsymphony could not be loaded; the message lists every place tried."""
 
 
+# The mirrors of the versioned structs of symphony.h ("Versioned structs").
+# Each names its C struct (_c_name_) and the version it mirrors
+# (_version_; None for sym_retry_policy, which has none of its own). make()
+# gives one initialised by C for that version; check_abi() compares every
+# mirror with the library's own sizes and offsets when it is loaded.
+METRICS_TASK_STATES = 16          # SYM_METRICS_TASK_STATES
+WORKER_METRICS_NAME_ROOM = 128    # SYM_WORKER_METRICS_NAME_ROOM
+
+
 class RetryPolicy(Structure):
+    _c_name_ = "sym_retry_policy"
+    _version_ = None
     _fields_ = [("attempts", c_uint32), ("backoff", c_int), ("delay_ms", c_int64),
                 ("max_delay_ms", c_int64), ("jitter", c_bool), ("retry_on", c_uint)]
 
 
 class TaskPolicy(Structure):
-    _fields_ = [("timeout_ms", c_int64), ("retry", RetryPolicy), ("trigger", c_int),
-                ("continue_on_error", c_bool)]
+    _c_name_ = "sym_task_policy"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("timeout_ms", c_int64), ("retry", RetryPolicy),
+                ("trigger", c_int), ("continue_on_error", c_bool)]
 
 
 class LoadOptions(Structure):
-    _fields_ = [("max_file_bytes", c_size_t), ("max_depth", c_size_t), ("max_nodes", c_size_t),
+    _c_name_ = "sym_load_options"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("max_file_bytes", c_size_t), ("max_depth", c_size_t),
+                ("max_nodes", c_size_t), ("max_alias_nodes", c_size_t),
                 ("max_scalar_bytes", c_size_t), ("max_tasks", c_size_t),
                 ("max_matrix", c_size_t), ("max_errors", c_size_t)]
 
 
 class TaskInfo(Structure):
-    _fields_ = [("id", c_char_p), ("name", c_char_p), ("worker", c_char_p),
+    _c_name_ = "sym_task_info"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("id", c_char_p), ("name", c_char_p), ("worker", c_char_p),
                 ("inputs", c_void_p), ("matrix", c_void_p), ("condition", c_char_p),
-                ("policy", TaskPolicy), ("dep_count", c_size_t), ("succ_count", c_size_t),
-                ("line", c_uint), ("column", c_uint)]
+                ("policy", POINTER(TaskPolicy)), ("dep_count", c_size_t),
+                ("succ_count", c_size_t), ("line", c_uint), ("column", c_uint)]
 
 
 class Event(Structure):
-    _fields_ = [("type", c_int), ("run", c_void_p), ("run_id", c_char_p),
+    _c_name_ = "sym_event"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("type", c_int), ("run", c_void_p), ("run_id", c_char_p),
                 ("task_id", c_char_p), ("task_index", c_size_t), ("attempt", c_int),
-                ("time_ns", c_int64), ("delay_ms", c_int64), ("error", c_char_p),
-                ("status", c_int)]
+                ("status", c_int), ("time_ns", c_int64), ("delay_ms", c_int64),
+                ("error", c_char_p)]
 
 
 CLOCK_FN = CFUNCTYPE(c_int64, c_void_p)
@@ -84,34 +103,91 @@ RELEASE_FN = CFUNCTYPE(None, c_void_p)
 
 
 class EngineConfig(Structure):
-    _fields_ = [("threads", c_uint), ("clock", CLOCK_FN), ("clock_userdata", c_void_p),
-                ("observer", OBSERVER_FN), ("observer_userdata", c_void_p),
-                ("seed", c_uint64), ("max_output_bytes", c_size_t)]
+    _c_name_ = "sym_engine_config"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("threads", c_uint), ("clock", CLOCK_FN),
+                ("clock_userdata", c_void_p), ("observer", OBSERVER_FN),
+                ("observer_userdata", c_void_p), ("seed", c_uint64),
+                ("max_output_bytes", c_size_t)]
 
 
 class WorkerOptions(Structure):
-    _fields_ = [("concurrency", c_uint), ("release", RELEASE_FN)]
+    _c_name_ = "sym_worker_options"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("concurrency", c_uint), ("release", RELEASE_FN)]
 
 
 class RunOptions(Structure):
-    _fields_ = [("run_id", c_char_p), ("params", c_void_p)]
+    _c_name_ = "sym_run_options"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("run_id", c_char_p), ("params", c_void_p)]
 
 
 class TaskResult(Structure):
-    _fields_ = [("id", c_char_p), ("worker", c_char_p), ("state", c_int), ("attempts", c_int),
-                ("duration_ns", c_int64), ("error", c_char_p), ("outputs", c_void_p)]
+    _c_name_ = "sym_task_result"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("id", c_char_p), ("worker", c_char_p), ("state", c_int),
+                ("attempts", c_int), ("duration_ns", c_int64), ("error", c_char_p),
+                ("outputs", c_void_p)]
 
 
 class Metrics(Structure):
-    _fields_ = [("tasks", c_uint64 * TASK_STATE_COUNT), ("retries", c_uint64),
-                ("queue_depth", c_uint64), ("threads", c_uint), ("busy_threads", c_uint),
-                ("runs_active", c_uint)]
+    _c_name_ = "sym_metrics"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("threads", c_uint), ("busy_threads", c_uint),
+                ("runs_active", c_uint), ("retries", c_uint64), ("queue_depth", c_uint64),
+                ("tasks", c_uint64 * METRICS_TASK_STATES)]
 
 
 class WorkerMetrics(Structure):
-    _fields_ = [("name", c_char * 65), ("calls", c_uint64), ("failures", c_uint64),
-                ("in_flight", c_uint), ("latency_sum_ns", c_uint64),
-                ("latency_max_ns", c_uint64)]
+    _c_name_ = "sym_worker_metrics"
+    _version_ = 1
+    _fields_ = [("version", c_uint), ("in_flight", c_uint), ("calls", c_uint64),
+                ("failures", c_uint64), ("latency_sum_ns", c_uint64),
+                ("latency_max_ns", c_uint64), ("name", c_char * WORKER_METRICS_NAME_ROOM)]
+
+
+MIRRORS = (RetryPolicy, TaskPolicy, LoadOptions, TaskInfo, Event, EngineConfig, WorkerOptions,
+           RunOptions, TaskResult, Metrics, WorkerMetrics)
+
+S = TypeVar("S", bound=Structure)
+
+
+def make(cls: Type[S]) -> S:
+    """A new cls set up by its C init function for the mirror's version:
+    the defaults, and the version field that every call taking it checks."""
+    x = cls()
+    init = getattr(lib(), f"{cls._c_name_}_init_version")
+    if init(ctypes.byref(x), cls._version_) != SYM_OK:
+        raise RuntimeError(f"libsymphony does not know version {cls._version_} of {cls._c_name_}")
+    return x
+
+
+def check_abi(lib: ctypes.CDLL, mirrors: Sequence[Type[Structure]] = MIRRORS) -> List[str]:
+    """How the mirrors differ from the library's structs (empty when they
+    match): every field's offset and size, and the whole size when the
+    library's version is the mirror's. A newer library may have added
+    fields at the end, which a mirror of an older version does not see."""
+    problems: List[str] = []
+    for cls in mirrors:
+        name = cls._c_name_.encode()
+        known = lib.sym_abi_version(name)
+        want = cls._version_ if cls._version_ is not None else 1
+        if known < want:
+            problems.append(f"{cls._c_name_}: the library knows version {known}, "
+                            f"the binding needs {want}")
+            continue
+        for fname, _ in cls._fields_:
+            f = getattr(cls, fname)
+            off = lib.sym_abi_offsetof(name, fname.encode())
+            size = lib.sym_abi_sizeof(name, fname.encode())
+            if (off, size) != (f.offset, f.size):
+                problems.append(f"{cls._c_name_}.{fname}: offset {off}, size {size} in C; "
+                                f"offset {f.offset}, size {f.size} here")
+        if known == want and lib.sym_abi_sizeof(name, None) != ctypes.sizeof(cls):
+            problems.append(f"{cls._c_name_}: {lib.sym_abi_sizeof(name, None)} bytes in C, "
+                            f"{ctypes.sizeof(cls)} here")
+    return problems
 
 
 # name: (restype, argtypes). Pointers to opaque objects are c_void_p.
@@ -122,6 +198,12 @@ _PROTOTYPES = {
     "sym_release_memory": (c_size_t, []),
     "sym_strerror": (c_char_p, [c_int]),
     "sym_free": (None, [_P]),
+    # the versioned structs
+    "sym_abi_struct": (c_char_p, [c_size_t]),
+    "sym_abi_field": (c_char_p, [c_char_p, c_size_t]),
+    "sym_abi_version": (c_uint, [c_char_p]),
+    "sym_abi_sizeof": (c_size_t, [c_char_p, c_char_p]),
+    "sym_abi_offsetof": (c_size_t, [c_char_p, c_char_p]),
     # errors
     "sym_error_new": (_P, []),
     "sym_error_free": (None, [_P]),
@@ -155,11 +237,11 @@ _PROTOTYPES = {
     "sym_value_free": (None, [_P]),
     "sym_value_parse": (c_int, [c_char_p, c_size_t, POINTER(_P), _P]),
     # policies
-    "sym_task_policy_init": (None, [POINTER(TaskPolicy)]),
+    "sym_task_policy_init_version": (c_int, [POINTER(TaskPolicy), c_uint]),
     "sym_trigger_name": (c_char_p, [c_int]),
     "sym_backoff_name": (c_char_p, [c_int]),
     # workflows
-    "sym_load_options_init": (None, [POINTER(LoadOptions)]),
+    "sym_load_options_init_version": (c_int, [POINTER(LoadOptions), c_uint]),
     "sym_workflow_load_file": (c_int, [c_char_p, POINTER(LoadOptions), POINTER(_P), _P]),
     "sym_workflow_load_buffer": (c_int, [c_char_p, c_size_t, c_char_p, POINTER(LoadOptions),
                                          POINTER(_P), _P]),
@@ -175,6 +257,7 @@ _PROTOTYPES = {
     "sym_workflow_worker_limit": (c_int, [_P, c_size_t, POINTER(c_char_p), POINTER(c_uint)]),
     "sym_workflow_task_count": (c_size_t, [_P]),
     "sym_workflow_find_task": (c_int, [_P, c_char_p, POINTER(c_size_t)]),
+    "sym_task_info_init_version": (c_int, [POINTER(TaskInfo), c_uint]),
     "sym_workflow_task_info": (c_int, [_P, c_size_t, POINTER(TaskInfo)]),
     "sym_workflow_task_dep": (c_size_t, [_P, c_size_t, c_size_t]),
     "sym_workflow_task_succ": (c_size_t, [_P, c_size_t, c_size_t]),
@@ -202,18 +285,21 @@ _PROTOTYPES = {
     "sym_run_status_name": (c_char_p, [c_int]),
     "sym_event_type_name": (c_char_p, [c_int]),
     # engine
-    "sym_engine_config_init": (None, [POINTER(EngineConfig)]),
+    "sym_engine_config_init_version": (c_int, [POINTER(EngineConfig), c_uint]),
     "sym_engine_new": (c_int, [POINTER(EngineConfig), POINTER(_P)]),
     "sym_engine_free": (None, [_P]),
     "sym_engine_set_threads": (c_int, [_P, c_uint]),
     "sym_engine_threads": (c_uint, [_P]),
-    "sym_worker_options_init": (None, [POINTER(WorkerOptions)]),
+    "sym_worker_options_init_version": (c_int, [POINTER(WorkerOptions), c_uint]),
     "sym_engine_register": (c_int, [_P, c_char_p, WORKER_FN, _P, POINTER(WorkerOptions)]),
     "sym_engine_unregister": (c_int, [_P, c_char_p]),
+    "sym_metrics_init_version": (c_int, [POINTER(Metrics), c_uint]),
+    "sym_worker_metrics_init_version": (c_int, [POINTER(WorkerMetrics), c_uint]),
     "sym_engine_metrics": (c_int, [_P, POINTER(Metrics)]),
-    "sym_engine_worker_metrics": (c_size_t, [_P, POINTER(WorkerMetrics), c_size_t]),
+    "sym_engine_worker_metrics": (c_int, [_P, POINTER(WorkerMetrics), c_size_t,
+                                          POINTER(c_size_t)]),
     # runs
-    "sym_run_options_init": (None, [POINTER(RunOptions)]),
+    "sym_run_options_init_version": (c_int, [POINTER(RunOptions), c_uint]),
     "sym_run_start": (c_int, [_P, _P, POINTER(RunOptions), POINTER(_P), _P]),
     "sym_run_wait": (c_int, [_P, c_int64]),
     "sym_run_cancel": (c_int, [_P]),
@@ -221,6 +307,7 @@ _PROTOTYPES = {
     "sym_run_get_status": (c_int, [_P]),
     "sym_run_id": (c_char_p, [_P]),
     "sym_run_params": (_P, [_P]),
+    "sym_task_result_init_version": (c_int, [POINTER(TaskResult), c_uint]),
     "sym_run_task_result": (c_int, [_P, c_size_t, POINTER(TaskResult)]),
     "sym_run_report_json": (_P, [_P]),
     "sym_run_trace_json": (_P, [_P]),
@@ -274,6 +361,10 @@ def _load() -> ctypes.CDLL:
             tried.append(f"{path} ({e})")
             continue
         _declare(lib)
+        problems = check_abi(lib)
+        if problems:  # a binding and a library of different versions
+            raise LibraryNotFoundError(
+                f"{path} does not match this binding of libsymphony: " + "; ".join(problems))
         return lib
     if not ctypes.util.find_library("symphony"):
         tried.append("the system library path (ctypes.util.find_library('symphony') found none)")

@@ -274,8 +274,7 @@ class Engine:
                  seed: int = 0, max_output_bytes: int = 0) -> None:
         L = _lib.lib()
         self._state = _State(observer)
-        cfg = _lib.EngineConfig()
-        L.sym_engine_config_init(ctypes.byref(cfg))
+        cfg = _lib.make(_lib.EngineConfig)
         cfg.threads = threads
         cfg.seed = seed
         if max_output_bytes:
@@ -345,8 +344,7 @@ class Engine:
         key = next(state.keys)
         trampoline = _lib.WORKER_FN(lambda task_ptr, _ud: _call_worker(fn, task_ptr))
         state.slots[key] = _Slot(name, fn, trampoline)
-        opts = _lib.WorkerOptions()
-        _lib.lib().sym_worker_options_init(ctypes.byref(opts))
+        opts = _lib.make(_lib.WorkerOptions)
         opts.concurrency = concurrency
         opts.release = state.release_fn
         rc = _lib.lib().sym_engine_register(self._e, name.encode(), trampoline, key,
@@ -385,8 +383,7 @@ class Engine:
         params. SymphonyError (with every missing worker in .errors) when
         it cannot start."""
         L = _lib.lib()
-        opts = _lib.RunOptions()
-        L.sym_run_options_init(ctypes.byref(opts))
+        opts = _lib.make(_lib.RunOptions)
         if run_id is not None:
             opts.run_id = run_id.encode()
         out = ctypes.c_void_p()
@@ -413,7 +410,7 @@ class Engine:
     def metrics(self) -> Dict[str, Any]:
         """A snapshot: tasks by state, retries, queue depth, threads, busy
         threads and active runs."""
-        m = _lib.Metrics()
+        m = _lib.make(_lib.Metrics)
         check(_lib.lib().sym_engine_metrics(self._e, ctypes.byref(m)), "metrics")
         return {"tasks": dict(zip(TASK_STATES, m.tasks)), "retries": m.retries,
                 "queue_depth": m.queue_depth, "threads": m.threads,
@@ -422,9 +419,13 @@ class Engine:
     def worker_metrics(self) -> List[WorkerMetrics]:
         """Per-worker counters, sorted by name."""
         L = _lib.lib()
-        n = L.sym_engine_worker_metrics(self._e, None, 0)
-        arr = (_lib.WorkerMetrics * max(n, 1))()
-        n = min(n, L.sym_engine_worker_metrics(self._e, arr, n))
+        count = ctypes.c_size_t()
+        check(L.sym_engine_worker_metrics(self._e, None, 0, ctypes.byref(count)), "worker metrics")
+        arr = (_lib.WorkerMetrics * count.value)(
+            *[_lib.make(_lib.WorkerMetrics) for _ in range(count.value)])
+        check(L.sym_engine_worker_metrics(self._e, arr, len(arr), ctypes.byref(count)),
+              "worker metrics")
+        n = min(count.value, len(arr))
         return [WorkerMetrics(name=arr[i].name.decode(), calls=arr[i].calls,
                               failures=arr[i].failures, in_flight=arr[i].in_flight,
                               latency_sum_ns=arr[i].latency_sum_ns,
@@ -521,7 +522,7 @@ class Run:
     def result(self, key: Any) -> TaskResult:
         """One task's result, by id or index."""
         index = self._ids.index(key) if isinstance(key, str) else key
-        r = _lib.TaskResult()
+        r = _lib.make(_lib.TaskResult)
         if _lib.lib().sym_run_task_result(self._r, index, ctypes.byref(r)) != _lib.SYM_OK:
             raise KeyError(key)
         return TaskResult(id=_lib.text(r.id) or "", worker=_lib.text(r.worker) or "",

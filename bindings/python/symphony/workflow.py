@@ -91,9 +91,8 @@ def _policy_from_c(p: _lib.TaskPolicy) -> Policy:
 def _load_options(limits: Mapping[str, int]) -> Optional[_lib.LoadOptions]:
     if not limits:
         return None
-    opts = _lib.LoadOptions()
-    _lib.lib().sym_load_options_init(ctypes.byref(opts))
-    names = [f[0] for f in _lib.LoadOptions._fields_]
+    opts = _lib.make(_lib.LoadOptions)
+    names = [f[0] for f in _lib.LoadOptions._fields_ if f[0] != "version"]
     for key, value in limits.items():
         if key not in names:
             raise TypeError(f"unknown load limit {key!r} (one of {', '.join(names)})")
@@ -224,7 +223,7 @@ class Workflow:
         return i.value
 
     def _id(self, index: int) -> str:
-        info = _lib.TaskInfo()
+        info = _lib.make(_lib.TaskInfo)
         _lib.lib().sym_workflow_task_info(self.handle, index, ctypes.byref(info))
         return _lib.text(info.id) or ""
 
@@ -232,7 +231,7 @@ class Workflow:
         """One task, by index (topological order) or id."""
         L = _lib.lib()
         index = self.index(key) if isinstance(key, str) else key
-        info = _lib.TaskInfo()
+        info = _lib.make(_lib.TaskInfo)
         if L.sym_workflow_task_info(self.handle, index, ctypes.byref(info)) != 0:
             raise IndexError(index)
         needs = [self._id(L.sym_workflow_task_dep(self.handle, index, j))
@@ -243,7 +242,7 @@ class Workflow:
                         worker=_lib.text(info.worker) or "",
                         inputs=_values.to_python(info.inputs),
                         matrix=_values.to_python(info.matrix),
-                        condition=_lib.text(info.condition), policy=_policy_from_c(info.policy),
+                        condition=_lib.text(info.condition), policy=_policy_from_c(info.policy.contents),
                         needs=needs, dependents=dependents, line=info.line, column=info.column)
 
     @property
@@ -285,8 +284,7 @@ class Builder:
         self._ptr: Optional[int] = _lib.lib().sym_builder_new(name.encode())
         if not self._ptr:
             raise MemoryError("libsymphony: out of memory")
-        self._defaults = _lib.TaskPolicy()
-        _lib.lib().sym_task_policy_init(ctypes.byref(self._defaults))
+        self._defaults = _lib.make(_lib.TaskPolicy)
         self._tasks: Dict[str, int] = {}
 
     def close(self) -> None:

@@ -135,6 +135,54 @@ tasks:
         with self.assertRaises(TypeError):
             Workflow.from_string(text, max_matrices=4)
 
+    def test_max_tasks_refuses_more_tasks(self) -> None:
+        text = yaml("""
+symphony: 1
+name: three
+tasks:
+  a: { worker: w }
+  b: { worker: w }
+  c: { worker: w }
+""")
+        self.assertEqual(len(Workflow.from_string(text, max_tasks=3)), 3)
+        with self.assertRaises(WorkflowError) as cm:
+            Workflow.from_string(text, max_tasks=2)
+        self.assertEqual(cm.exception.code, -6)  # SYM_ELIMIT
+        self.assertIn("max_tasks", str(cm.exception))
+
+    def test_max_matrix_limits_instances_of_one_task(self) -> None:
+        # Six tasks in all, three instances of each matrix: max_matrix=3
+        # allows it (a limit on tasks in all would not), 2 does not.
+        text = yaml("""
+symphony: 1
+name: two-matrices
+tasks:
+  a: { worker: w, matrix: { i: [1, 2, 3] } }
+  b: { worker: w, matrix: { i: [1, 2, 3] } }
+""")
+        self.assertEqual(len(Workflow.from_string(text, max_matrix=3)), 6)
+        with self.assertRaises(WorkflowError) as cm:
+            Workflow.from_string(text, max_matrix=2)
+        self.assertEqual(cm.exception.code, -6)  # SYM_ELIMIT
+        self.assertIn("max_matrix", str(cm.exception))
+
+    def test_every_load_limit_reaches_its_own_field(self) -> None:
+        # Each limit set from Python is the one C reads: a limit too low
+        # for this file names itself in the error.
+        text = yaml("""
+symphony: 1
+name: limits
+tasks:
+  a: { worker: w, with: &in { s: "0123456789", l: [[1]] }, matrix: { i: [1, 2] } }
+  b: { worker: w, with: *in }
+""")
+        for key, low in (("max_file_bytes", 10), ("max_depth", 2), ("max_nodes", 5),
+                         ("max_alias_nodes", 2), ("max_scalar_bytes", 5), ("max_tasks", 1), ("max_matrix", 1)):
+            with self.subTest(key=key):
+                with self.assertRaises(WorkflowError) as cm:
+                    Workflow.from_string(text, **{key: low})
+                self.assertIn(key, str(cm.exception))
+
 
 class ShellInjection(unittest.TestCase):
     """`${{ }}` in exec's `shell` text is refused by the shared loader, so a
