@@ -34,6 +34,7 @@ static sym_task_state run_one(const char *yaml, char *error, size_t cap)
     ck_assert_int_eq(sym_run_start(engine, wf, NULL, &run, err), SYM_OK);
     ck_assert_int_eq(sym_run_wait(run, -1), SYM_OK);
     sym_task_result r;
+    sym_task_result_init(&r);
     ck_assert_int_eq(sym_run_task_result(run, 0, &r), SYM_OK);
     sym_task_state state = r.state;
     snprintf(error, cap, "%s", r.error ? r.error : "");
