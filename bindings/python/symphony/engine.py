@@ -289,12 +289,15 @@ class Engine:
     # -- lifetime ----------------------------------------------------------
     def close(self) -> None:
         """Cancels runs still going, waits for them, stops the threads and
-        drops every worker (idempotent). Not from inside a worker."""
-        ptr, self._ptr = self._ptr, None
-        if not ptr:
+        drops every worker (idempotent). From a worker, observer or release
+        callback it raises RuntimeError and the engine stays open."""
+        if not self._ptr:
             return
         if on_engine_thread():
-            raise RuntimeError("an engine cannot be closed from one of its own callbacks")
+            raise RuntimeError("an engine cannot be closed from a worker, observer or release "
+                               "callback (it would wait for itself); it stays open: close it "
+                               "from another thread")
+        ptr, self._ptr = self._ptr, None
         _lib.lib().sym_engine_free(ptr)  # releases every worker before it returns
         self._state.slots.clear()
         self._state.names.clear()
@@ -442,11 +445,17 @@ class Run:
         self._ids = [t.id for t in workflow.tasks]
 
     def close(self) -> None:
+        """Cancels the run if it still goes, waits for its end and frees it
+        (idempotent). From a worker, observer or release callback it raises
+        RuntimeError and the run stays open."""
+        if not self._ptr:
+            return
+        if on_engine_thread():
+            raise RuntimeError("a run cannot be closed from a worker, observer or release "
+                               "callback (it would wait for itself); it stays open: close it "
+                               "from another thread")
         ptr, self._ptr = self._ptr, None
-        if ptr:
-            if on_engine_thread():
-                raise RuntimeError("a run cannot be freed from an engine callback")
-            _lib.lib().sym_run_free(ptr)
+        _lib.lib().sym_run_free(ptr)
 
     def __enter__(self) -> "Run":
         return self
