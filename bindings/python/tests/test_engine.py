@@ -1,6 +1,7 @@
 """Engines, Python workers, runs, events: threads, errors and lifetimes."""
 from __future__ import annotations
 
+import _thread
 import gc
 import sys
 import threading
@@ -488,6 +489,49 @@ class Lifetimes(unittest.TestCase):
             run.close()
             with self.assertRaises(ValueError):
                 run.status
+
+    def test_ctrl_c_in_engine_run_cancels_the_run(self) -> None:
+        # Engine.run never hands back its run when interrupted: it cancels it.
+        cancelled = threading.Event()
+
+        def slow(task: Task) -> None:
+            _thread.interrupt_main()  # a Ctrl-C while the main thread waits
+            while not task.cancelled:
+                time.sleep(0.005)
+            cancelled.set()
+
+        with Engine(threads=2) as engine:
+            engine.register("slow", slow)
+            kept = None
+            try:
+                engine.run(chain("slow"))
+            except KeyboardInterrupt as e:
+                kept = e  # its traceback keeps the frames (and the run) alive
+            self.assertIsNotNone(kept)
+            self.assertTrue(cancelled.wait(5), "the interrupted run went on")
+            del kept
+
+    def test_ctrl_c_in_close_leaves_the_engine_open(self) -> None:
+        started = threading.Event()
+        stop = threading.Event()
+
+        def slow(task: Task) -> None:
+            started.set()
+            while not stop.is_set():  # ignores the cancel until told
+                time.sleep(0.005)
+
+        engine = Engine(threads=2)
+        engine.register("slow", slow)
+        run = engine.start(chain("slow"))
+        self.assertTrue(started.wait(20))
+        threading.Timer(0.3, _thread.interrupt_main).start()
+        with self.assertRaises(KeyboardInterrupt):
+            engine.close()  # waits for the worker, in slices
+        self.assertEqual(engine.threads, 2)  # still open
+        stop.set()
+        engine.close()
+        self.assertEqual(run.status, "cancelled")
+        run.close()
 
     def test_memory_stays_flat(self) -> None:
         # create / load / register / run / free, many times: RSS after a
