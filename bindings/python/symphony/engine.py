@@ -34,6 +34,11 @@ open is left to the operating system. Finalizers (__del__) that run while
 the interpreter finalizes never free, wait or start threads; they leave
 the handle to the operating system, as they do for an engine made after
 the hook has run.
+
+Fork. A child made by os.fork() has copies of the engines and runs, but
+none of their threads: there close() forgets the handle without freeing
+it (freeing would wait for threads that are not there), and neither the
+exit hook nor a finalizer touches it.
 """
 from __future__ import annotations
 
@@ -41,6 +46,7 @@ import atexit
 import ctypes
 import itertools
 import json
+import os
 import sys
 import threading
 import time
@@ -187,7 +193,8 @@ def _close_all_at_exit() -> None:
     waiting and leaves the rest to the operating system."""
     try:
         for run in _runs.items():
-            run._cancel_quietly()
+            if not run._engine._forked():
+                run._cancel_quietly()
         for engine in _engines.items():
             try:
                 engine.close()
@@ -431,6 +438,7 @@ class Engine:
         out = ctypes.c_void_p()
         check(L.sym_engine_new(ctypes.byref(cfg), ctypes.byref(out)), "engine")
         self._ptr: Optional[int] = out.value
+        self._pid = os.getpid()
         _install_exit_hook()
         _engines.add(self)
 
@@ -443,6 +451,9 @@ class Engine:
         while it waits raises KeyboardInterrupt and leaves it open (the runs
         cancelled); a later close() or the exit hook finishes the job."""
         if not self._ptr:
+            return
+        if self._forked():
+            self._forget()
             return
         if on_engine_thread():
             raise RuntimeError("an engine cannot be closed from a worker, observer or release "
@@ -463,6 +474,14 @@ class Engine:
         self._state.slots.clear()
         self._state.names.clear()
 
+    def _forked(self) -> bool:
+        """True in a child made by os.fork(): the engine's threads are not here."""
+        return self._pid != os.getpid()
+
+    def _forget(self) -> None:
+        if _take(self):
+            _engines.discard(self)
+
     def __enter__(self) -> "Engine":
         return self
 
@@ -478,6 +497,8 @@ class Engine:
             # forever. Leave the engine to the operating system, with what
             # its threads may still call.
             _keep_forever(self._state)
+            return
+        if self._forked():
             return
         ptr = _take(self)
         if not ptr or _lib._lib is None:
@@ -628,6 +649,10 @@ class Run:
         leaves the run open (cancelled)."""
         if not self._ptr:
             return
+        if self._engine._forked():
+            if _take(self):
+                _runs.discard(self)
+            return
         if on_engine_thread():
             raise RuntimeError("a run cannot be closed from a worker, observer or release "
                                "callback (it would wait for itself); it stays open: close it "
@@ -646,8 +671,8 @@ class Run:
         self.close()
 
     def __del__(self, _finalizing: Callable[[], bool] = _finalizing) -> None:
-        if not getattr(self, "_ptr", None) or _finalizing():
-            return  # while finalizing, a free could wait forever: left to the OS
+        if not getattr(self, "_ptr", None) or _finalizing() or self._engine._forked():
+            return  # a free could wait forever: left to the OS
         ptr = _take(self)
         if not ptr or _lib._lib is None:
             return

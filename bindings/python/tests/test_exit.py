@@ -19,7 +19,8 @@ LIMIT_S = 10
 # holds the run in flight, so the engine, the worker and the run form a
 # cycle that only the collector frees. With "at-once", the script goes on
 # without waiting for the worker to start. With "stubborn", the worker
-# ignores the cancel.
+# ignores the cancel. With "fork", a child made by os.fork() (which has
+# copies of the handles but none of the engine's threads) exits first.
 SCRIPT = r"""
 import sys, threading, time
 import symphony
@@ -29,6 +30,7 @@ how = sys.argv[1]
 cycle = "cycle" in sys.argv[2:]
 at_once = "at-once" in sys.argv[2:]
 stubborn = "stubborn" in sys.argv[2:]
+fork = "fork" in sys.argv[2:]
 started = threading.Event()
 
 def slow(task):
@@ -59,6 +61,20 @@ if cycle:
 if not at_once and not started.wait(20):
     sys.exit("the worker never started")
 print("started", flush=True)
+if fork:
+    import os
+    pid = os.fork()
+    if pid == 0:
+        sys.exit(0)
+    for _ in range(500):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            print(f"child exited {status}", flush=True)
+            break
+        time.sleep(0.01)
+    else:
+        os.kill(pid, 9)
+        print("child hung", flush=True)
 if how == "return":
     pass
 elif how == "raise":
@@ -120,6 +136,13 @@ class WaysOut(unittest.TestCase):
             proc = self.child("return", "at-once")
             self.finish(proc, "return (at once)", started=False)
             self.assertEqual(proc.returncode, 0)
+
+    @unittest.skipUnless(hasattr(os, "fork"), "no os.fork")
+    def test_forked_child_leaves_the_handles_alone(self) -> None:
+        proc = self.child("return", "fork")
+        lines = self.finish(proc, "return (fork)")
+        self.assertIn("child exited 0", lines)
+        self.assertEqual(proc.returncode, 0)
 
     def test_uncaught_exception(self) -> None:
         proc = self.child("raise")
