@@ -421,7 +421,12 @@ class Engine:
             print(run.status, run.report())
 
     threads=0 means one per CPU. observer, when given, gets every Event on
-    engine threads, several at once: keep it quick and thread-safe."""
+    engine threads, several at once: keep it quick and thread-safe.
+
+    Close it (or leave the `with` block) from a thread outside its
+    callbacks. One left open is closed at interpreter exit, however the
+    script ends: its runs are cancelled and its workers in flight waited
+    for, so long workers should poll task.cancelled."""
 
     def __init__(self, threads: int = 0, *, observer: Optional[Callable[[Event], None]] = None,
                  seed: int = 0, max_output_bytes: int = 0) -> None:
