@@ -15,18 +15,45 @@ release trampolines live until sym_engine_free has returned. Runs hold
 their engine, so an engine is never freed under a run that is still
 going; freeing that would wait for an engine thread is never done from
 an engine thread (it is handed to a short-lived helper thread instead).
+
+Closing. close() (or the end of a `with` block) must come from a thread
+that is not inside a callback: from a worker, observer or release
+callback it raises RuntimeError and the handle stays open, to be closed
+later from elsewhere. It waits in short slices, so Ctrl-C gets through;
+an interrupted close leaves the handle open too.
+
+Exit. Once the interpreter starts finalizing, engine threads can no longer
+enter Python: a run in flight could then never end, and freeing its engine
+would wait forever. So an atexit hook (registered with the first Engine)
+cancels every open run, waits for the workers in flight to return, and
+closes every engine and run while the interpreter is still whole. A script
+that returns, raises, calls sys.exit() or gets Ctrl-C with handles open
+therefore exits once its workers return (long workers should poll
+task.cancelled). A second Ctrl-C during that wait gives up: what is still
+open is left to the operating system. Finalizers (__del__) that run while
+the interpreter finalizes never free, wait or start threads; they leave
+the handle to the operating system, as they do for an engine made after
+the hook has run.
+
+Fork. A child made by os.fork() has copies of the engines and runs, but
+none of their threads: there close() forgets the handle without freeing
+it (freeing would wait for threads that are not there), and neither the
+exit hook nor a finalizer touches it.
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import itertools
 import json
+import os
 import sys
 import threading
 import time
 import traceback
+import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Set, TypeVar
 
 from . import _lib, _values
 from .errors import FatalTaskError, SymphonyError, _ErrorList, check
@@ -55,13 +82,139 @@ class _InCallback:
         _engine_thread.depth -= 1
 
 
+class _Open:
+    """Weak references to open handles (engines or runs), so the exit hook
+    can close them without keeping any of them alive."""
+
+    def __init__(self) -> None:
+        # Reentrant: a finalizer run by the collector in the middle of add()
+        # on this thread may discard().
+        self._lock = threading.RLock()
+        self._refs: Dict[int, "weakref.ref[Any]"] = {}
+
+    def add(self, obj: Any) -> None:
+        ref = weakref.ref(obj)
+        with self._lock:
+            self._refs[id(obj)] = ref
+
+    def discard(self, obj: Any) -> None:
+        with self._lock:
+            ref = self._refs.get(id(obj))
+            target = ref() if ref is not None else obj
+            if target is obj or target is None:
+                self._refs.pop(id(obj), None)
+
+    def items(self) -> List[Any]:
+        with self._lock:
+            refs = list(self._refs.values())
+        return [o for o in (r() for r in refs) if o is not None]
+
+
+_engines = _Open()                   # every Engine not yet closed
+_runs = _Open()                      # every Run not yet closed
+_helpers: Set[threading.Thread] = set()   # frees handed off an engine thread
+_helpers_lock = threading.Lock()
+_take_lock = threading.RLock()       # guards handles' _ptr, and the hook's install
+_hook_installed = False
+_kept: List[Any] = []
+
+# Bound now: finalizers that run while the interpreter finalizes may find
+# module globals already cleared.
+_finalizing = sys.is_finalizing
+try:
+    _incref: Optional[Callable[[Any], None]] = ctypes.pythonapi.Py_IncRef
+    _incref.argtypes = [ctypes.py_object]  # type: ignore[union-attr]
+    _incref.restype = None  # type: ignore[union-attr]
+except (AttributeError, OSError):  # not CPython
+    _incref = None
+
+
+def _keep_forever(obj: Any, _incref: Optional[Callable[[Any], None]] = _incref,
+                  _kept: List[Any] = _kept) -> None:
+    """Never frees obj: for what a still-running engine may call into (its
+    trampolines) when the process is about to end without freeing it."""
+    if _incref is not None:
+        _incref(obj)
+    else:
+        _kept.append(obj)
+
+
+def _take(handle: Any) -> Optional[int]:
+    """handle._ptr, cleared: one of several racing closers gets it."""
+    with _take_lock:
+        ptr, handle._ptr = handle._ptr, None
+    return ptr
+
+
 def _off_engine_thread(fn: Callable[[], None]) -> None:
     """Runs fn here, or on a helper thread when here is an engine thread
-    (where freeing an engine or a run would wait for itself)."""
-    if on_engine_thread():
-        threading.Thread(target=fn, name="symphony-free", daemon=True).start()
-    else:
+    (where freeing an engine or a run would wait for itself). The exit
+    hook waits for helpers still going."""
+    if not on_engine_thread():
         fn()
+        return
+
+    def helper() -> None:
+        try:
+            fn()
+        finally:
+            with _helpers_lock:
+                _helpers.discard(threading.current_thread())
+
+    t = threading.Thread(target=helper, name="symphony-free", daemon=True)
+    with _helpers_lock:
+        _helpers.add(t)
+    try:
+        t.start()
+    except RuntimeError:  # no new threads (the interpreter is going away)
+        with _helpers_lock:
+            _helpers.discard(t)
+        _keep_forever(fn)  # and what its engine may still call
+
+
+def _join_slices(t: threading.Thread) -> None:
+    """Joins t in short slices, so that Ctrl-C gets through."""
+    while t.is_alive():
+        t.join(0.2)
+
+
+def _install_exit_hook() -> None:
+    global _hook_installed
+    with _take_lock:
+        if not _hook_installed:
+            atexit.register(_close_all_at_exit)
+            _hook_installed = True
+
+
+def _close_all_at_exit() -> None:
+    """Cancels every open run, then closes every engine (which waits for
+    its runs to end: their workers must return) and every run, while engine
+    threads can still enter Python. Never raises; a Ctrl-C here stops
+    waiting and leaves the rest to the operating system."""
+    try:
+        for run in _runs.items():
+            if not run._engine._forked():
+                run._cancel_quietly()
+        for engine in _engines.items():
+            try:
+                engine.close()
+            except Exception:  # noqa: BLE001 - the others still get closed
+                pass
+        for run in _runs.items():
+            try:
+                run.close()
+            except Exception:  # noqa: BLE001
+                pass
+        with _helpers_lock:
+            helpers = list(_helpers)
+        for t in helpers:
+            _join_slices(t)
+    except KeyboardInterrupt:
+        pass
+    # Left running (interrupted above, or opened meanwhile): its threads may
+    # still call its trampolines until the process is gone.
+    for engine in _engines.items():
+        _keep_forever(engine)
 
 
 def _error_line(exc: BaseException) -> str:
@@ -268,7 +421,12 @@ class Engine:
             print(run.status, run.report())
 
     threads=0 means one per CPU. observer, when given, gets every Event on
-    engine threads, several at once: keep it quick and thread-safe."""
+    engine threads, several at once: keep it quick and thread-safe.
+
+    Close it (or leave the `with` block) from a thread outside its
+    callbacks. One left open is closed at interpreter exit, however the
+    script ends: its runs are cancelled and its workers in flight waited
+    for, so long workers should poll task.cancelled."""
 
     def __init__(self, threads: int = 0, *, observer: Optional[Callable[[Event], None]] = None,
                  seed: int = 0, max_output_bytes: int = 0) -> None:
@@ -284,19 +442,49 @@ class Engine:
         out = ctypes.c_void_p()
         check(L.sym_engine_new(ctypes.byref(cfg), ctypes.byref(out)), "engine")
         self._ptr: Optional[int] = out.value
+        self._pid = os.getpid()
+        _install_exit_hook()
+        _engines.add(self)
 
     # -- lifetime ----------------------------------------------------------
     def close(self) -> None:
-        """Cancels runs still going, waits for them, stops the threads and
-        drops every worker (idempotent). Not from inside a worker."""
-        ptr, self._ptr = self._ptr, None
-        if not ptr:
+        """Cancels runs still going, waits for them (their workers must
+        return), stops the threads and drops every worker (idempotent).
+        Runs stay readable until closed. From a worker, observer or release
+        callback it raises RuntimeError and the engine stays open. Ctrl-C
+        while it waits raises KeyboardInterrupt and leaves it open (the runs
+        cancelled); a later close() or the exit hook finishes the job."""
+        if not self._ptr:
+            return
+        if self._forked():
+            self._forget()
             return
         if on_engine_thread():
-            raise RuntimeError("an engine cannot be closed from one of its own callbacks")
+            raise RuntimeError("an engine cannot be closed from a worker, observer or release "
+                               "callback (it would wait for itself); it stays open: close it "
+                               "from another thread")
+        # Stop this engine's runs and wait for them here, where a signal
+        # gets through, rather than inside sym_engine_free, where none does.
+        mine = [run for run in _runs.items() if run._engine is self]
+        for run in mine:
+            run._cancel_quietly()
+        for run in mine:
+            run._wait_quietly()
+        ptr = _take(self)
+        if not ptr:
+            return
+        _engines.discard(self)
         _lib.lib().sym_engine_free(ptr)  # releases every worker before it returns
         self._state.slots.clear()
         self._state.names.clear()
+
+    def _forked(self) -> bool:
+        """True in a child made by os.fork(): the engine's threads are not here."""
+        return self._pid != os.getpid()
+
+    def _forget(self) -> None:
+        if _take(self):
+            _engines.discard(self)
 
     def __enter__(self) -> "Engine":
         return self
@@ -304,11 +492,22 @@ class Engine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        ptr = getattr(self, "_ptr", None)
+    def __del__(self, _finalizing: Callable[[], bool] = _finalizing,
+                _keep_forever: Callable[[Any], None] = _keep_forever) -> None:
+        if not getattr(self, "_ptr", None):
+            return
+        if _finalizing():
+            # Engine threads can no longer enter Python: a free could wait
+            # forever. Leave the engine to the operating system, with what
+            # its threads may still call.
+            _keep_forever(self._state)
+            return
+        if self._forked():
+            return
+        ptr = _take(self)
         if not ptr or _lib._lib is None:
             return
-        self._ptr = None
+        _engines.discard(self)
         state = self._state  # keeps the trampolines alive until the free is done
 
         def free() -> None:
@@ -401,7 +600,12 @@ class Engine:
         """Starts a run and waits for its end. Past timeout (seconds) the run
         is cancelled (and waited for). Returns the ended Run."""
         run = self.start(workflow, params=params, run_id=run_id)
-        if not run.wait(timeout):
+        try:
+            ended = run.wait(timeout)
+        except BaseException:  # Ctrl-C: the caller never gets this run
+            run._cancel_quietly()
+            raise
+        if not ended:
             run.cancel()
             run.wait()
         return run
@@ -435,18 +639,35 @@ class Engine:
 class Run:
     """One execution of a workflow. Read it while it goes or once it ended;
     close() (or the end of a `with` block) cancels it if it still runs,
-    waits, and frees it."""
+    waits, and frees it. From a worker, observer or release callback
+    close() raises RuntimeError and the run stays open. A run left open is
+    cancelled and freed at interpreter exit (see the module's notes)."""
 
     def __init__(self, ptr: int, engine: Engine, workflow: Workflow) -> None:
         self._ptr: Optional[int] = ptr
         self._engine = engine  # a run keeps its engine (and so its workers) alive
         self._ids = [t.id for t in workflow.tasks]
+        _runs.add(self)
 
     def close(self) -> None:
-        ptr, self._ptr = self._ptr, None
+        """Cancels the run if it still goes, waits for its end and frees it
+        (idempotent). Ctrl-C while it waits raises KeyboardInterrupt and
+        leaves the run open (cancelled)."""
+        if not self._ptr:
+            return
+        if self._engine._forked():
+            if _take(self):
+                _runs.discard(self)
+            return
+        if on_engine_thread():
+            raise RuntimeError("a run cannot be closed from a worker, observer or release "
+                               "callback (it would wait for itself); it stays open: close it "
+                               "from another thread")
+        self._cancel_quietly()
+        self._wait_quietly()
+        ptr = _take(self)
         if ptr:
-            if on_engine_thread():
-                raise RuntimeError("a run cannot be freed from an engine callback")
+            _runs.discard(self)
             _lib.lib().sym_run_free(ptr)
 
     def __enter__(self) -> "Run":
@@ -455,13 +676,27 @@ class Run:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __del__(self) -> None:
-        ptr = getattr(self, "_ptr", None)
+    def __del__(self, _finalizing: Callable[[], bool] = _finalizing) -> None:
+        if not getattr(self, "_ptr", None) or _finalizing() or self._engine._forked():
+            return  # a free could wait forever: left to the OS
+        ptr = _take(self)
         if not ptr or _lib._lib is None:
             return
-        self._ptr = None
+        _runs.discard(self)
         engine = self._engine  # freed before its engine is
         _off_engine_thread(lambda: (_lib.lib().sym_run_free(ptr), engine))
+
+    def _cancel_quietly(self) -> None:
+        with _take_lock:  # not freed meanwhile by another thread's close()
+            if self._ptr:
+                _lib.lib().sym_run_cancel(self._ptr)  # SYM_ESTATE when ended: fine
+
+    def _wait_quietly(self) -> None:
+        """Waits for the end unless closed meanwhile; lets Ctrl-C through."""
+        try:
+            self.wait()
+        except ValueError:  # closed by another thread
+            pass
 
     @property
     def _r(self) -> int:
@@ -494,7 +729,9 @@ class Run:
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Waits for the end: True when the run has ended, False when timeout
         (seconds; None = forever) passed first. Waits in slices so that
-        Ctrl-C gets through. Not from inside a worker."""
+        Ctrl-C gets through (KeyboardInterrupt; the run goes on until
+        cancelled, closed, or the interpreter exits). Not from inside a
+        callback (RuntimeError)."""
         if on_engine_thread():
             raise RuntimeError("a run cannot be waited for from an engine callback")
         deadline = None if timeout is None else time.monotonic() + timeout

@@ -1,6 +1,7 @@
 """Engines, Python workers, runs, events: threads, errors and lifetimes."""
 from __future__ import annotations
 
+import _thread
 import gc
 import sys
 import threading
@@ -428,6 +429,109 @@ class Lifetimes(unittest.TestCase):
         gc.collect()
         self.assertTrue(run.wait(20))  # the run kept its engine
         self.assertEqual(run.status, "succeeded")
+
+    def test_close_from_a_worker_refuses_and_keeps_the_engine(self) -> None:
+        refusals: List[str] = []
+        engine = Engine(threads=2)
+        ref = weakref.ref(engine._state)
+
+        @engine.worker("w")
+        def work(task: Task) -> None:
+            for close in (engine.close, run_holder[0].close):
+                try:
+                    close()
+                except RuntimeError as e:
+                    refusals.append(str(e))
+
+        run_holder: List[Any] = []
+        go = threading.Event()
+        engine.register("gate", lambda t: go.wait(20))
+        run = engine.start(chain("gate", "w"))
+        run_holder.append(run)
+        go.set()
+        self.assertTrue(run.wait(20))
+        self.assertEqual(len(refusals), 2, refusals)
+        self.assertTrue(all("cannot be" in r for r in refusals), refusals)
+        # Both handles still work, and close from here frees them.
+        self.assertEqual(run.status, "succeeded")
+        self.assertEqual(engine.threads, 2)
+        self.assertEqual(engine.workers, ["gate", "w"])
+        run.close()
+        engine.close()
+        self.assertEqual(engine._state.slots, {})  # sym_engine_free released every worker
+        with self.assertRaises(ValueError):
+            engine.threads
+        del engine, work, run, run_holder
+        gc.collect()
+        self.assertIsNone(ref())
+
+    def test_close_a_run_from_the_observer_refuses_and_keeps_it(self) -> None:
+        refusals: List[str] = []
+        runs: List[Any] = []
+
+        def observe(ev: Event) -> None:
+            if ev.type == "task_succeeded":
+                try:
+                    runs[0].close()
+                except RuntimeError as e:
+                    refusals.append(str(e))
+
+        go = threading.Event()
+        with Engine(threads=2, observer=observe) as engine:
+            engine.register("gate", lambda t: go.wait(20))
+            run = engine.start(chain("gate"))
+            runs.append(run)
+            go.set()
+            self.assertTrue(run.wait(20))
+            self.assertEqual(len(refusals), 1, refusals)
+            self.assertEqual(run.status, "succeeded")
+            self.assertEqual(run.tasks["s0"].state, "succeeded")
+            run.close()
+            with self.assertRaises(ValueError):
+                run.status
+
+    def test_ctrl_c_in_engine_run_cancels_the_run(self) -> None:
+        # Engine.run never hands back its run when interrupted: it cancels it.
+        cancelled = threading.Event()
+
+        def slow(task: Task) -> None:
+            _thread.interrupt_main()  # a Ctrl-C while the main thread waits
+            while not task.cancelled:
+                time.sleep(0.005)
+            cancelled.set()
+
+        with Engine(threads=2) as engine:
+            engine.register("slow", slow)
+            kept = None
+            try:
+                engine.run(chain("slow"))
+            except KeyboardInterrupt as e:
+                kept = e  # its traceback keeps the frames (and the run) alive
+            self.assertIsNotNone(kept)
+            self.assertTrue(cancelled.wait(5), "the interrupted run went on")
+            del kept
+
+    def test_ctrl_c_in_close_leaves_the_engine_open(self) -> None:
+        started = threading.Event()
+        stop = threading.Event()
+
+        def slow(task: Task) -> None:
+            started.set()
+            while not stop.is_set():  # ignores the cancel until told
+                time.sleep(0.005)
+
+        engine = Engine(threads=2)
+        engine.register("slow", slow)
+        run = engine.start(chain("slow"))
+        self.assertTrue(started.wait(20))
+        threading.Timer(0.3, _thread.interrupt_main).start()
+        with self.assertRaises(KeyboardInterrupt):
+            engine.close()  # waits for the worker, in slices
+        self.assertEqual(engine.threads, 2)  # still open
+        stop.set()
+        engine.close()
+        self.assertEqual(run.status, "cancelled")
+        run.close()
 
     def test_memory_stays_flat(self) -> None:
         # create / load / register / run / free, many times: RSS after a
