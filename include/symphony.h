@@ -637,6 +637,10 @@ SYM_API char *sym_run_trace_json(sym_run *run);
 /* ------------------------------------------------------------------------ */
 
 enum { SYM_FAIL_FATAL = 1 }; /* sym_task_fail flag: do not retry */
+/* The longest failure message kept, in bytes: a longer one is cut at a
+ * UTF-8 character boundary and ends "... (truncated, N bytes)", N being
+ * its full length, so that the whole fits in this many bytes. */
+enum { SYM_MAX_ERROR_BYTES = 65536 };
 
 /* Borrowed strings, valid during the callback. */
 SYM_API const char *sym_task_id(const sym_task *task);
@@ -660,7 +664,8 @@ SYM_API int sym_task_set_output(sym_task *task, const char *key, const char *val
 SYM_API int sym_task_set_output_value(sym_task *task, const char *key, const sym_value *value);
 /* Records why this attempt failed (printf-style) and returns SYM_EFAILED,
  * for `return sym_task_fail(t, 0, "...")`. flags: SYM_FAIL_FATAL to fail
- * the task for good whatever its retry policy. */
+ * the task for good whatever its retry policy. The message is kept up to
+ * SYM_MAX_ERROR_BYTES (see there). */
 SYM_API int sym_task_fail(sym_task *task, int flags, const char *fmt, ...) SYM_PRINTF(3, 4);
 SYM_API int sym_task_failv(sym_task *task, int flags, const char *fmt, va_list ap)
     SYM_PRINTF(3, 0);
