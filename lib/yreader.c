@@ -320,6 +320,14 @@ int yr_open(yreader **out, const char *data, size_t len, const sym_load_options 
         diag_add(d, SYM_ENOMEM, 0, 0, "out of memory while reading YAML");
         return SYM_ENOMEM;
     }
+    /* A UTF-8 byte order mark (editors on Windows write one) is not part
+     * of the document. libyaml skips one only when it detects the
+     * encoding itself, and then counts it as a column; dropping it here
+     * keeps every line:column right, column 1 being after it. */
+    if (data && len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
     yaml_parser_set_input_string(&r->parser, (const unsigned char *)(data ? data : ""),
                                  data ? len : 0);
     yaml_parser_set_encoding(&r->parser, YAML_UTF8_ENCODING);

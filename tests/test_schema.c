@@ -921,6 +921,60 @@ START_TEST(load_file_with_errors_names_the_file)
 }
 END_TEST
 
+#define BOM "\xEF\xBB\xBF"
+
+/* Loads len bytes expecting them to fail with one error whose text
+ * (FILE:LINE:COLUMN: message) is want. */
+static void load_expect_text(const char *yaml, const char *want)
+{
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_ne(sym_workflow_load_buffer(yaml, strlen(yaml), "w.yaml", NULL, &wf, err),
+                     SYM_OK);
+    ck_assert_ptr_null(wf);
+    ck_assert_msg(sym_error_count(err) == 1, "%zu errors, first '%s'", sym_error_count(err),
+                  sym_error_text(err, 0));
+    ck_assert_str_eq(sym_error_text(err, 0), want);
+    sym_error_free(err);
+}
+
+/* Windows editors start UTF-8 files with a byte order mark: it is not part
+ * of the document, and positions count from after it. */
+START_TEST(utf8_bom_is_skipped)
+{
+    char dir[64];
+    char *path = temp_file(BOM HEAD "tasks:\n  a: {worker: w}\n  b: {worker: w, needs: a}\n",
+                           dir, sizeof dir);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_msg(sym_workflow_load_file(path, NULL, &wf, err) == SYM_OK, "%s",
+                  sym_error_text(err, 0));
+    ck_assert_str_eq(sym_workflow_name(wf), "t");
+    ck_assert_uint_eq(sym_workflow_task_count(wf), 2);
+    sym_workflow_free(wf);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    sym_error_free(err);
+
+    load_expect_text(BOM "symphny: 1\nname: t\ntasks:\n  a: {worker: w}\n",
+                     "w.yaml:1:1: unknown key 'symphny' at the top level (did you mean "
+                     "'symphony'?)");
+    load_expect_text(BOM "{symphony: 1, name: t, tasks: {a: {wrker: w}}}\n",
+                     "w.yaml:1:36: unknown key 'wrker' in task 'a' (did you mean 'worker'?)");
+    load_expect_text(BOM HEAD "tasks:\n  a: {worker: w, need: b}\n",
+                     "w.yaml:4:18: unknown key 'need' in task 'a' (did you mean 'needs'?)");
+    /* Positions libyaml does not give, counted from the bytes. */
+    load_expect_text(BOM "symphony: 1\nname: t\xff\n",
+                     "w.yaml:2:8: invalid UTF-8: the sequence starting with byte 0xff is not "
+                     "valid (the file must be UTF-8)");
+    load_expect_text(BOM HEAD "tasks: {a: {worker: w}",
+                     "w.yaml:3:23: did not find expected ',' or '}' (while parsing a flow "
+                     "mapping at 3:8)");
+    load_expect_text(BOM, "w.yaml: the file is empty");
+}
+END_TEST
+
 static Suite *schema_suite(void)
 {
     Suite *s = suite_create("schema");
@@ -966,6 +1020,7 @@ static Suite *schema_suite(void)
     tcase_add_test(load, max_tasks_while_reading);
     tcase_add_test(load, load_file);
     tcase_add_test(load, load_file_with_errors_names_the_file);
+    tcase_add_test(load, utf8_bom_is_skipped);
     suite_add_tcase(s, load);
     return s;
 }
