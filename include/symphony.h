@@ -308,7 +308,8 @@ SYM_API void sym_load_options_init(sym_load_options *opts);
  * workflow (free with sym_workflow_free). Otherwise *out is NULL, the code
  * is that of the first error, and err (when given) holds every error found,
  * each with the path, line and column. opts may be NULL for the defaults.
- * Any thread. */
+ * Only a regular file is read: a FIFO, device, socket or directory is
+ * refused (SYM_EIO) without blocking. Any thread. */
 SYM_API int sym_workflow_load_file(const char *path, const sym_load_options *opts,
                                    sym_workflow **out, sym_error *err);
 /* The same from len bytes at data; name is used in messages ("<memory>"

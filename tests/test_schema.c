@@ -5,7 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -921,6 +926,91 @@ START_TEST(load_file_with_errors_names_the_file)
 }
 END_TEST
 
+/* Loads path in a child process and returns the load's result, or fails
+ * the test when the load has not returned within 10 seconds (a blocked
+ * open or read is the bug this looks for). *msg gets the first error. */
+static int load_in_child(const char *path, char *msg, size_t cap)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        sym_error *err = sym_error_new();
+        sym_workflow *wf = NULL;
+        int rc = sym_workflow_load_file(path, NULL, &wf, err);
+        char out[512];
+        int n = snprintf(out, sizeof out, "%d %s", rc,
+                         sym_error_count(err) ? sym_error_message(err, 0) : "");
+        ssize_t w = write(fds[1], out, (size_t)n);
+        _exit(w == n ? 0 : 1);
+    }
+    close(fds[1]);
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < 10000 && (done = waitpid(pid, &status, WNOHANG)) == 0;
+         waited += 10)
+        nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+    if (done == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        close(fds[0]);
+        ck_abort_msg("loading '%s' blocked for 10 s", path);
+    }
+    char out[512] = "";
+    ssize_t n = read(fds[0], out, sizeof out - 1);
+    close(fds[0]);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0 && n > 0);
+    out[n] = '\0';
+    char *sp = strchr(out, ' ');
+    ck_assert_ptr_nonnull(sp);
+    snprintf(msg, cap, "%s", sp + 1);
+    return atoi(out);
+}
+
+/* Only regular files are read: a FIFO with no writer would block forever
+ * and a device may never end, so both are refused without waiting. */
+START_TEST(special_files_are_refused_without_blocking)
+{
+    char dir[64];
+    char *path = temp_file(HEAD "tasks:\n  a: {worker: w}\n", dir, sizeof dir);
+    char fifo[96], sock[96], msg[512], want[256];
+    snprintf(fifo, sizeof fifo, "%s/fifo.yaml", dir);
+    snprintf(sock, sizeof sock, "%s/sock.yaml", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(load_in_child(fifo, msg, sizeof msg), SYM_EIO);
+    snprintf(want, sizeof want, "cannot read '%s': it is a FIFO (named pipe), not a regular file",
+             fifo);
+    ck_assert_str_eq(msg, want);
+
+    ck_assert_int_eq(load_in_child("/dev/null", msg, sizeof msg), SYM_EIO);
+    ck_assert_str_eq(msg, "cannot read '/dev/null': it is a character device, not a regular file");
+    ck_assert_int_eq(load_in_child(dir, msg, sizeof msg), SYM_EIO);
+    snprintf(want, sizeof want, "cannot read '%s': it is a directory, not a regular file", dir);
+    ck_assert_str_eq(msg, want);
+
+    /* A socket cannot even be opened; the message still says what it is. */
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(s, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(load_in_child(sock, msg, sizeof msg), SYM_EIO);
+    snprintf(want, sizeof want, "cannot read '%s': it is a socket, not a regular file", sock);
+    ck_assert_str_eq(msg, want);
+    close(s);
+
+    /* A regular file still loads, through the same open. */
+    ck_assert_int_eq(load_in_child(path, msg, sizeof msg), SYM_OK);
+    unlink(sock);
+    unlink(fifo);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+END_TEST
+
 #define BOM "\xEF\xBB\xBF"
 
 /* Loads len bytes expecting them to fail with one error whose text
@@ -1021,6 +1111,7 @@ static Suite *schema_suite(void)
     tcase_add_test(load, load_file);
     tcase_add_test(load, load_file_with_errors_names_the_file);
     tcase_add_test(load, utf8_bom_is_skipped);
+    tcase_add_test(load, special_files_are_refused_without_blocking);
     suite_add_tcase(s, load);
     return s;
 }
