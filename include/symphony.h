@@ -380,7 +380,8 @@ SYM_API char *sym_workflow_to_json(const sym_workflow *wf);
  * sym_workflow as a file does, with the same checks. The setters check what
  * they can at once and return an error code; every error is also kept, so
  * a host may check only the result of sym_builder_build, which reports them
- * all. Not thread-safe.
+ * all. A value (param, input, matrix) with a string holding a NUL byte is
+ * refused (SYM_EINVAL), as in a file. Not thread-safe.
  */
 typedef struct sym_builder sym_builder;
 
@@ -580,7 +581,8 @@ SYM_API int sym_engine_unregister(sym_engine *engine, const char *name);
 
 typedef struct sym_run_options {
     const char *run_id;       /* NULL = generated; copied */
-    const sym_value *params;  /* overrides of declared params (a map); copied */
+    const sym_value *params;  /* overrides of declared params (a map); copied;
+                                 strings holding a NUL byte are refused */
 } sym_run_options;
 
 SYM_API void sym_run_options_init(sym_run_options *opts);

@@ -1013,19 +1013,23 @@ END_TEST
 
 #define BOM "\xEF\xBB\xBF"
 
-/* Loads len bytes expecting them to fail with one error whose text
+/* Loads len bytes of yaml expecting them to fail with one error whose text
  * (FILE:LINE:COLUMN: message) is want. */
-static void load_expect_text(const char *yaml, const char *want)
+static void load_expect_text_n(const char *yaml, size_t len, const char *want)
 {
     sym_error *err = sym_error_new();
     sym_workflow *wf = NULL;
-    ck_assert_int_ne(sym_workflow_load_buffer(yaml, strlen(yaml), "w.yaml", NULL, &wf, err),
-                     SYM_OK);
+    ck_assert_int_ne(sym_workflow_load_buffer(yaml, len, "w.yaml", NULL, &wf, err), SYM_OK);
     ck_assert_ptr_null(wf);
     ck_assert_msg(sym_error_count(err) == 1, "%zu errors, first '%s'", sym_error_count(err),
                   sym_error_text(err, 0));
     ck_assert_str_eq(sym_error_text(err, 0), want);
     sym_error_free(err);
+}
+
+static void load_expect_text(const char *yaml, const char *want)
+{
+    load_expect_text_n(yaml, strlen(yaml), want);
 }
 
 /* Windows editors start UTF-8 files with a byte order mark: it is not part
@@ -1062,6 +1066,72 @@ START_TEST(utf8_bom_is_skipped)
                      "w.yaml:3:23: did not find expected ',' or '}' (while parsing a flow "
                      "mapping at 3:8)");
     load_expect_text(BOM, "w.yaml: the file is empty");
+}
+END_TEST
+
+#define NUL_MSG "a NUL character (\\0) is not allowed in a string"
+
+/* A NUL written with an escape passed validation and was cut at run time
+ * (a C string ends there): what was reviewed was not what ran. Every
+ * scalar is checked once, keys and values, at the escape that wrote it. */
+START_TEST(nul_in_strings_is_refused_where_written)
+{
+    static const char yaml[] =
+        "symphony: 1\n"                                              /* 1 */
+        "name: t\n"                                                  /* 2 */
+        "params: {p: \"x\\u0000\", ok: \"a\\\\0b\"}\n"               /* 3 */
+        "tasks:\n"                                                   /* 4 */
+        "  a:\n"                                                     /* 5 */
+        "    worker: exec\n"                                         /* 6 */
+        "    with:\n"                                                /* 7 */
+        "      shell: \"echo visible\\0; echo hidden\"\n"            /* 8 */
+        "      argv: [\"a\", \"b\\x00c\", \"\\\\\\\"\\0\"]\n"        /* 9 */
+        "      env: {X: \"\\U00000000\", \"K\\0\": 1}\n"             /* 10 */
+        "      multi: \"first line\n"                                /* 11 */
+        "        and \\0 second\"\n"                                 /* 12 */
+        "      tagged: !!str &t \"t\\0\"\n"                          /* 13 */
+        "      again: *t\n"                                          /* 14 */
+        "  b:\n"                                                     /* 15 */
+        "    worker: w\n"                                            /* 16 */
+        "    matrix: {k: [\"m\\0\"]}\n"                              /* 17 */
+        "    if: \"${{ params.ok == '\\0' }}\"\n";                   /* 18 */
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_workflow_load_buffer(yaml, sizeof yaml - 1, "n.yaml", NULL, &wf, err),
+                     SYM_ESCHEMA);
+    ck_assert_ptr_null(wf);
+    static const unsigned at[][2] = {{3, 15}, {8, 27}, {9, 21}, {9, 34}, {10, 17}, {10, 32},
+                                     {12, 13}, {13, 26}, {17, 20}, {18, 28}};
+    size_t n = sizeof at / sizeof at[0];
+    ck_assert_msg(sym_error_count(err) == n, "%zu errors, first '%s'", sym_error_count(err),
+                  sym_error_text(err, 0));
+    for (size_t i = 0; i < n; i++)
+        expect_error_at(err, i, at[i][0], at[i][1], NUL_MSG);
+    sym_error_free(err);
+}
+END_TEST
+
+/* A NUL byte in the text itself, and NULs in values parsed for the tool's
+ * --param and exec outputs. */
+START_TEST(nul_bytes_and_parsed_values)
+{
+    static const char raw[] = "symphony: 1\nname: t\ntasks:\n  a: {worker: \"w\0x\"}\n";
+    load_expect_text_n(raw, sizeof raw - 1, "w.yaml:4:17: a NUL byte is not allowed in YAML text");
+    static const char ctl[] = "symphony: 1\nname: t\x01\n";
+    load_expect_text_n(ctl, sizeof ctl - 1,
+                       "w.yaml:2:8: control character 0x01 is not allowed in YAML text (a "
+                       "double-quoted string can write it as \\x01)");
+    sym_error *err = sym_error_new();
+    sym_value *v = NULL;
+    ck_assert_int_eq(sym_value_parse("[1, \"a\\0b\"]", 11, &v, err), SYM_ESCHEMA);
+    ck_assert_ptr_null(v);
+    ck_assert_str_eq(sym_error_text(err, 0),
+                     "<value>:1:7: " NUL_MSG ": a program given the string would see it cut "
+                     "short there");
+    ck_assert_int_eq(sym_value_parse("\"a\\\\0b\"", 7, &v, NULL), SYM_OK);
+    ck_assert_str_eq(sym_value_string(v, NULL), "a\\0b");
+    sym_value_free(v);
+    sym_error_free(err);
 }
 END_TEST
 
@@ -1112,6 +1182,8 @@ static Suite *schema_suite(void)
     tcase_add_test(load, load_file_with_errors_names_the_file);
     tcase_add_test(load, utf8_bom_is_skipped);
     tcase_add_test(load, special_files_are_refused_without_blocking);
+    tcase_add_test(errs, nul_in_strings_is_refused_where_written);
+    tcase_add_test(errs, nul_bytes_and_parsed_values);
     suite_add_tcase(s, load);
     return s;
 }

@@ -661,6 +661,17 @@ START_TEST(params_overrides_checked_and_merged)
     ck_assert_int_eq(sym_run_start(v.e, wf, &o, &r, err), SYM_EINVAL);
     ck_assert_str_eq(sym_error_message(err, 0), "unknown param 'x'");
     sym_value_free(ov);
+    /* A string holding a NUL would reach a worker cut short: refused, as
+     * the loader and the builder refuse one. */
+    sym_error_clear(err);
+    ov = sym_value_new_map();
+    sym_value_map_set(ov, "date", sym_value_new_stringn("2026\0; rm", 9));
+    o.params = ov;
+    ck_assert_int_eq(sym_run_start(v.e, wf, &o, &r, err), SYM_EINVAL);
+    ck_assert_str_eq(sym_error_message(err, 0),
+                     "param 'date': a NUL character (\\0) is not allowed in a string: a "
+                     "program given the string would see it cut short there");
+    sym_value_free(ov);
     ov = sym_value_new_map();
     sym_value_map_set(ov, "n", sym_value_new_int(7));
     o.params = ov;
