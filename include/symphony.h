@@ -390,7 +390,9 @@ static inline int sym_load_options_init(sym_load_options *opts)
  * workflow (free with sym_workflow_free). Otherwise *out is NULL, the code
  * is that of the first error, and err (when given) holds every error found,
  * each with the path, line and column. opts may be NULL for the defaults;
- * an unknown opts->version gives SYM_EINVAL. Any thread. */
+ * an unknown opts->version gives SYM_EINVAL. Only a regular file is read: a
+ * FIFO, device, socket or directory is refused (SYM_EIO) without blocking.
+ * Any thread. */
 SYM_API int sym_workflow_load_file(const char *path, const sym_load_options *opts,
                                    sym_workflow **out, sym_error *err);
 /* The same from len bytes at data; name is used in messages ("<memory>"
@@ -476,7 +478,8 @@ SYM_API char *sym_workflow_to_json(const sym_workflow *wf);
  * sym_workflow as a file does, with the same checks. The setters check what
  * they can at once and return an error code; every error is also kept, so
  * a host may check only the result of sym_builder_build, which reports them
- * all. Not thread-safe.
+ * all. A value (param, input, matrix) with a string holding a NUL byte is
+ * refused (SYM_EINVAL), as in a file. Not thread-safe.
  */
 typedef struct sym_builder sym_builder;
 
@@ -709,7 +712,8 @@ SYM_API int sym_engine_unregister(sym_engine *engine, const char *name);
 typedef struct sym_run_options {
     unsigned version;         /* SYM_RUN_OPTIONS_VERSION */
     const char *run_id;       /* NULL = generated; copied */
-    const sym_value *params;  /* overrides of declared params (a map); copied */
+    const sym_value *params;  /* overrides of declared params (a map); copied;
+                                 strings holding a NUL byte are refused */
 } sym_run_options;
 
 #define SYM_RUN_OPTIONS_VERSION 1
@@ -790,6 +794,10 @@ SYM_API char *sym_run_trace_json(sym_run *run);
 /* ------------------------------------------------------------------------ */
 
 enum { SYM_FAIL_FATAL = 1 }; /* sym_task_fail flag: do not retry */
+/* The longest failure message kept, in bytes: a longer one is cut at a
+ * UTF-8 character boundary and ends "... (truncated, N bytes)", N being
+ * its full length, so that the whole fits in this many bytes. */
+enum { SYM_MAX_ERROR_BYTES = 65536 };
 
 /* Borrowed strings, valid during the callback. */
 SYM_API const char *sym_task_id(const sym_task *task);
@@ -813,7 +821,8 @@ SYM_API int sym_task_set_output(sym_task *task, const char *key, const char *val
 SYM_API int sym_task_set_output_value(sym_task *task, const char *key, const sym_value *value);
 /* Records why this attempt failed (printf-style) and returns SYM_EFAILED,
  * for `return sym_task_fail(t, 0, "...")`. flags: SYM_FAIL_FATAL to fail
- * the task for good whatever its retry policy. */
+ * the task for good whatever its retry policy. The message is kept up to
+ * SYM_MAX_ERROR_BYTES (see there). */
 SYM_API int sym_task_fail(sym_task *task, int flags, const char *fmt, ...) SYM_PRINTF(3, 4);
 SYM_API int sym_task_failv(sym_task *task, int flags, const char *fmt, va_list ap)
     SYM_PRINTF(3, 0);

@@ -205,6 +205,10 @@ int sym_builder_set_param(sym_builder *b, const char *name, sym_value *value)
     }
     if (!value)
         return fail(b, SYM_EINVAL, "param '%s' has no value", name);
+    if (value_has_nul(value)) {
+        sym_value_free(value);
+        return fail(b, SYM_EINVAL, "param '%s': " VALUE_NUL_REFUSED, name);
+    }
     return put_value(b, &b->params, &b->nparams, &b->params_cap, 0, name, value);
 }
 
@@ -444,6 +448,11 @@ int sym_builder_set_input(sym_builder *b, size_t task, const char *key, sym_valu
         return fail(b, SYM_EINVAL, "input of task '%s' needs a key and a value",
                     b->d.slots[task].id);
     }
+    if (value_has_nul(value)) {
+        sym_value_free(value);
+        return fail(b, SYM_EINVAL, "input '%s' of task '%s': " VALUE_NUL_REFUSED, key,
+                    b->d.slots[task].id);
+    }
     return put_value(b, &b->inputs, &b->ninputs, &b->inputs_cap, (uint32_t)task, key, value);
 }
 
@@ -569,6 +578,9 @@ int sym_builder_add_matrix(sym_builder *b, size_t task, const char *key, sym_val
                       "matrix '%s' of task '%s': value %zu is a %s, but matrix values must be "
                       "strings, numbers, booleans or null",
                       key, t->id, i + 1, sym_value_type_name(type));
+        else if (value_has_nul(sym_value_at(values, i)))
+            rc = fail(b, SYM_EINVAL, "matrix '%s' of task '%s': value %zu: " VALUE_NUL_REFUSED, key,
+                      t->id, i + 1);
     }
     if (rc != SYM_OK) {
         sym_value_free(values);

@@ -140,7 +140,8 @@ SYM_API int sym_workflow_load_buffer(const char *data, size_t len, const char *n
 }
 
 /* Reads the whole of fd, a file of `size` bytes by fstat (0 when it has no
- * size, like a pipe), refusing more than max bytes (0 = no limit).
+ * size, like some files under /proc), refusing more than max bytes (0 = no
+ * limit).
  * SYM_OK with *buf (malloc'd) and *len, or SYM_EIO / SYM_ELIMIT /
  * SYM_ENOMEM with errno or the size in *len. */
 static int read_all(int fd, size_t size, size_t max, char **buf, size_t *len)
@@ -193,14 +194,43 @@ static const char *errno_text(int e, char *buf, size_t cap)
     return buf;
 }
 
+/* What a file that is not a regular one is, for messages; NULL for a
+ * regular file. */
+static const char *special_kind(mode_t mode)
+{
+    return S_ISREG(mode)    ? NULL
+           : S_ISDIR(mode)  ? "a directory"
+           : S_ISFIFO(mode) ? "a FIFO (named pipe)"
+           : S_ISCHR(mode)  ? "a character device"
+           : S_ISBLK(mode)  ? "a block device"
+           : S_ISSOCK(mode) ? "a socket"
+                            : "a special file";
+}
+
+static int refuse_special(diag *dg, const char *path, const char *kind)
+{
+    diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': it is %s, not a regular file", path,
+             kind);
+    return SYM_EIO;
+}
+
 /* Opens path and reads it all, checking its size against the limit before
- * reading it. Errors go to dg. */
+ * reading it. Errors go to dg.
+ *
+ * Only regular files are read. A FIFO with no writer would block the open
+ * and the read forever, a device may never end: the open does not wait
+ * (O_NONBLOCK), and what fstat does not call a regular file is refused
+ * before any read. */
 static int read_file(const char *path, size_t max, diag *dg, char **buf, size_t *len)
 {
     char why[128];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         int e = errno;
+        struct stat st;
+        const char *kind = e == ENXIO && stat(path, &st) == 0 ? special_kind(st.st_mode) : NULL;
+        if (kind) /* a socket: open says "No such device or address" */
+            return refuse_special(dg, path, kind);
         diag_add(dg, SYM_EIO, 0, 0, "cannot open '%s': %s", path, errno_text(e, why, sizeof why));
         return SYM_EIO;
     }
@@ -211,13 +241,16 @@ static int read_file(const char *path, size_t max, diag *dg, char **buf, size_t 
         diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': %s", path, errno_text(e, why, sizeof why));
         return SYM_EIO;
     }
-    if (S_ISDIR(st.st_mode)) {
+    const char *kind = special_kind(st.st_mode);
+    if (kind) {
         close(fd);
-        diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': it is a directory", path);
-        return SYM_EIO;
+        return refuse_special(dg, path, kind);
     }
-    size_t size = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size : 0;
-    if (S_ISREG(st.st_mode) && max && (uintmax_t)st.st_size > max) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags != -1)
+        (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    size_t size = st.st_size > 0 ? (size_t)st.st_size : 0;
+    if (max && (uintmax_t)st.st_size > max) {
         close(fd);
         diag_add(dg, SYM_ELIMIT, 0, 0,
                  "'%s' is %jd bytes, over the limit of %zu bytes (load option max_file_bytes)",

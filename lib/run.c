@@ -12,6 +12,7 @@
 #include "dataflow.h"
 #include "engine.h"
 #include "error.h"
+#include "value.h"
 
 /* ---- workflow limit groups (under e->mu) ---- */
 
@@ -81,6 +82,8 @@ static int check_params(const sym_workflow *wf, const sym_value *ov, sym_error *
         const char *key = sym_value_key_at(ov, i);
         if (!sym_value_get(wf->params, key))
             rc = error_add(err, SYM_EINVAL, NULL, 0, 0, "unknown param '%s'", key);
+        else if (value_has_nul(sym_value_at(ov, i)))
+            rc = error_add(err, SYM_EINVAL, NULL, 0, 0, "param '%s': %s", key, VALUE_NUL_REFUSED);
     }
     return rc;
 }

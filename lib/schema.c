@@ -483,16 +483,12 @@ static bool is_string(walker *w, const yr_event *ev)
 }
 
 /* A string usable as a C string: 1, 0 when ev is no string (the caller
- * reports that), -1 when it holds a NUL byte (reported here). */
-static int text_of(walker *w, const yr_event *ev, const char *key, const char *where)
+ * reports that), -1 when it holds a NUL byte (the reader reported it). */
+static int text_of(walker *w, const yr_event *ev)
 {
     if (!is_string(w, ev))
         return 0;
-    if (memchr(ev->value, '\0', ev->length)) {
-        SAY_AT(w, ev, "'%s' %s may not contain a NUL character", key, where);
-        return -1;
-    }
-    return 1;
+    return memchr(ev->value, '\0', ev->length) ? -1 : 1;
 }
 
 static bool get_int(walker *w, const yr_event *ev, int64_t *out)
@@ -835,7 +831,7 @@ static const char *intern(walker *w, const yr_event *ev)
 
 static void add_need(walker *w, draft_task *t, const yr_event *ev, const owner *o)
 {
-    int ok = text_of(w, ev, "needs", o->in);
+    int ok = text_of(w, ev);
     if (ok == 0) {
         shown sh;
         SAY_AT(w, ev, "each entry of 'needs' %s must be a task id, not %s", o->in, what(ev, &sh));
@@ -961,7 +957,7 @@ static void read_if(walker *w, const yr_event *v, draft_task *t, const owner *o)
     const char *text = v->value;
     size_t len = v->length;
     uint32_t column = v->column + (v->plain ? 0 : 1);
-    int ok = text_of(w, v, "if", o->in);
+    int ok = text_of(w, v);
     if (ok < 0)
         return;
     if (ok == 0) {
@@ -1093,7 +1089,7 @@ static void read_task_key(walker *w, int key, const yr_event *v, draft_task *t, 
     int ok;
     switch (key) {
     case TASK_WORKER:
-        if ((ok = text_of(w, v, "worker", o->in)) == 0)
+        if ((ok = text_of(w, v)) == 0)
             wrong(w, v, "worker", o->in, "a worker name");
         else if (ok > 0 && (t->worker = intern(w, v)))
             t->worker_pos = pos_of(v);
@@ -1285,7 +1281,7 @@ static void read_workers(walker *w, const yr_event *ev)
     yr_event k, v;
     while (next_key(w, &k, where) > 0) {
         const char *name, *key;
-        int ok = text_of(w, &k, "worker name", where);
+        int ok = text_of(w, &k);
         if (ok == 0) {
             shown sh;
             SAY_AT(w, &k, "worker name %s in 'workers' must be a string", what(&k, &sh));
@@ -1318,7 +1314,7 @@ static bool read_version(walker *w, const yr_event *ev)
 
 static const char *top_text(walker *w, const yr_event *ev, const char *key)
 {
-    int ok = text_of(w, ev, key, "at the top level");
+    int ok = text_of(w, ev);
     if (ok == 0)
         wrong(w, ev, key, "at the top level", "a string");
     if (ok <= 0)

@@ -136,6 +136,41 @@ int sym_task_set_output_value(sym_task *task, const char *key, const sym_value *
     return set_output(task, key, v);
 }
 
+/* ---- failures ---- */
+
+/* What ends a message cut to SYM_MAX_ERROR_BYTES; %zu is its full length. */
+#define CUT_MARK "... (truncated, %zu bytes)"
+
+/* How many bytes of a message of `full` bytes go before the mark. */
+static size_t kept_bytes(size_t full)
+{
+    return SYM_MAX_ERROR_BYTES - (size_t)snprintf(NULL, 0, CUT_MARK, full);
+}
+
+/* buf (room for SYM_MAX_ERROR_BYTES + 1) holds the first kept + 1 bytes of
+ * a message of `full` bytes: cuts it before the character that byte kept
+ * belongs to, so no character is split, and appends the mark. A worker's
+ * text may not be UTF-8: at most 3 bytes are given back looking for a
+ * character's start. */
+static void cut_message(char *buf, size_t kept, size_t full)
+{
+    for (int i = 0; i < 3 && kept > 0 && ((unsigned char)buf[kept] & 0xC0) == 0x80; i++)
+        kept--;
+    snprintf(buf + kept, SYM_MAX_ERROR_BYTES + 1 - kept, CUT_MARK, full);
+}
+
+/* Keeps msg (owned, NULL for none) as the attempt's failure. */
+static int set_failure(sym_task *task, int flags, char *msg)
+{
+    free(task->error);
+    task->error = msg;
+    task->fatal = (flags & SYM_FAIL_FATAL) != 0;
+    return SYM_EFAILED;
+}
+
+/* A message is formatted twice at most, its length first, and never
+ * copied whole when it is over the cap: a worker failing with a 50 MB
+ * message costs 64 KiB here. */
 int sym_task_failv(sym_task *task, int flags, const char *fmt, va_list ap)
 {
     if (!task)
@@ -146,19 +181,35 @@ int sym_task_failv(sym_task *task, int flags, const char *fmt, va_list ap)
         va_copy(ap2, ap);
         int n = vsnprintf(NULL, 0, fmt, ap2);
         va_end(ap2);
-        if (n >= 0 && (msg = malloc((size_t)n + 1)))
-            vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        if (n >= 0 && (size_t)n <= SYM_MAX_ERROR_BYTES) {
+            if ((msg = malloc((size_t)n + 1)))
+                vsnprintf(msg, (size_t)n + 1, fmt, ap);
+        } else if (n > 0 && (msg = malloc(SYM_MAX_ERROR_BYTES + 1))) {
+            size_t kept = kept_bytes((size_t)n);
+            vsnprintf(msg, kept + 2, fmt, ap);
+            cut_message(msg, kept, (size_t)n);
+        }
     }
-    free(task->error);
-    task->error = msg;
-    task->fatal = (flags & SYM_FAIL_FATAL) != 0;
-    return SYM_EFAILED;
+    return set_failure(task, flags, msg);
 }
 
 int sym_task_fail_message(sym_task *task, int flags, const char *message)
 {
-    return message ? sym_task_fail(task, flags, "%s", message)
-                   : sym_task_fail(task, flags, NULL);
+    if (!task)
+        return SYM_EFAILED;
+    char *msg = NULL;
+    if (message) {
+        size_t full = strlen(message);
+        if (full <= SYM_MAX_ERROR_BYTES) {
+            if ((msg = malloc(full + 1)))
+                memcpy(msg, message, full + 1);
+        } else if ((msg = malloc(SYM_MAX_ERROR_BYTES + 1))) {
+            size_t kept = kept_bytes(full);
+            memcpy(msg, message, kept + 1);
+            cut_message(msg, kept, full);
+        }
+    }
+    return set_failure(task, flags, msg);
 }
 
 int sym_task_fail(sym_task *task, int flags, const char *fmt, ...)

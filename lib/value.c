@@ -203,6 +203,26 @@ int value_set_string(sym_value *v, arena *a, const char *s, size_t n)
     return SYM_OK;
 }
 
+bool value_has_nul(const sym_value *v)
+{
+    if (!v)
+        return false;
+    switch ((sym_value_type)v->type) {
+    case SYM_VALUE_STRING: return memchr(v->u.s, '\0', v->n) != NULL;
+    case SYM_VALUE_LIST:
+        for (uint32_t i = 0; i < v->n; i++)
+            if (value_has_nul(&v->u.items[i]))
+                return true;
+        return false;
+    case SYM_VALUE_MAP:
+        for (uint32_t i = 0; i < v->n; i++)
+            if (value_has_nul(&v->u.entries[i].value))
+                return true;
+        return false;
+    default: return false;
+    }
+}
+
 int value_copy_to_arena(sym_value *dst, const sym_value *src, arena *a)
 {
     memset(dst, 0, sizeof *dst);

@@ -5,6 +5,7 @@
 #ifndef SYM_VALUE_H
 #define SYM_VALUE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arena.h"
@@ -39,6 +40,17 @@ void value_set_int(sym_value *v, int64_t i);
 void value_set_float(sym_value *v, double f);
 /* Copies n bytes of s into a. SYM_OK or SYM_ENOMEM. */
 int value_set_string(sym_value *v, arena *a, const char *s, size_t n);
+
+/* True when a string anywhere in v holds a NUL byte (a sym_value string
+ * carries its length, so it can). Such a value is refused where it would
+ * become a workflow's params or inputs: each string is handed on as a C
+ * string in the end (a program's argv, an environment variable), cut at
+ * the NUL. Map keys are C strings already. */
+bool value_has_nul(const sym_value *v);
+/* What is said of such a string, by the loader and the builder alike. */
+#define VALUE_NUL_REFUSED                                                                   \
+    "a NUL character (\\0) is not allowed in a string: a program given the string would see " \
+    "it cut short there"
 
 /* A deep copy of src into arena a, stored in *dst. SYM_OK or SYM_ENOMEM. */
 int value_copy_to_arena(sym_value *dst, const sym_value *src, arena *a);

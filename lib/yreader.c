@@ -95,6 +95,8 @@ struct yreader {
     size_t max_depth, max_nodes, max_alias_nodes, max_scalar;
 
     bool started, failed, ended;
+    uint32_t at_line;   /* a line whose start is known (0: none yet), */
+    size_t at_off;      /* at this offset: see byte_offset */
     int fail_code;
     size_t docs;
     size_t nodes;
@@ -320,6 +322,14 @@ int yr_open(yreader **out, const char *data, size_t len, const sym_load_options 
         diag_add(d, SYM_ENOMEM, 0, 0, "out of memory while reading YAML");
         return SYM_ENOMEM;
     }
+    /* A UTF-8 byte order mark (editors on Windows write one) is not part
+     * of the document. libyaml skips one only when it detects the
+     * encoding itself, and then counts it as a column; dropping it here
+     * keeps every line:column right, column 1 being after it. */
+    if (data && len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        data += 3;
+        len -= 3;
+    }
     yaml_parser_set_input_string(&r->parser, (const unsigned char *)(data ? data : ""),
                                  data ? len : 0);
     yaml_parser_set_encoding(&r->parser, YAML_UTF8_ENCODING);
@@ -494,6 +504,14 @@ static yr_kind syntax_error(yreader *r)
                         (unsigned char)r->data[bad]);
         }
         offset_position(r->data, r->len, p->problem_offset, &line, &column);
+        if (p->problem_value == 0)
+            return fail(r, SYM_ESYNTAX, line, column,
+                        "a NUL byte is not allowed in YAML text");
+        if (p->problem_value > 0 && p->problem_value < 0x20)
+            return fail(r, SYM_ESYNTAX, line, column,
+                        "control character 0x%02x is not allowed in YAML text (a double-quoted "
+                        "string can write it as \\x%02x)",
+                        (unsigned)p->problem_value, (unsigned)p->problem_value);
         if (p->problem_value != -1)
             return fail(r, SYM_ESYNTAX, line, column, "%s (byte 0x%02x): the file must be UTF-8",
                         p->problem ? p->problem : "invalid input", (unsigned)p->problem_value);
@@ -515,6 +533,83 @@ static yr_kind syntax_error(yreader *r)
         return fail(r, SYM_ESYNTAX, line, column, "%s (%s at %u:%u)", problem, p->context,
                     mark_line(p->context_mark), mark_column(p->context_mark));
     return fail(r, SYM_ESYNTAX, line, column, "%s", problem);
+}
+
+/* The byte offset of (line, column), 1-based as in events (lines end at
+ * '\n', columns count characters). Asked in file order, so the scan goes
+ * on from the line found last. */
+static size_t byte_offset(yreader *r, uint32_t line, uint32_t column)
+{
+    if (r->at_line == 0 || line < r->at_line) {
+        r->at_line = 1;
+        r->at_off = 0;
+    }
+    while (r->at_line < line && r->at_off < r->len) {
+        const char *nl = memchr(r->data + r->at_off, '\n', r->len - r->at_off);
+        r->at_off = nl ? (size_t)(nl - r->data) + 1 : r->len;
+        r->at_line++;
+    }
+    size_t off = r->at_off;
+    for (uint32_t c = 1; c < column && off < r->len; c++)
+        do
+            off++;
+        while (off < r->len && ((unsigned char)r->data[off] & 0xC0) == 0x80);
+    return off;
+}
+
+static bool all_zeros(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != '0')
+            return false;
+    return true;
+}
+
+/* Where a double-quoted scalar starting at byte off (at its tag or anchor,
+ * if any, before the quote) writes its first NUL: the escape \0, \x00,
+ * \u0000 or \U00000000 (a NUL byte in the text itself is refused by
+ * libyaml). SIZE_MAX when it is not found. */
+static size_t nul_escape(const char *s, size_t len, size_t off)
+{
+    const char *q = off < len ? memchr(s + off, '"', len - off) : NULL;
+    if (!q)
+        return SIZE_MAX;
+    for (size_t i = (size_t)(q - s) + 1; i < len && s[i] != '"'; i++) {
+        if (s[i] != '\\' || i + 1 >= len)
+            continue;
+        char k = s[i + 1];
+        size_t n = k == '0' ? 0 : k == 'x' ? 2 : k == 'u' ? 4 : k == 'U' ? 8 : SIZE_MAX;
+        if (n != SIZE_MAX && n <= len - i - 2 && all_zeros(s + i + 2, n))
+            return i;
+        i++; /* the escaped character: \\ or \" among them */
+    }
+    return SIZE_MAX;
+}
+
+/* A scalar holding a NUL: reported where the NUL was written (or at the
+ * scalar), and not fatal, so the rest of the file is still checked. A
+ * string is handed on as a C string (a program's argv, its environment, a
+ * script), which would end at the NUL: what was reviewed would not be what
+ * runs. Every scalar passes here, keys and values, once (replays of an
+ * alias are not checked again). */
+static void report_nul(yreader *r, const yaml_event_t *e, uint32_t line, uint32_t column)
+{
+    if (e->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+        size_t start = byte_offset(r, line, column);
+        size_t at = nul_escape(r->data, r->len, start);
+        if (at != SIZE_MAX) {
+            for (size_t i = start; i < at; i++) {
+                unsigned char c = (unsigned char)r->data[i];
+                if (c == '\n') {
+                    line++;
+                    column = 1;
+                } else if ((c & 0xC0) != 0x80) {
+                    column++;
+                }
+            }
+        }
+    }
+    report(r, SYM_ESCHEMA, line, column, "%s", VALUE_NUL_REFUSED);
 }
 
 /* Counts n more nodes at (line, column). */
@@ -662,6 +757,8 @@ static yr_kind take_parsed(yreader *r, yr_event *ev, bool *emit)
                         "a scalar of %zu bytes is over the limit of %zu bytes (load option "
                         "max_scalar_bytes)",
                         ev->length, r->max_scalar);
+        if (memchr(ev->value, '\0', ev->length))
+            report_nul(r, e, line, column);
         ev->tag = check_tag(r, e->data.scalar.tag, YR_SCALAR, line, column);
         anchor_name = e->data.scalar.anchor;
         break;
@@ -1212,8 +1309,7 @@ static char *intern_key(yreader *r, arena *a, const char *s, size_t n)
 static int map_key(yreader *r, vframe *f, const yr_event *ev, arena *a)
 {
     const char *s = ev->value ? ev->value : "";
-    if (memchr(s, '\0', ev->length)) {
-        report(r, SYM_ESCHEMA, ev->line, ev->column, "a map key must not contain a NUL character");
+    if (memchr(s, '\0', ev->length)) { /* reported when read */
         f->skip_value = true;
         return SYM_OK;
     }

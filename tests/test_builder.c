@@ -316,6 +316,41 @@ START_TEST(setter_errors_are_all_reported)
 }
 END_TEST
 
+/* Values built in code carry their length, so a string may hold a NUL:
+ * refused as the loader refuses one written in a file, since every string
+ * reaches a worker as a C string cut at the NUL. */
+START_TEST(nul_in_values_is_refused)
+{
+    sym_builder *b = sym_builder_new("nul");
+    size_t a = add(b, "a", "w");
+    ck_assert_int_eq(sym_builder_set_param(b, "p", sym_value_new_stringn("x\0y", 3)), SYM_EINVAL);
+    sym_value *deep = sym_value_new_map();
+    sym_value *list = sym_value_new_list();
+    sym_value_list_append(list, sym_value_new_int(1));
+    sym_value_list_append(list, sym_value_new_stringn("echo a\0; rm", 11));
+    sym_value_map_set(deep, "argv", list);
+    ck_assert_int_eq(sym_builder_set_input(b, a, "cmd", deep), SYM_EINVAL);
+    sym_value *axis = sym_value_new_list();
+    sym_value_list_append(axis, sym_value_new_string("ok"));
+    sym_value_list_append(axis, sym_value_new_stringn("\0", 1));
+    ck_assert_int_eq(sym_builder_add_matrix(b, a, "k", axis), SYM_EINVAL);
+    /* The same text without the NUL is fine. */
+    ck_assert_int_eq(sym_builder_set_input(b, a, "ok", sym_value_new_string("x\\0y")), SYM_OK);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_builder_build(b, &wf, err), SYM_EINVAL);
+    ck_assert_ptr_null(wf);
+#define NUL_TAIL "a NUL character (\\0) is not allowed in a string: a program given the string " \
+                 "would see it cut short there"
+    EXPECT(err, SYM_EINVAL, "param 'p': " NUL_TAIL);
+    EXPECT(err, SYM_EINVAL, "input 'cmd' of task 'a': " NUL_TAIL);
+    EXPECT(err, SYM_EINVAL, "matrix 'k' of task 'a': value 2: " NUL_TAIL);
+    ck_assert_uint_eq(sym_error_count(err), 3);
+    sym_error_free(err);
+    sym_builder_free(b);
+}
+END_TEST
+
 START_TEST(policies_and_infos_of_unknown_versions_are_refused)
 {
     sym_builder *b = sym_builder_new("versions");
@@ -972,6 +1007,7 @@ static Suite *suite(void)
     tcase_add_test(tc, needs_by_name_in_turns);
     tcase_add_test(tc, repeats_in_a_long_list);
     tcase_add_test(tc, durations_past_the_format_limit_refused);
+    tcase_add_test(tc, nul_in_values_is_refused);
     tcase_add_test(tc, big_arrays);
     tcase_add_test(tc, big_arrays_are_reused);
     suite_add_tcase(s, tc);

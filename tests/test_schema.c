@@ -5,7 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -975,6 +980,215 @@ START_TEST(load_file_with_errors_names_the_file)
 }
 END_TEST
 
+/* Loads path in a child process and returns the load's result, or fails
+ * the test when the load has not returned within 10 seconds (a blocked
+ * open or read is the bug this looks for). *msg gets the first error. */
+static int load_in_child(const char *path, char *msg, size_t cap)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        sym_error *err = sym_error_new();
+        sym_workflow *wf = NULL;
+        int rc = sym_workflow_load_file(path, NULL, &wf, err);
+        char out[512];
+        int n = snprintf(out, sizeof out, "%d %s", rc,
+                         sym_error_count(err) ? sym_error_message(err, 0) : "");
+        ssize_t w = write(fds[1], out, (size_t)n);
+        _exit(w == n ? 0 : 1);
+    }
+    close(fds[1]);
+    int status = 0;
+    pid_t done = 0;
+    for (int waited = 0; waited < 10000 && (done = waitpid(pid, &status, WNOHANG)) == 0;
+         waited += 10)
+        nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+    if (done == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        close(fds[0]);
+        ck_abort_msg("loading '%s' blocked for 10 s", path);
+    }
+    char out[512] = "";
+    ssize_t n = read(fds[0], out, sizeof out - 1);
+    close(fds[0]);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0 && n > 0);
+    out[n] = '\0';
+    char *sp = strchr(out, ' ');
+    ck_assert_ptr_nonnull(sp);
+    snprintf(msg, cap, "%s", sp + 1);
+    return atoi(out);
+}
+
+/* Only regular files are read: a FIFO with no writer would block forever
+ * and a device may never end, so both are refused without waiting. */
+START_TEST(special_files_are_refused_without_blocking)
+{
+    char dir[64];
+    char *path = temp_file(HEAD "tasks:\n  a: {worker: w}\n", dir, sizeof dir);
+    char fifo[96], sock[96], msg[512], want[256];
+    snprintf(fifo, sizeof fifo, "%s/fifo.yaml", dir);
+    snprintf(sock, sizeof sock, "%s/sock.yaml", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(load_in_child(fifo, msg, sizeof msg), SYM_EIO);
+    snprintf(want, sizeof want, "cannot read '%s': it is a FIFO (named pipe), not a regular file",
+             fifo);
+    ck_assert_str_eq(msg, want);
+
+    ck_assert_int_eq(load_in_child("/dev/null", msg, sizeof msg), SYM_EIO);
+    ck_assert_str_eq(msg, "cannot read '/dev/null': it is a character device, not a regular file");
+    ck_assert_int_eq(load_in_child(dir, msg, sizeof msg), SYM_EIO);
+    snprintf(want, sizeof want, "cannot read '%s': it is a directory, not a regular file", dir);
+    ck_assert_str_eq(msg, want);
+
+    /* A socket cannot even be opened; the message still says what it is. */
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    ck_assert_int_ge(s, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(load_in_child(sock, msg, sizeof msg), SYM_EIO);
+    snprintf(want, sizeof want, "cannot read '%s': it is a socket, not a regular file", sock);
+    ck_assert_str_eq(msg, want);
+    close(s);
+
+    /* A regular file still loads, through the same open. */
+    ck_assert_int_eq(load_in_child(path, msg, sizeof msg), SYM_OK);
+    unlink(sock);
+    unlink(fifo);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+}
+END_TEST
+
+#define BOM "\xEF\xBB\xBF"
+
+/* Loads len bytes of yaml expecting them to fail with one error whose text
+ * (FILE:LINE:COLUMN: message) is want. */
+static void load_expect_text_n(const char *yaml, size_t len, const char *want)
+{
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_ne(sym_workflow_load_buffer(yaml, len, "w.yaml", NULL, &wf, err), SYM_OK);
+    ck_assert_ptr_null(wf);
+    ck_assert_msg(sym_error_count(err) == 1, "%zu errors, first '%s'", sym_error_count(err),
+                  sym_error_text(err, 0));
+    ck_assert_str_eq(sym_error_text(err, 0), want);
+    sym_error_free(err);
+}
+
+static void load_expect_text(const char *yaml, const char *want)
+{
+    load_expect_text_n(yaml, strlen(yaml), want);
+}
+
+/* Windows editors start UTF-8 files with a byte order mark: it is not part
+ * of the document, and positions count from after it. */
+START_TEST(utf8_bom_is_skipped)
+{
+    char dir[64];
+    char *path = temp_file(BOM HEAD "tasks:\n  a: {worker: w}\n  b: {worker: w, needs: a}\n",
+                           dir, sizeof dir);
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_msg(sym_workflow_load_file(path, NULL, &wf, err) == SYM_OK, "%s",
+                  sym_error_text(err, 0));
+    ck_assert_str_eq(sym_workflow_name(wf), "t");
+    ck_assert_uint_eq(sym_workflow_task_count(wf), 2);
+    sym_workflow_free(wf);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    sym_error_free(err);
+
+    load_expect_text(BOM "symphny: 1\nname: t\ntasks:\n  a: {worker: w}\n",
+                     "w.yaml:1:1: unknown key 'symphny' at the top level (did you mean "
+                     "'symphony'?)");
+    load_expect_text(BOM "{symphony: 1, name: t, tasks: {a: {wrker: w}}}\n",
+                     "w.yaml:1:36: unknown key 'wrker' in task 'a' (did you mean 'worker'?)");
+    load_expect_text(BOM HEAD "tasks:\n  a: {worker: w, need: b}\n",
+                     "w.yaml:4:18: unknown key 'need' in task 'a' (did you mean 'needs'?)");
+    /* Positions libyaml does not give, counted from the bytes. */
+    load_expect_text(BOM "symphony: 1\nname: t\xff\n",
+                     "w.yaml:2:8: invalid UTF-8: the sequence starting with byte 0xff is not "
+                     "valid (the file must be UTF-8)");
+    load_expect_text(BOM HEAD "tasks: {a: {worker: w}",
+                     "w.yaml:3:23: did not find expected ',' or '}' (while parsing a flow "
+                     "mapping at 3:8)");
+    load_expect_text(BOM, "w.yaml: the file is empty");
+}
+END_TEST
+
+#define NUL_MSG "a NUL character (\\0) is not allowed in a string"
+
+/* A NUL written with an escape passed validation and was cut at run time
+ * (a C string ends there): what was reviewed was not what ran. Every
+ * scalar is checked once, keys and values, at the escape that wrote it. */
+START_TEST(nul_in_strings_is_refused_where_written)
+{
+    static const char yaml[] =
+        "symphony: 1\n"                                              /* 1 */
+        "name: t\n"                                                  /* 2 */
+        "params: {p: \"x\\u0000\", ok: \"a\\\\0b\"}\n"               /* 3 */
+        "tasks:\n"                                                   /* 4 */
+        "  a:\n"                                                     /* 5 */
+        "    worker: exec\n"                                         /* 6 */
+        "    with:\n"                                                /* 7 */
+        "      shell: \"echo visible\\0; echo hidden\"\n"            /* 8 */
+        "      argv: [\"a\", \"b\\x00c\", \"\\\\\\\"\\0\"]\n"        /* 9 */
+        "      env: {X: \"\\U00000000\", \"K\\0\": 1}\n"             /* 10 */
+        "      multi: \"first line\n"                                /* 11 */
+        "        and \\0 second\"\n"                                 /* 12 */
+        "      tagged: !!str &t \"t\\0\"\n"                          /* 13 */
+        "      again: *t\n"                                          /* 14 */
+        "  b:\n"                                                     /* 15 */
+        "    worker: w\n"                                            /* 16 */
+        "    matrix: {k: [\"m\\0\"]}\n"                              /* 17 */
+        "    if: \"${{ params.ok == '\\0' }}\"\n";                   /* 18 */
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_workflow_load_buffer(yaml, sizeof yaml - 1, "n.yaml", NULL, &wf, err),
+                     SYM_ESCHEMA);
+    ck_assert_ptr_null(wf);
+    static const unsigned at[][2] = {{3, 15}, {8, 27}, {9, 21}, {9, 34}, {10, 17}, {10, 32},
+                                     {12, 13}, {13, 26}, {17, 20}, {18, 28}};
+    size_t n = sizeof at / sizeof at[0];
+    ck_assert_msg(sym_error_count(err) == n, "%zu errors, first '%s'", sym_error_count(err),
+                  sym_error_text(err, 0));
+    for (size_t i = 0; i < n; i++)
+        expect_error_at(err, i, at[i][0], at[i][1], NUL_MSG);
+    sym_error_free(err);
+}
+END_TEST
+
+/* A NUL byte in the text itself, and NULs in values parsed for the tool's
+ * --param and exec outputs. */
+START_TEST(nul_bytes_and_parsed_values)
+{
+    static const char raw[] = "symphony: 1\nname: t\ntasks:\n  a: {worker: \"w\0x\"}\n";
+    load_expect_text_n(raw, sizeof raw - 1, "w.yaml:4:17: a NUL byte is not allowed in YAML text");
+    static const char ctl[] = "symphony: 1\nname: t\x01\n";
+    load_expect_text_n(ctl, sizeof ctl - 1,
+                       "w.yaml:2:8: control character 0x01 is not allowed in YAML text (a "
+                       "double-quoted string can write it as \\x01)");
+    sym_error *err = sym_error_new();
+    sym_value *v = NULL;
+    ck_assert_int_eq(sym_value_parse("[1, \"a\\0b\"]", 11, &v, err), SYM_ESCHEMA);
+    ck_assert_ptr_null(v);
+    ck_assert_str_eq(sym_error_text(err, 0),
+                     "<value>:1:7: " NUL_MSG ": a program given the string would see it cut "
+                     "short there");
+    ck_assert_int_eq(sym_value_parse("\"a\\\\0b\"", 7, &v, NULL), SYM_OK);
+    ck_assert_str_eq(sym_value_string(v, NULL), "a\\0b");
+    sym_value_free(v);
+    sym_error_free(err);
+}
+END_TEST
+
 static Suite *schema_suite(void)
 {
     Suite *s = suite_create("schema");
@@ -1021,6 +1235,10 @@ static Suite *schema_suite(void)
     tcase_add_test(load, max_tasks_while_reading);
     tcase_add_test(load, load_file);
     tcase_add_test(load, load_file_with_errors_names_the_file);
+    tcase_add_test(load, utf8_bom_is_skipped);
+    tcase_add_test(load, special_files_are_refused_without_blocking);
+    tcase_add_test(errs, nul_in_strings_is_refused_where_written);
+    tcase_add_test(errs, nul_bytes_and_parsed_values);
     suite_add_tcase(s, load);
     return s;
 }

@@ -318,6 +318,75 @@ START_TEST(fail_message_is_taken_as_it_is)
 }
 END_TEST
 
+/* A worker failing with a huge message (u: the text), through the printf
+ * path or as it is. */
+static int w_huge_fmt(sym_task *t, void *u)
+{
+    return sym_task_fail(t, SYM_FAIL_FATAL, "%s", (const char *)u);
+}
+
+static int w_huge_lit(sym_task *t, void *u)
+{
+    return sym_task_fail_message(t, SYM_FAIL_FATAL, (const char *)u);
+}
+
+/* err is a message of `full` bytes of "é" (2 bytes each), cut to the cap:
+ * the cut fell inside a character and moved back to its start. */
+static void check_cut(const char *err, size_t full)
+{
+    ck_assert_ptr_nonnull(err);
+    char mark[64];
+    snprintf(mark, sizeof mark, "... (truncated, %zu bytes)", full);
+    size_t n = strlen(err), m = strlen(mark);
+    ck_assert_uint_le(n, SYM_MAX_ERROR_BYTES);
+    ck_assert_uint_ge(n, SYM_MAX_ERROR_BYTES - 3);
+    ck_assert_str_eq(err + n - m, mark);
+    ck_assert_uint_eq((n - m) % 2, 0); /* whole characters only */
+    for (size_t i = 0; i < n - m; i += 2)
+        ck_assert(err[i] == '\xc3' && err[i + 1] == '\xa9');
+}
+
+START_TEST(error_messages_are_capped)
+{
+    const size_t full = 10u << 20;
+    char *huge = malloc(full + 1);
+    ck_assert_ptr_nonnull(huge);
+    for (size_t i = 0; i < full; i += 2)
+        memcpy(huge + i, "\xc3\xa9", 2);
+    huge[full] = '\0';
+    env v;
+    env_init(&v, 2);
+    sym_engine_register(v.e, "huge_fmt", w_huge_fmt, huge, NULL);
+    sym_engine_register(v.e, "huge_lit", w_huge_lit, huge, NULL);
+    sym_builder *b = sym_builder_new("huge");
+    size_t a = b_task(b, "a", "huge_fmt");
+    size_t c = b_task(b, "c", "huge_lit");
+    sym_workflow *wf = b_build(b);
+    sym_run *r = start(&v, wf);
+    finish(r);
+    sym_task_result res;
+    sym_task_result_init(&res);
+    ck_assert_int_eq(sym_run_task_result(r, a, &res), SYM_OK);
+    check_cut(res.error, full);
+    ck_assert_int_eq(sym_run_task_result(r, c, &res), SYM_OK);
+    check_cut(res.error, full);
+    char *json = sym_run_report_json(r);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_uint_lt(strlen(json), 3 * SYM_MAX_ERROR_BYTES);
+    sym_value *rep = NULL;
+    ck_assert_int_eq(sym_value_parse(json, strlen(json), &rep, NULL), SYM_OK);
+    const sym_value *tasks = sym_value_get(rep, "tasks");
+    check_cut(sym_value_string(sym_value_get(sym_value_at(tasks, a), "error"), NULL), full);
+    check_cut(sym_value_string(sym_value_get(sym_value_at(tasks, c), "error"), NULL), full);
+    sym_value_free(rep);
+    sym_free(json);
+    sym_run_free(r);
+    sym_workflow_free(wf);
+    env_free(&v);
+    free(huge);
+}
+END_TEST
+
 START_TEST(retry_on_filters_and_fatal_is_final)
 {
     env v;
@@ -598,6 +667,17 @@ START_TEST(params_overrides_checked_and_merged)
     ck_assert_int_eq(sym_run_start(v.e, wf, &o, &r, err), SYM_EINVAL);
     ck_assert_str_eq(sym_error_message(err, 0), "unknown param 'x'");
     sym_value_free(ov);
+    /* A string holding a NUL would reach a worker cut short: refused, as
+     * the loader and the builder refuse one. */
+    sym_error_clear(err);
+    ov = sym_value_new_map();
+    sym_value_map_set(ov, "date", sym_value_new_stringn("2026\0; rm", 9));
+    o.params = ov;
+    ck_assert_int_eq(sym_run_start(v.e, wf, &o, &r, err), SYM_EINVAL);
+    ck_assert_str_eq(sym_error_message(err, 0),
+                     "param 'date': a NUL character (\\0) is not allowed in a string: a "
+                     "program given the string would see it cut short there");
+    sym_value_free(ov);
     ov = sym_value_new_map();
     sym_value_map_set(ov, "n", sym_value_new_int(7));
     o.params = ov;
@@ -737,6 +817,7 @@ static Suite *semantics_suite(void)
     tcase_add_test(tc, host_cancel);
     tcase_add_test(tc, fail_fast_cancels_the_rest);
     tcase_add_test(tc, fail_message_is_taken_as_it_is);
+    tcase_add_test(tc, error_messages_are_capped);
     tcase_add_test(tc, continue_on_error_lets_dependents_run);
     tcase_add_test(tc, missing_workers_one_error_each);
     tcase_add_test(tc, params_overrides_checked_and_merged);

@@ -1049,7 +1049,7 @@ START_TEST(complex_keys)
     sym_error_clear(err);
     got = json("\"a\\0b\": 1\n", err, &rc);
     ck_assert_int_eq(rc, SYM_ESCHEMA);
-    check_error(err, 0, SYM_ESCHEMA, 1, 1, "must not contain a NUL");
+    check_error(err, 0, SYM_ESCHEMA, 1, 3, "a NUL character (\\0) is not allowed in a string");
     free(got);
     sym_error_free(err);
 }
