@@ -35,12 +35,24 @@ endif
 -include $(DEPS_MK)
 
 WARN     := -Wall -Wextra -Wpedantic -Werror
-BASE     := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude -Ilib $(YAML_CFLAGS) -pthread
+BASE     := -std=c11 $(WARN) -D_POSIX_C_SOURCE=200809L -Iinclude $(YAML_CFLAGS) -pthread
 LIBFLAGS := $(BASE) -DSYM_BUILDING_LIBRARY -fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS)
 APPFLAGS := $(BASE) $(SANFLAGS) $(CFLAGS)
 LDLIBS   := $(YAML_LIBS) -pthread -lm
 
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+# lib/ is cut into folders whose calls run one way: common <- expr <- load
+# <- engine. Each folder is compiled seeing its own headers and those of
+# the folders below it, no others, so a call the wrong way does not build.
+# Tests, benchmarks and fuzz targets see them all (INTERNAL); tools/ and
+# examples/ see only include/symphony.h.
+LIB_DIRS   := common expr load engine
+INC_common := -Ilib/common
+INC_expr   := $(INC_common) -Ilib/expr
+INC_load   := $(INC_expr) -Ilib/load
+INC_engine := $(INC_load) -Ilib/engine
+INTERNAL   := $(INC_engine)
+LIB_SRC  := $(sort $(wildcard $(LIB_DIRS:%=lib/%/*.c)))
+LIB_HDR  := $(wildcard lib/*/*.h)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
@@ -77,9 +89,9 @@ $(DEPS_MK): tools/install-deps.sh
 # message naming the packages).
 deps: $(DEPS_DONE)
 
-$(BUILD)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
+$(BUILD)/obj/lib/%.o: lib/%.c $(LIB_HDR) include/symphony.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(LIBFLAGS) -c $< -o $@
+	$(CC) $(LIBFLAGS) $(INC_$(firstword $(subst /, ,$*))) -c $< -o $@
 
 $(BUILD)/obj/tools/%.o: tools/%.c $(wildcard tools/*.h) include/symphony.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
@@ -94,14 +106,18 @@ $(SHARED): $(LIB_OBJ)
 	ln -sf libsymphony.so.$(VERSION) $(BUILD)/libsymphony.so.$(SOMAJOR)
 	ln -sf libsymphony.so.$(SOMAJOR) $(BUILD)/libsymphony.so
 
-$(CLI): $(TOOL_OBJ) $(STATIC)
-	$(CC) $(APPFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(LDLIBS)
+# The tool is a user of the library like any other: the public header and
+# the shared library, found next to it in the build and in ../lib once
+# installed.
+$(CLI): $(TOOL_OBJ) $(SHARED)
+	$(CC) $(APPFLAGS) -o $@ $(TOOL_OBJ) -L$(BUILD) -lsymphony \
+	    -Wl,-rpath,'$$ORIGIN' -Wl,-rpath,'$$ORIGIN/../lib' $(LDLIBS)
 
 # Unit and end-to-end tests: one Check program per tests/test_*.c, linked
 # statically so they can reach internal functions too.
 $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT) $(wildcard tests/*.h) $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(APPFLAGS) $(CHECK_CFLAGS) -DSYM_BUILD_DIR='"$(BUILD)"' -o $@ $< $(TEST_SUPPORT) \
+	$(CC) $(APPFLAGS) $(INTERNAL) $(CHECK_CFLAGS) -DSYM_BUILD_DIR='"$(BUILD)"' -o $@ $< $(TEST_SUPPORT) \
 	    $(STATIC) $(CHECK_LIBS) $(LDLIBS)
 
 check-unit: all $(TEST_BIN)
@@ -175,7 +191,7 @@ bench-load: all $(BUILD)/bench/bench_load
 
 $(BUILD)/bench/bench_load: tests/bench/bench_load.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(APPFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+	$(CC) $(APPFLAGS) $(INTERNAL) -o $@ $< $(STATIC) $(LDLIBS)
 
 # Data flow: ns per `if` and templated input, and a templated 100,000-task
 # workflow against the same without templates (BENCH_DATAFLOW_ARGS: TASKS
@@ -186,7 +202,7 @@ bench-dataflow: all $(BUILD)/bench/bench_dataflow
 
 $(BUILD)/bench/bench_dataflow: tests/bench/bench_dataflow.c $(STATIC)
 	@mkdir -p $(dir $@)
-	$(CC) $(APPFLAGS) -o $@ $< $(STATIC) $(LDLIBS)
+	$(CC) $(APPFLAGS) $(INTERNAL) -o $@ $< $(STATIC) $(LDLIBS)
 
 # The engine benchmark: ns per task on four graph shapes, libsymphony beside
 # oneTBB's flow graph and OpenMP tasks (tests/bench/bench-deps.sh installs
@@ -206,9 +222,9 @@ $(BUILD)/bench/deps-ok: tests/bench/bench-deps.sh
 	@mkdir -p $(dir $@) && touch $@
 
 $(BUILD)/bench/obj/%.o: tests/bench/%.c tests/bench/bench_graph.h include/symphony.h \
-                        $(wildcard lib/*.h) | $(BUILD)/bench/deps-ok $(DEPS_OK)
+                        $(LIB_HDR) | $(BUILD)/bench/deps-ok $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(APPFLAGS) -c $< -o $@
+	$(CC) $(APPFLAGS) $(INTERNAL) -c $< -o $@
 
 $(BUILD)/bench/obj/baseline_omp.o: tests/bench/baseline_omp.c tests/bench/bench_graph.h \
                                    | $(BUILD)/bench/deps-ok
@@ -231,18 +247,18 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_MAX_LEN ?= 16384
 FUZZ_BIN     := build/fuzz/fuzz_load
-$(FUZZ_BIN): tests/fuzz/fuzz_load.c $(LIB_SRC) $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
+$(FUZZ_BIN): tests/fuzz/fuzz_load.c $(LIB_SRC) $(LIB_HDR) include/symphony.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	$(FUZZ_CC) $(BASE) $(INTERNAL) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_load.c $(LIB_SRC) $(LDLIBS)
 
 # The expression language's fuzz target (tests/fuzz/fuzz_expr.c); its seeds
 # are replayed by tests/test_expr.c in every `make check` build. (Defined
 # before the fuzz rule: prerequisites are expanded where the rule stands.)
 FUZZ_EXPR_BIN := build/fuzz/fuzz_expr
-$(FUZZ_EXPR_BIN): tests/fuzz/fuzz_expr.c $(LIB_SRC) $(wildcard lib/*.h) include/symphony.h | $(DEPS_OK)
+$(FUZZ_EXPR_BIN): tests/fuzz/fuzz_expr.c $(LIB_SRC) $(LIB_HDR) include/symphony.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(BASE) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	$(FUZZ_CC) $(BASE) $(INTERNAL) -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=undefined $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_expr.c $(LIB_SRC) $(LDLIBS)
 
 fuzz: $(FUZZ_BIN) $(FUZZ_EXPR_BIN)

@@ -313,6 +313,11 @@ typedef enum sym_trigger {
 SYM_API const char *sym_trigger_name(sym_trigger trigger);
 /* "fixed", "linear", "exponential". Static; NULL for an unknown value. */
 SYM_API const char *sym_backoff_name(sym_backoff backoff);
+/* Parses the len bytes at text as a duration of the workflow format ("250ms",
+ * "10s", "1.5m", "2h": a unit is required, at most 876000h, a whole number
+ * of milliseconds) into *ms. SYM_OK, or SYM_EINVAL (and *ms untouched) for
+ * anything else. For workers that take durations as inputs. Any thread. */
+SYM_API int sym_duration_parse(const char *text, size_t len, int64_t *ms);
 
 typedef struct sym_task_policy {
     unsigned version;       /* SYM_TASK_POLICY_VERSION */

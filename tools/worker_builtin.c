@@ -8,7 +8,6 @@
 #include <time.h>
 
 #include "runner.h"
-#include "schema.h"
 
 static int noop_worker(sym_task *task, void *userdata)
 {
@@ -34,7 +33,7 @@ static int sleep_worker(sym_task *task, void *userdata)
     size_t len = 0;
     const char *text = sym_value_string(sym_task_input(task, "duration"), &len);
     int64_t ms = 0;
-    if (!text || schema_parse_duration(text, len, &ms) != SCHEMA_DURATION_OK)
+    if (!text || sym_duration_parse(text, len, &ms) != SYM_OK)
         return sym_task_fail(task, SYM_FAIL_FATAL,
                              "sleep needs `with: {duration: D}`, D like 250ms, 10s or 5m");
     int64_t end = now_ns() + ms * 1000000;

@@ -35,6 +35,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,6 @@
 #include <unistd.h>
 
 #include "runner.h"
-#include "strbuf.h"
 
 extern char **environ;
 
@@ -91,6 +91,25 @@ void exec_worker_free(exec_worker *w)
     free(w->groups);
     free(w->log_dir);
     free(w);
+}
+
+/* A newly allocated formatted string (free with free), or NULL when out of
+ * memory. */
+static char *fmt_alloc(const char *fmt, ...) SYM_PRINTF(1, 2);
+
+static char *fmt_alloc(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (s) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    return s;
 }
 
 static int add_group(exec_worker *w, pid_t pgid)
@@ -278,18 +297,18 @@ static int read_env(sym_task *task, command *c, const char *output_path)
         if (sym_value_type_of(v) == SYM_VALUE_NULL)
             continue; /* removed */
         char *text = scalar_text(v);
-        rc = strlist_take(&c->env, text ? str_printf("%s=%s", sym_value_key_at(env, i), text)
+        rc = strlist_take(&c->env, text ? fmt_alloc("%s=%s", sym_value_key_at(env, i), text)
                                         : NULL);
         free(text);
     }
     if (rc == SYM_OK)
-        rc = strlist_take(&c->env, str_printf("SYMPHONY_RUN_ID=%s", sym_task_run_id(task)));
+        rc = strlist_take(&c->env, fmt_alloc("SYMPHONY_RUN_ID=%s", sym_task_run_id(task)));
     if (rc == SYM_OK)
-        rc = strlist_take(&c->env, str_printf("SYMPHONY_TASK_ID=%s", sym_task_id(task)));
+        rc = strlist_take(&c->env, fmt_alloc("SYMPHONY_TASK_ID=%s", sym_task_id(task)));
     if (rc == SYM_OK)
-        rc = strlist_take(&c->env, str_printf("SYMPHONY_ATTEMPT=%d", sym_task_attempt(task)));
+        rc = strlist_take(&c->env, fmt_alloc("SYMPHONY_ATTEMPT=%d", sym_task_attempt(task)));
     if (rc == SYM_OK)
-        rc = strlist_take(&c->env, str_printf("SYMPHONY_OUTPUT=%s", output_path));
+        rc = strlist_take(&c->env, fmt_alloc("SYMPHONY_OUTPUT=%s", output_path));
     if (rc != SYM_OK)
         return sym_task_fail(task, 0, "exec: out of memory");
     return SYM_OK;
@@ -350,7 +369,7 @@ static int sink_open(exec_worker *w, sym_task *task, sink *s)
     if (w->log_dir) {
         char name[160];
         safe_file_name(sym_task_id(task), name, sizeof name);
-        char *path = str_printf("%s/%s.attempt%d.log", w->log_dir, name, sym_task_attempt(task));
+        char *path = fmt_alloc("%s/%s.attempt%d.log", w->log_dir, name, sym_task_attempt(task));
         if (!path)
             return sym_task_fail(task, 0, "exec: out of memory");
         s->child_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -697,7 +716,7 @@ static int read_outputs(sym_task *task, const char *path)
 static char *make_output_file(void)
 {
     const char *dir = getenv("TMPDIR");
-    char *path = str_printf("%s/symphony-output-XXXXXX", dir && *dir ? dir : "/tmp");
+    char *path = fmt_alloc("%s/symphony-output-XXXXXX", dir && *dir ? dir : "/tmp");
     if (!path)
         return NULL;
     int fd = mkostemp(path, O_CLOEXEC);

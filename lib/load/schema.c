@@ -1431,3 +1431,12 @@ int schema_read(yreader *r, draft *d, bool *checkable)
         stand_in(d);
     return d->diag->first != SYM_OK ? d->diag->first : SYM_ESCHEMA;
 }
+
+int sym_duration_parse(const char *text, size_t len, int64_t *ms)
+{
+    int64_t v;
+    if (!text || !ms || schema_parse_duration(text, len, &v) != SCHEMA_DURATION_OK)
+        return SYM_EINVAL;
+    *ms = v;
+    return SYM_OK;
+}
