@@ -6,51 +6,8 @@
 #include <string.h>
 
 #include "bigmem.h"
+#include "hash.h"
 #include "symphony.h"
-
-/* Ids are short ("load", "t123456", "transform[shard=1]"): a word-at-a-time
- * multiply-xor hash with a full final mix, so that sequential ids spread
- * over the low bits that pick the slot. */
-static uint64_t load64(const unsigned char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, 8);
-    return w;
-}
-
-static uint64_t load32(const unsigned char *p)
-{
-    uint32_t w;
-    memcpy(&w, p, 4);
-    return w;
-}
-
-static uint64_t hash_bytes(const char *key, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)key;
-    uint64_t h = 0x9E3779B97F4A7C15u ^ (uint64_t)len;
-    size_t n = len;
-    while (n > 8) {
-        h = (h ^ load64(p)) * 0xFF51AFD7ED558CCDu;
-        h ^= h >> 32;
-        p += 8;
-        n -= 8;
-    }
-    /* The last 1-8 bytes in fixed-size loads (overlapping when they must),
-     * not a memcpy of variable length. */
-    uint64_t w = 0;
-    if (len >= 8)
-        w = load64((const unsigned char *)key + len - 8);
-    else if (n >= 4)
-        w = load32(p) | load32(p + n - 4) << 32;
-    else if (n > 0)
-        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
-    h = (h ^ w) * 0xFF51AFD7ED558CCDu;
-    h ^= h >> 33;
-    h *= 0xC4CEB9FE1A85EC53u;
-    h ^= h >> 33;
-    return h;
-}
 
 /* The hash of all but the last byte, plus the last byte: ids that differ
  * only in their last character ("t120" to "t129", as a loop makes them)

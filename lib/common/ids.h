@@ -5,9 +5,9 @@
  * in (`base`, whose element's first member is the id, and its `stride`),
  * as the draft and the workflow each keep theirs.
  *
- * (The design brief named uthash for ids; it was measured first: its
- * chained buckets cost three or four cache misses per insert, over a
- * microsecond per task at a million tasks, hence this table.)
+ * (Not uthash, which the library uses for small tables: its chained
+ * buckets cost three or four cache misses per insert, over a microsecond
+ * per task at a million tasks.)
  *
  * A workflow's ids go in all at once (ids_fill, at compile), in batches
  * whose slots are fetched ahead, so the cache misses of a batch overlap

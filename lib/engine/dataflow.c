@@ -14,7 +14,7 @@
 
 #include "dataflow.h"
 #include "expr.h"
-#include "value.h"
+#include "common.h"
 
 typedef struct df_ctx {
     sym_run *r;

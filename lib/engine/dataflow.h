@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-#include "arena.h"
+#include "common.h"
 #include "engine.h"
 
 /* Evaluates task i's `if` (it must have one): *go tells whether it runs.

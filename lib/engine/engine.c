@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "abi.h"
+#include "common.h"
 #include "engine.h"
 
 static int64_t monotonic_ns(void *user)

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "invariant.h"
+#include "common.h"
 #include "limit.h"
 #include "pool.h"
 #include "registry.h"

@@ -79,11 +79,3 @@ void limiter_flush(limiter *l, const void *owner, void (*fn)(pool_item it, void 
     l->len = kept;
     pthread_mutex_unlock(&l->mu);
 }
-
-unsigned limiter_used(limiter *l)
-{
-    pthread_mutex_lock(&l->mu);
-    unsigned n = l->used;
-    pthread_mutex_unlock(&l->mu);
-    return n;
-}

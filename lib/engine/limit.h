@@ -31,7 +31,5 @@ int limiter_release(limiter *l, pool_item *next);
 /* Removes the waiters whose ptr is owner (or every waiter when owner is
  * NULL) and calls fn on each; they got no slot. */
 void limiter_flush(limiter *l, const void *owner, void (*fn)(pool_item it, void *arg), void *arg);
-/* Slots held now. */
-unsigned limiter_used(limiter *l);
 
 #endif

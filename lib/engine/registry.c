@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "names.h"
+#include "common.h"
 
 void registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *),
                    void (*forget)(uint32_t id, void *), void *arg)

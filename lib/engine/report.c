@@ -3,8 +3,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
-#include "strbuf.h"
-#include "value.h"
+#include "common.h"
 
 static void put_ms(strbuf *sb, int64_t ns)
 {

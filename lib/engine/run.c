@@ -7,12 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "abi.h"
-#include "bigmem.h"
+#include "common.h"
 #include "dataflow.h"
 #include "engine.h"
-#include "error.h"
-#include "value.h"
 
 /* ---- workflow limit groups (under e->mu) ---- */
 

@@ -10,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bigmem.h"
+#include "common.h"
 #include "dataflow.h"
 #include "engine.h"
-#include "strbuf.h"
 #include "taskstate.h"
 
 #define EMIT(e, ...)                                                                               \

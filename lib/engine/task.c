@@ -7,8 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
-#include "strbuf.h"
-#include "value.h"
+#include "common.h"
 
 /* Read-only, so not mutable global state: the map a task without inputs
  * or outputs reports. */

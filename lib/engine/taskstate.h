@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "invariant.h"
+#include "common.h"
 #include "symphony.h"
 
 static inline bool taskstate_final(uint8_t st)

@@ -1,5 +1,6 @@
-/* expr.h - the `${{ … }}` expression language (DESIGN.md §3 "Expressions";
- * the user reference is docs/expressions.md).
+/* expr.h - the `${{ … }}` expression language (the user reference is
+ * docs/expressions.md), and all that lib/expr offers lib/load and
+ * lib/engine (expr_int.h is its own).
  *
  * A *template* is one string of a workflow (a `with` value, an `if`, a
  * matrix axis) that may hold any number of `${{ … }}` parts between plain
@@ -36,8 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arena.h"
-#include "error.h"
+#include "common.h"
 #include "symphony.h"
 
 enum {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "expr_int.h"
-#include "names.h"
+#include "common.h"
 
 typedef enum stype { ST_UNKNOWN, ST_NULL, ST_BOOL, ST_NUMBER, ST_STRING, ST_LIST, ST_MAP } stype;
 

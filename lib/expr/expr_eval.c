@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "expr_int.h"
-#include "strbuf.h"
+#include "common.h"
 
 typedef struct eval {
     const expr_template *t;

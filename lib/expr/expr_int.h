@@ -5,7 +5,7 @@
 #define SYM_EXPR_INT_H
 
 #include "expr.h"
-#include "value.h"
+#include "common.h"
 
 typedef enum expr_node_kind {
     N_LIT,    /* u.lit */

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "expr_int.h"
-#include "names.h"
+#include "common.h"
 
 /* ---- positions ---------------------------------------------------------- */
 

@@ -13,11 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "abi.h"
+#include "common.h"
 #include "dfload.h"
 #include "draft.h"
-#include "names.h"
-#include "value.h"
 #include "workflow.h"
 
 /* An input (`with` entry) or a param, already copied into the arena. */

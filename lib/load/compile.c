@@ -22,15 +22,14 @@
 /* uthash keys the small table of distinct policies; allocation failures
  * leave an item out (item->hh.tbl == NULL) instead of calling exit(). */
 #define HASH_NONFATAL_OOM 1
+/* The library's one hash (hash.h) rather than uthash's own. */
+#define HASH_FUNCTION(keyptr, keylen, hashv)                                                       \
+    ((hashv) = (unsigned)hash_bytes((const char *)(keyptr), (size_t)(keylen)))
+#include "common.h"
 #include <uthash.h>
 
-#include "bigmem.h"
 #include "dfload.h"
 #include "draft.h"
-#include "ids.h"
-#include "names.h"
-#include "strbuf.h"
-#include "value.h"
 #include "workflow.h"
 
 /* Edges after matrix expansion: each costs 8 bytes (deps + succs), so this

@@ -14,9 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ids.h"
-#include "names.h"
-#include "value.h"
+#include "common.h"
 
 /* ---- parsing ------------------------------------------------------------ */
 

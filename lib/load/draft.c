@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bigmem.h"
-#include "ids.h"
+#include "common.h"
 
 
 void draft_init(draft *d, diag *dg, const sym_load_options *opts, const char *source)

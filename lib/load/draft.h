@@ -8,8 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "arena.h"
-#include "error.h"
+#include "common.h"
 #include "symphony.h"
 
 /* The longest duration a workflow may give (a timeout, a retry delay or

@@ -2,8 +2,7 @@
  * (to inspect or diff it): both list tasks in topological order. */
 #include <inttypes.h>
 
-#include "strbuf.h"
-#include "value.h"
+#include "common.h"
 #include "workflow.h"
 
 /* s inside a DOT double-quoted string. Backslashes are doubled so that a

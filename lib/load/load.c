@@ -14,9 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "abi.h"
+#include "common.h"
 #include "draft.h"
-#include "error.h"
 #include "schema.h"
 #include "symphony.h"
 #include "yreader.h"

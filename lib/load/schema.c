@@ -1,4 +1,4 @@
-/* schema.c - the YAML schema of a workflow file (DESIGN.md §3).
+/* schema.c - the YAML schema of a workflow file (docs/workflow-format.md).
  *
  * One pass over the reader's events fills the draft. Every problem is
  * reported at the node at fault (the key for unknown and repeated keys,
@@ -23,8 +23,7 @@
 
 #include "dfload.h"
 #include "expr.h"
-#include "names.h"
-#include "value.h"
+#include "common.h"
 
 /* ------------------------------------------------------------------------ */
 /* Key tables                                                                */
@@ -116,14 +115,6 @@ typedef struct strset {
     size_t cap, count; /* cap is a power of two, or 0 */
     uint32_t gen;      /* starts at 1: zeroed slots are free */
 } strset;
-
-static uint32_t hash_bytes(const char *s, size_t n)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return h;
-}
 
 static void strset_clear(strset *set)
 {

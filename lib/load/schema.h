@@ -1,4 +1,4 @@
-/* schema.h - the YAML schema of a workflow file (DESIGN.md §3): walks the
+/* schema.h - the YAML schema of a workflow file (docs/workflow-format.md): walks the
  * reader's events for one document and fills a draft, reporting every
  * problem of shape (unknown or repeated keys, wrong types, bad durations and
  * names of enumerations) at the node at fault. What needs the whole file

@@ -2,9 +2,7 @@
  * value, through the same reader (and limits) as workflow files. */
 #include <stdlib.h>
 
-#include "arena.h"
-#include "error.h"
-#include "value.h"
+#include "common.h"
 #include "yreader.h"
 
 #define VALUE_NAME "<value>"

@@ -4,10 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "abi.h"
-#include "bigmem.h"
+#include "common.h"
 #include "dfload.h"
-#include "ids.h"
 
 void workflow_retain(sym_workflow *wf)
 {

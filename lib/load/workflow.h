@@ -1,13 +1,18 @@
 /* workflow.h - the layout of a compiled sym_workflow, shared by the modules
  * that read it (the engine, exports). Built only by draft_compile; read-only
- * afterwards, so any thread may read it without locks. */
+ * afterwards, so any thread may read it without locks.
+ *
+ * This is what lib/load offers the folder above it (lib/engine): the
+ * compiled workflow, its references and workflow_expand_for_params. The
+ * rest of lib/load (reader, schema, draft, compile, builder, export) is
+ * its own. */
 #ifndef SYM_WORKFLOW_H
 #define SYM_WORKFLOW_H
 
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "arena.h"
+#include "common.h"
 #include "symphony.h"
 
 /* 64 bytes: the tasks array is aligned to a cache line (see compile.c), so

@@ -25,8 +25,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "arena.h"
-#include "value.h"
+#include "common.h"
 
 #define DEFAULT_MAX_FILE ((size_t)64 << 20)
 #define DEFAULT_MAX_DEPTH ((size_t)64)
@@ -409,10 +408,7 @@ static bool record(yreader *r, const yr_event *ev, uint8_t kind, size_t alias)
 
 static size_t hash_name(const char *s)
 {
-    size_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
+    return (size_t)hash_bytes(s, strlen(s));
 }
 
 /* The slot for name: the one holding it, or the empty one where it goes. */
@@ -1294,9 +1290,7 @@ static char *intern_key(yreader *r, arena *a, const char *s, size_t n)
         memset(r->keys, 0, sizeof r->keys);
         r->keys_arena = a;
     }
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    uint64_t h = hash_bytes(s, n);
     const char **slot = &r->keys[h % KEY_CACHE];
     if (*slot && strncmp(*slot, s, n) == 0 && (*slot)[n] == '\0')
         return (char *)*slot; /* arena values are never written after reading */

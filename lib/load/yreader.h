@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "common.h"
 #include "symphony.h"
 
 typedef enum yr_kind {
