@@ -194,17 +194,11 @@ static const char *aux_error(sym_run *r, uint32_t i)
     return aux ? aux->error : NULL;
 }
 
-/* Moves task i from `from` into final state st and counts it: its end
- * time, its event, and one more final task of the run (batched). False,
- * with nothing done, when the task was no longer in `from`. */
-static bool end_task(xctx *cx, sym_run *r, uint32_t i, uint8_t from, uint8_t st, int64_t when)
+/* Task i has just moved into final state st: its event, and one more
+ * final task of the run (batched). Only the thread that made the move. */
+static void count_end(xctx *cx, sym_run *r, uint32_t i, uint8_t st)
 {
-    SYM_ASSERT(taskstate_final(st));
-    rtask *t = &r->rt[i];
-    if (!task_move(&t->state, from, st))
-        return false;
-    atomic_store_explicit(&t->end_ns, when, RLX);
-    EMIT(cx->eng, event_of(st), r, i, atomic_load_explicit(&t->attempts, RLX), 0,
+    EMIT(cx->eng, event_of(st), r, i, atomic_load_explicit(&r->rt[i].attempts, RLX), 0,
          st == SYM_TASK_SUCCEEDED ? NULL : aux_error(r, i));
     xctx_count(cx, r, 1);
     cx->batch_final[st]++;
@@ -212,16 +206,31 @@ static bool end_task(xctx *cx, sym_run *r, uint32_t i, uint8_t from, uint8_t st,
         int cls = classify(r, i, st);
         cx->batch_failed += cls == CLS_F || cls == CLS_U || cls == CLS_C;
     }
+}
+
+/* Moves task i from `from` into final state st and counts it. False, with
+ * nothing done, when the task was no longer in `from` (a stop's sweep or
+ * another dependency's end took it). */
+static bool end_task(xctx *cx, sym_run *r, uint32_t i, uint8_t from, uint8_t st, int64_t when)
+{
+    SYM_ASSERT(taskstate_final(st));
+    rtask *t = &r->rt[i];
+    if (!task_move(&t->state, from, st))
+        return false;
+    atomic_store_explicit(&t->end_ns, when, RLX);
+    count_end(cx, r, i, st);
     return true;
 }
 
-/* end_task for a task this thread owns (ready or running): it cannot
- * lose the move. */
+/* end_task for a task this thread owns (ready or running), which no other
+ * thread can move: see task_move_owned. */
 static void end_owned(xctx *cx, sym_run *r, uint32_t i, uint8_t from, uint8_t st, int64_t when)
 {
-    bool ended = end_task(cx, r, i, from, st, when);
-    SYM_ASSERT(ended);
-    (void)ended;
+    SYM_ASSERT(taskstate_final(st));
+    rtask *t = &r->rt[i];
+    atomic_store_explicit(&t->end_ns, when, RLX);
+    task_move_owned(&t->state, from, st);
+    count_end(cx, r, i, st);
 }
 
 static void check_fail_fast(xctx *cx, sym_run *r, uint32_t i, uint8_t st)
@@ -613,7 +622,11 @@ static void retry_later(xctx *cx, sym_run *r, uint32_t i, rtask_aux *aux, int64_
     aux->retry.due = timer_due(t1, delay);
     aux->retry.fire = retry_fire;
     xctx_hold(cx, r); /* the timer's, given back by whoever ends it */
-    task_move_owned(&t->state, SYM_TASK_RUNNING, SYM_TASK_RETRYING);
+    /* A compare-and-swap that cannot lose, for its order against the
+     * sweep's load of the state (see the check of stop below). */
+    bool moved = task_move(&t->state, SYM_TASK_RUNNING, SYM_TASK_RETRYING);
+    SYM_ASSERT(moved);
+    (void)moved;
     if (timer_add(&cx->eng->timer, &aux->retry) != SYM_OK) {
         /* No timer: retry at once rather than never. */
         if (task_move(&t->state, SYM_TASK_RETRYING, SYM_TASK_READY))
