@@ -225,6 +225,42 @@ static int contains(const names *s, const char *name)
     return 0;
 }
 
+/* A host links libsymphony.a beside its own code: every global the static
+ * library defines is the API (sym_) or an internal (sym__), so none can
+ * clash with a host's pool_new or timer_add. */
+START_TEST(static_library_defines_only_prefixed_names)
+{
+    char *nm = sh_ok("nm", "nm -g --defined-only %s/libsymphony.a | awk 'NF==3 {print $3}'",
+                     SYM_BUILD_DIR);
+    names defined = {0};
+    nm_symbols(nm, &defined);
+    free(nm);
+    ck_assert_uint_gt(defined.n, 100);
+    int bad = 0;
+    for (size_t i = 0; i < defined.n; i++)
+        if (strncmp(defined.v[i], "sym_", 4) != 0) {
+            fprintf(stderr, "libsymphony.a defines %s, outside the sym_ namespace\n",
+                    defined.v[i]);
+            bad++;
+        }
+    names_free(&defined);
+    ck_assert_msg(bad == 0, "%d global(s) of libsymphony.a lack the sym_ prefix", bad);
+}
+END_TEST
+
+/* The tool is a user like any other: it links the shared library (so it
+ * can use nothing the library does not export) and no copy of its own. */
+START_TEST(tool_links_the_shared_library)
+{
+    char *ldd = sh_ok("ldd", "ldd %s/symphony", SYM_BUILD_DIR);
+    ck_assert_msg(strstr(ldd, "libsymphony.so.0") != NULL, "%s", ldd);
+    free(ldd);
+    char *undef = sh_ok("nm", "nm %s/symphony | grep -c ' T sym_' || true", SYM_BUILD_DIR);
+    ck_assert_msg(atoi(undef) == 0, "the tool defines %s sym_ functions of its own", undef);
+    free(undef);
+}
+END_TEST
+
 START_TEST(exports_match_header)
 {
     char *header = read_all("include/symphony.h");
@@ -558,6 +594,8 @@ static Suite *packaging_suite(void)
     tcase_add_checked_fixture(tc, make_tmpdir, remove_tmpdir);
     tcase_add_test(tc, parser_sees_declarations);
     tcase_add_test(tc, exports_match_header);
+    tcase_add_test(tc, static_library_defines_only_prefixed_names);
+    tcase_add_test(tc, tool_links_the_shared_library);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("header");
