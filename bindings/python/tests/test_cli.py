@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -118,6 +119,128 @@ tasks:
             self.assertEqual(p.returncode, 0, p.stderr)
             self.assertIn("three failed RuntimeError: exec: SIGCHLD is ignored", p.stdout)
             self.assertIn("zero failed RuntimeError: exec: SIGCHLD is ignored", p.stdout)
+
+
+def dead(pid: int) -> bool:
+    """True when process pid is gone or a zombie (dead, not reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] in "ZX"
+
+
+class ExecProcessGroup(unittest.TestCase):
+    """What an exec child leaves in its process group ends with the attempt,
+    as in the C tool: TERM, a grace period, then KILL."""
+
+    def run_exec(self, task: str) -> "tuple[subprocess.CompletedProcess, dict, float, int]":
+        """Runs a one-task workflow whose exec task writes a pid to
+        "$PIDFILE"; returns the CLI's result, the report, the seconds the
+        run took and that pid (killed afterwards if still alive)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            pidfile = Path(tmp, "pid")
+            wf = Path(tmp, "w.yaml")
+            wf.write_text(f"symphony: 1\nname: group\ntasks:\n  a: {task}\n"
+                          .replace("PIDFILE_PATH", str(pidfile)))
+            report = Path(tmp, "r.json")
+            start = time.monotonic()
+            p = cli("run", str(wf), "--report", str(report))
+            took = time.monotonic() - start
+            self.assertTrue(report.exists(), p.stderr)
+            pid = int(pidfile.read_text()) if pidfile.exists() else 0
+            if pid and not dead(pid):
+                self.addCleanup(os.kill, pid, signal.SIGKILL)
+            return p, json.loads(report.read_text()), took, pid
+
+    def test_leftover_ignoring_term_is_killed(self) -> None:
+        """A background process that ignores TERM gets KILL after the grace
+        period (it used to outlive the run)."""
+        p, report, took, pid = self.run_exec(
+            "{ worker: exec, with: { env: { PIDFILE: PIDFILE_PATH }, shell: 'echo started; "
+            "trap \"\" TERM; sleep 30 >/dev/null 2>&1 & echo $! > \"$PIDFILE\"' } }")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(report["tasks"][0]["status"], "succeeded")
+        self.assertIn("[a] started", p.stdout)
+        self.assertGreater(pid, 0)
+        self.assertTrue(dead(pid), "the grandchild outlived its task")
+        self.assertLess(took, 10)
+
+    def test_leftover_holding_stdout_does_not_keep_the_task(self) -> None:
+        """The attempt ends with the child, not with the end of its output
+        (it used to wait for the background sleep to close stdout)."""
+        p, report, took, pid = self.run_exec(
+            "{ worker: exec, with: { env: { PIDFILE: PIDFILE_PATH }, shell: 'echo before; "
+            "trap \"\" TERM; sleep 20 & echo $! > \"$PIDFILE\"; echo after' } }")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(report["tasks"][0]["status"], "succeeded")
+        self.assertLess(took, 10, "the task waited for the grandchild's end of file")
+        self.assertIn("[a] before\n", p.stdout)
+        self.assertIn("[a] after\n", p.stdout)
+        self.assertTrue(dead(pid), "the grandchild outlived its task")
+
+    def test_timeout_sends_term_first_and_never_succeeds(self) -> None:
+        """The group gets TERM, so the script can clean up; having been
+        cancelled, the attempt fails even though the script exits 0."""
+        p, report, took, pid = self.run_exec(
+            "{ worker: exec, timeout: 300ms, with: { env: { PIDFILE: PIDFILE_PATH }, shell: "
+            "'trap \"echo got TERM; exit 0\" TERM; sleep 30 & echo $! > \"$PIDFILE\"; wait' } }")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(report["tasks"][0]["status"], "timed_out")
+        self.assertIn("[a] got TERM", p.stdout)
+        self.assertTrue(dead(pid), "the grandchild outlived its task")
+        self.assertLess(took, 10)
+
+    def test_timeout_kills_a_child_ignoring_term(self) -> None:
+        """TERM, then KILL 2 s later, as the C tool does (it used to be KILL
+        at once)."""
+        p, report, took, pid = self.run_exec(
+            "{ worker: exec, timeout: 200ms, with: { env: { PIDFILE: PIDFILE_PATH }, shell: "
+            "'trap \"\" TERM; sleep 30 & echo $! > \"$PIDFILE\"; wait' } }")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertEqual(report["tasks"][0]["status"], "timed_out")
+        self.assertTrue(dead(pid))
+        self.assertGreaterEqual(took, 2.2, "no grace period between SIGTERM and SIGKILL")
+        self.assertLess(took, 10)
+
+    def test_all_output_is_relayed(self) -> None:
+        """Output still in the pipe when the child exits is printed, and so
+        is a last line without a newline; longer lines than 4096 bytes are
+        split, as the C tool splits them."""
+        p, report, _, _ = self.run_exec(
+            "{ worker: exec, with: { shell: 'seq 1 20000; head -c 10000 /dev/zero | tr \"\\\\0\" x;"
+            " echo; printf tail' } }")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = [line for line in p.stdout.splitlines() if line.startswith("[a] ")]
+        long = ["[a] " + "x" * 4096, "[a] " + "x" * 4096, "[a] " + "x" * 1808]
+        self.assertEqual(lines, [f"[a] {i}" for i in range(1, 20001)] + long + ["[a] tail"])
+
+
+class ExecLostStatus(unittest.TestCase):
+    def test_sigchld_ignored_behind_pythons_back(self) -> None:
+        """SIGCHLD ignored where signal.getsignal cannot see it (set by C
+        code): the wait fails, and so does the attempt (subprocess would
+        report the lost status as 0, a success)."""
+        code = ("import ctypes, signal, sys, symphony\n"
+                "from symphony.workers import register_builtins\n"
+                "libc = ctypes.CDLL(None)\n"
+                "libc.signal.argtypes = [ctypes.c_int, ctypes.c_void_p]\n"
+                "libc.signal(signal.SIGCHLD, 1)  # SIG_IGN\n"
+                "wf = symphony.Workflow.from_string(sys.argv[1])\n"
+                "with symphony.Engine(threads=1) as e:\n"
+                "    register_builtins(e)\n"
+                "    with e.start(wf) as run:\n"
+                "        run.wait()\n"
+                "        for t in run.report()['tasks']: print(t['id'], t['status'], t['error'])\n")
+        wf = ("symphony: 1\nname: chld\ntasks:\n"
+              "  three: { worker: exec, with: { shell: 'exit 3' } }\n"
+              "  zero: { worker: exec, with: { argv: ['true'] } }\n")
+        p = subprocess.run([sys.executable, "-c", code, wf], cwd=PACKAGE_ROOT,
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for task in ("three", "zero"):
+            self.assertRegex(p.stdout, f"{task} failed RuntimeError: exec: lost the exit status "
+                             r"of process \d+: No child processes \(SIGCHLD is ignored\?\)")
 
 
 class ExecOutputs(unittest.TestCase):
