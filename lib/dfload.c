@@ -57,7 +57,7 @@ static int add_leaf(draft *d, uint32_t task, const sym_value *leaf, dfl_pos_fn p
     if (pos)
         pos(ctx, leaf, &line, &column);
     expr_template *t;
-    int rc = expr_template_parse(leaf->u.s, leaf->n, line, column, &d->arena, dg, &t);
+    int rc = expr_template_parse_kept(leaf->u.s, leaf->n, line, column, &d->arena, dg, &t);
     if (rc == SYM_ENOMEM)
         return rc;
     if (rc != SYM_OK) {
