@@ -65,11 +65,14 @@ typedef struct replay {
     size_t pos, end;
 } replay;
 
-/* yr_read_value's work stacks (kept in the reader so they are reused). */
-typedef struct tmp_entry {
-    value_entry e; /* key NULL in lists */
+/* yr_read_value's work stacks (kept in the reader so they are reused):
+ * the values of every open collection, and for each map entry its key and
+ * where the key was written (for "duplicate key ... (first at L:C)"). Two
+ * stacks, so that a list's items cost 16 bytes each here, not 32. */
+typedef struct key_info {
+    char *key;
     uint32_t line, column;
-} tmp_entry;
+} key_info;
 
 typedef struct vframe {
     uint8_t kind;        /* YR_SEQ_START or YR_MAP_START */
@@ -78,7 +81,8 @@ typedef struct vframe {
     char *key;
     uint32_t key_line, key_column;
     uint32_t line, column;
-    size_t base;         /* its first entry in the entry stack */
+    size_t base;         /* its first value in vals */
+    size_t kbase;        /* maps: its first key in mkeys */
     uint32_t *hash;      /* big maps: slots of 1 + entry offset; NULL when small */
     size_t hcap;
 } vframe;
@@ -119,8 +123,10 @@ struct yreader {
     replay *replays;
     size_t nreplays, replays_cap;
 
-    tmp_entry *tmp;
-    size_t ntmp, tmp_cap;
+    sym_value *vals;
+    size_t nvals, vals_cap;
+    key_info *mkeys;
+    size_t nmkeys, mkeys_cap;
     vframe *vframes;
     size_t nvframes, vframes_cap;
     int read_first; /* the first error reported during yr_read_value */
@@ -129,8 +135,9 @@ struct yreader {
     bool ev_replayed;      /* the event just returned comes from an alias */
     yr_string_fn on_string; /* see yr_on_string */
     void *on_string_ctx;
-    /* Map keys read into an arena repeat from task to task ("url", "path"):
-     * a small direct-mapped cache hands out one copy per arena. */
+    /* Map keys read into an arena repeat from task to task ("url", "path"),
+     * and so do short strings: a small direct-mapped cache hands out one
+     * copy per arena. */
     arena *keys_arena;
     const char *keys[KEY_CACHE];
 };
@@ -365,7 +372,8 @@ void yr_close(yreader *r)
     free(r->anchors);
     free(r->slots);
     free(r->replays);
-    free(r->tmp);
+    free(r->vals);
+    free(r->mkeys);
     free(r->vframes);
     free(r);
 }
@@ -1129,7 +1137,33 @@ static const char *const tag_names[] = {"", "str", "int", "float", "bool", "null
  * An int literal too big for 64 bits is SYM_ETYPE (not silently a float
  * or a string): a number that cannot be kept exactly is an error the
  * caller reports, as with `!!int abc`. */
-static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char **why)
+static char *intern_key(yreader *r, arena *a, const char *s, size_t n);
+
+/* Strings up to this long are shared (see set_string). */
+enum { SHARED_STRING_MAX = 16 };
+
+/* Sets *v to the n-byte string at s, in a. A short one is shared with an
+ * equal string read before into the same arena (arena values are never
+ * written after reading), so that `[a, a, a]` costs its values and not a
+ * copy each. r NULL: always copied. So is a string holding '$': a
+ * template's leaf is found again by the address of its bytes
+ * (yr_on_string). */
+static int set_string(yreader *r, sym_value *v, arena *a, const char *s, size_t n)
+{
+    if (!r || n > SHARED_STRING_MAX || memchr(s, '$', n) || memchr(s, '\0', n))
+        return value_set_string(v, a, s, n);
+    char *copy = intern_key(r, a, s, n);
+    if (!copy)
+        return SYM_ENOMEM;
+    memset(v, 0, sizeof *v);
+    v->type = SYM_VALUE_STRING;
+    v->n = (uint32_t)n;
+    v->u.s = copy;
+    return SYM_OK;
+}
+
+static int scalar_value(yreader *r, const yr_event *ev, sym_value *v, arena *a,
+                        const char **why)
 {
     const char *s = ev->value ? ev->value : "";
     size_t n = ev->length;
@@ -1139,7 +1173,7 @@ static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char *
     *why = NULL;
     switch (ev->tag) {
     case YR_TAG_STR:
-        return value_set_string(v, a, s, n);
+        return set_string(r, v, a, s, n);
     case YR_TAG_NULL:
         if (!is_null(s, n))
             break;
@@ -1169,7 +1203,7 @@ static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char *
         break;
     case YR_TAG_NONE:
         if (!ev->plain)
-            return value_set_string(v, a, s, n);
+            return set_string(r, v, a, s, n);
         if (is_null(s, n)) {
             value_set_null(v);
             return SYM_OK;
@@ -1190,7 +1224,7 @@ static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char *
             value_set_float(v, f);
             return SYM_OK;
         }
-        return value_set_string(v, a, s, n);
+        return set_string(r, v, a, s, n);
     }
     return SYM_ETYPE; /* the text does not match its tag: *why stays NULL */
 }
@@ -1198,7 +1232,7 @@ static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char *
 int yr_scalar_value(const yr_event *ev, sym_value *v, arena *a)
 {
     const char *why;
-    return scalar_value(ev, v, a, &why);
+    return scalar_value(NULL, ev, v, a, &why);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1209,10 +1243,13 @@ int yr_scalar_value(const yr_event *ev, sym_value *v, arena *a)
  * of 100,000 tasks must not cost n^2 comparisons); smaller ones by a scan. */
 #define HASH_FROM 16
 
+/* Work stacks up to this many entries are kept between values. */
+#define STACK_KEEP 4096
+
 static int scalar_into(yreader *r, const yr_event *ev, sym_value *v, arena *a)
 {
     const char *why;
-    int rc = scalar_value(ev, v, a, &why);
+    int rc = scalar_value(r, ev, v, a, &why);
     if (rc == SYM_ENOMEM) {
         fail_nomem(r);
         return rc;
@@ -1243,7 +1280,7 @@ static size_t ht_find(const yreader *r, const vframe *f, const char *key, bool *
             *found = false;
             return i;
         }
-        if (strcmp(r->tmp[f->base + s - 1].e.key, key) == 0) {
+        if (strcmp(r->mkeys[f->kbase + s - 1].key, key) == 0) {
             *found = true;
             return i;
         }
@@ -1253,7 +1290,7 @@ static size_t ht_find(const yreader *r, const vframe *f, const char *key, bool *
 /* (Re)builds f's hash of keys with room for twice its entries. */
 static bool ht_build(yreader *r, vframe *f)
 {
-    size_t n = r->ntmp - f->base, cap = 64;
+    size_t n = r->nmkeys - f->kbase, cap = 64;
     while (cap < 2 * (n + 1))
         cap *= 2;
     uint32_t *h = calloc(cap, sizeof *h);
@@ -1264,28 +1301,28 @@ static bool ht_build(yreader *r, vframe *f)
     f->hcap = cap;
     for (size_t j = 0; j < n; j++) {
         bool found;
-        size_t slot = ht_find(r, f, r->tmp[f->base + j].e.key, &found);
+        size_t slot = ht_find(r, f, r->mkeys[f->kbase + j].key, &found);
         f->hash[slot] = (uint32_t)(j + 1);
     }
     return true;
 }
 
 /* The entry of f whose key is key, or NULL. */
-static const tmp_entry *find_key(const yreader *r, const vframe *f, const char *key)
+static const key_info *find_key(const yreader *r, const vframe *f, const char *key)
 {
     if (f->hash) {
         bool found;
         size_t slot = ht_find(r, f, key, &found);
-        return found ? &r->tmp[f->base + f->hash[slot] - 1] : NULL;
+        return found ? &r->mkeys[f->kbase + f->hash[slot] - 1] : NULL;
     }
-    for (size_t j = f->base; j < r->ntmp; j++)
-        if (strcmp(r->tmp[j].e.key, key) == 0)
-            return &r->tmp[j];
+    for (size_t j = f->kbase; j < r->nmkeys; j++)
+        if (strcmp(r->mkeys[j].key, key) == 0)
+            return &r->mkeys[j];
     return NULL;
 }
 
-/* A copy of the n-byte key s in a, shared with earlier equal keys copied
- * into the same arena when the cache still holds one. */
+/* A copy of the n-byte key (or short string) s in a, shared with earlier
+ * equal ones copied into the same arena when the cache still holds one. */
 static char *intern_key(yreader *r, arena *a, const char *s, size_t n)
 {
     if (n > KEY_CACHE_MAX_LEN)
@@ -1313,7 +1350,7 @@ static int map_key(yreader *r, vframe *f, const yr_event *ev, arena *a)
         f->skip_value = true;
         return SYM_OK;
     }
-    const tmp_entry *first = find_key(r, f, s);
+    const key_info *first = find_key(r, f, s);
     if (first) {
         report(r, SYM_ESCHEMA, ev->line, ev->column, "duplicate key '%.*s%s' (first at %u:%u)",
                excerpt_len(s, ev->length), s, excerpt_more(ev->length), (unsigned)first->line,
@@ -1333,25 +1370,21 @@ static int map_key(yreader *r, vframe *f, const yr_event *ev, arena *a)
 }
 
 /* Adds a finished child value to the innermost open collection. */
-static int deliver(yreader *r, const sym_value *v, uint32_t line, uint32_t column)
+static int deliver(yreader *r, const sym_value *v)
 {
     vframe *f = &r->vframes[r->nvframes - 1];
-    if (!grow((void **)&r->tmp, &r->tmp_cap, r->ntmp + 1, sizeof *r->tmp)) {
+    bool map = f->kind == YR_MAP_START;
+    if (!grow((void **)&r->vals, &r->vals_cap, r->nvals + 1, sizeof *r->vals) ||
+        (map && !grow((void **)&r->mkeys, &r->mkeys_cap, r->nmkeys + 1, sizeof *r->mkeys))) {
         fail_nomem(r);
         return SYM_ENOMEM;
     }
-    tmp_entry *t = &r->tmp[r->ntmp++];
-    t->e.key = NULL;
-    t->e.value = *v;
-    t->line = line;
-    t->column = column;
-    if (f->kind == YR_SEQ_START)
+    r->vals[r->nvals++] = *v;
+    if (!map)
         return SYM_OK;
-    t->e.key = f->key;
-    t->line = f->key_line;
-    t->column = f->key_column;
+    r->mkeys[r->nmkeys++] = (key_info){f->key, f->key_line, f->key_column};
     f->have_key = false;
-    size_t n = r->ntmp - f->base;
+    size_t n = r->nmkeys - f->kbase;
     if (n >= HASH_FROM && (!f->hash || 2 * n > f->hcap)) {
         if (!ht_build(r, f)) {
             fail_nomem(r);
@@ -1359,7 +1392,7 @@ static int deliver(yreader *r, const sym_value *v, uint32_t line, uint32_t colum
         }
     } else if (f->hash) {
         bool found;
-        size_t slot = ht_find(r, f, t->e.key, &found);
+        size_t slot = ht_find(r, f, f->key, &found);
         f->hash[slot] = (uint32_t)n;
     }
     return SYM_OK;
@@ -1369,7 +1402,7 @@ static int deliver(yreader *r, const sym_value *v, uint32_t line, uint32_t colum
 static int finish(yreader *r, sym_value *v, arena *a)
 {
     vframe *f = &r->vframes[r->nvframes - 1];
-    size_t n = r->ntmp - f->base;
+    size_t n = r->nvals - f->base;
     if (n > UINT32_MAX) {
         fail(r, SYM_ELIMIT, f->line, f->column, "a collection of more than %u elements",
              (unsigned)UINT32_MAX);
@@ -1382,8 +1415,8 @@ static int finish(yreader *r, sym_value *v, arena *a)
         sym_value *items = n ? arena_alloc(a, n * sizeof *items) : NULL;
         if (n && !items)
             goto nomem;
-        for (size_t j = 0; j < n; j++)
-            items[j] = r->tmp[f->base + j].e.value;
+        if (n)
+            memcpy(items, r->vals + f->base, n * sizeof *items);
         v->u.items = items;
     } else {
         v->type = SYM_VALUE_MAP;
@@ -1391,10 +1424,11 @@ static int finish(yreader *r, sym_value *v, arena *a)
         if (n && !entries)
             goto nomem;
         for (size_t j = 0; j < n; j++)
-            entries[j] = r->tmp[f->base + j].e;
+            entries[j] = (value_entry){r->mkeys[f->kbase + j].key, r->vals[f->base + j]};
         v->u.entries = entries;
     }
-    r->ntmp = f->base;
+    r->nvals = f->base;
+    r->nmkeys = f->kbase;
     free(f->hash);
     r->nvframes--;
     return SYM_OK;
@@ -1412,7 +1446,8 @@ static int push_vframe(yreader *r, const yr_event *ev)
     r->vframes[r->nvframes++] = (vframe){.kind = (uint8_t)ev->kind,
                                          .line = ev->line,
                                          .column = ev->column,
-                                         .base = r->ntmp};
+                                         .base = r->nvals,
+                                         .kbase = r->nmkeys};
     return SYM_OK;
 }
 
@@ -1431,7 +1466,7 @@ static int read_step(yreader *r, const yr_event *ev, sym_value *v, arena *a, boo
             *done = true;
             return SYM_OK;
         }
-        return deliver(r, &c, 0, 0);
+        return deliver(r, &c);
     }
     if (f->kind == YR_MAP_START && !f->have_key && !f->skip_value) {
         if (ev->kind == YR_SCALAR)
@@ -1452,7 +1487,7 @@ static int read_step(yreader *r, const yr_event *ev, sym_value *v, arena *a, boo
             return rc;
         if (r->on_string && s.type == SYM_VALUE_STRING)
             r->on_string(r->on_string_ctx, &s, ev);
-        return deliver(r, &s, ev->line, ev->column);
+        return deliver(r, &s);
     }
     return push_vframe(r, ev);
 }
@@ -1497,8 +1532,20 @@ int yr_read_value(yreader *r, const yr_event *start, sym_value *v, arena *a)
     }
     if (!done) {
         free_vframes(r);
-        r->ntmp = 0;
+        r->nvals = r->nmkeys = 0;
         value_set_null(v);
+    }
+    /* The stacks are empty again: big ones are given back, so what the
+     * caller builds on the value (templates) does not stand on them. */
+    if (r->vals_cap > STACK_KEEP) {
+        free(r->vals);
+        r->vals = NULL;
+        r->vals_cap = 0;
+    }
+    if (r->mkeys_cap > STACK_KEEP) {
+        free(r->mkeys);
+        r->mkeys = NULL;
+        r->mkeys_cap = 0;
     }
     if (rc == SYM_OK && r->read_first != SYM_OK)
         rc = r->read_first;
