@@ -1135,6 +1135,161 @@ START_TEST(nul_bytes_and_parsed_values)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The bound README states: a load's peak memory stays under 20 times the
+ * file's size, plus what aliases and matrices make (64 bytes per node of
+ * max_alias_nodes, 250 bytes per matrix instance). */
+enum { LOAD_MEMORY_FACTOR = 20 };
+#define MEMORY_SLACK ((long)4 << 20) /* the allocator's and libyaml's own */
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MEASURABLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MEASURABLE 0
+#endif
+#endif
+#ifndef MEASURABLE
+#define MEASURABLE 1
+#endif
+
+/* A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1. */
+static long status_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0) {
+            v = strtol(line + n, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* The peak resident memory a load of yaml needs beyond what the process
+ * held before, in bytes, measured in a child process (so nothing freed by
+ * earlier loads is reused unseen) whose high-water mark is reset first.
+ * -1 where that cannot be measured (no /proc, or sanitizers or valgrind,
+ * whose own memory would be counted). *rc gets the load's result. */
+static long load_peak(const char *yaml, size_t len, const sym_load_options *opts, int *rc)
+{
+    if (!MEASURABLE || getenv("SYM_UNDER_VALGRIND"))
+        return -1;
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        long out[2] = {-1, 0};
+        FILE *cr = fopen("/proc/self/clear_refs", "w");
+        if (cr && fputs("5", cr) >= 0 && fclose(cr) == 0) { /* 5: reset VmHWM */
+            long before = status_kib("VmRSS:");
+            sym_workflow *wf = NULL;
+            out[1] = sym_workflow_load_buffer(yaml, len, "big.yaml", opts, &wf, NULL);
+            long peak = status_kib("VmHWM:");
+            if (before >= 0 && peak >= before)
+                out[0] = (peak - before) * 1024;
+            sym_workflow_free(wf);
+        }
+        ssize_t w = write(fds[1], out, sizeof out);
+        _exit(w == (ssize_t)sizeof out ? 0 : 1);
+    }
+    close(fds[1]);
+    long out[2] = {-1, 0};
+    ssize_t n = read(fds[0], out, sizeof out);
+    close(fds[0]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0 && n == (ssize_t)sizeof out);
+    *rc = (int)out[1];
+    return out[0];
+}
+
+/* A workflow whose task `a` has `with: {x: ITEMS}`, ITEMS being count
+ * copies of item joined by sep inside open and close. */
+static char *dense_workflow(const char *open, const char *item, const char *sep,
+                            const char *close, size_t count, size_t *len)
+{
+    static const char head[] = "symphony: 1\nname: big\ntasks:\n  a:\n    worker: w\n"
+                               "    with:\n      x: ";
+    size_t il = strlen(item), sl = strlen(sep);
+    size_t cap = sizeof head + strlen(open) + count * (il + sl) + strlen(close) + 2;
+    char *y = malloc(cap), *p = y;
+    ck_assert_ptr_nonnull(y);
+    p += sprintf(p, "%s%s", head, open);
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            p += sprintf(p, "%s", sep);
+        memcpy(p, item, il);
+        p += il;
+    }
+    p += sprintf(p, "%s\n", close);
+    *len = (size_t)(p - y);
+    return y;
+}
+
+/* The densest YAML there is (a list of one-digit numbers: 2 bytes a node)
+ * took 32 times its size before values shrank to 16 bytes and the
+ * reader's work stack to one value per list item. Each shape here is the
+ * worst of its kind: values, strings, small maps, a big map, templates. */
+START_TEST(load_memory_is_bounded_by_the_file_size)
+{
+    static const struct {
+        const char *what, *open, *item, *sep, *close;
+        size_t count;
+    } shapes[] = {
+        {"numbers", "[", "1", ",", "]", 1500000},
+        {"one-letter strings", "[", "a", ",", "]", 1500000},
+        {"one-key maps", "[", "{a}", ",", "]", 750000},
+        {"templates", "[", "\"${{1}}\"", ",", "]", 330000},
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        size_t len;
+        char *y = dense_workflow(shapes[k].open, shapes[k].item, shapes[k].sep, shapes[k].close,
+                                 shapes[k].count, &len);
+        int rc;
+        long peak = load_peak(y, len, NULL, &rc);
+        free(y);
+        if (peak < 0)
+            return; /* cannot be measured here */
+        ck_assert_msg(rc == SYM_OK, "%s: load failed (%d)", shapes[k].what, rc);
+        ck_assert_msg(peak <= LOAD_MEMORY_FACTOR * (long)len + MEMORY_SLACK,
+                      "%s: a %zu-byte file took %ld bytes (%.1fx)", shapes[k].what, len, peak,
+                      (double)peak / (double)len);
+    }
+
+    /* A big map: its keys cannot be shorter than 4 letters. */
+    size_t n = 52 * 52 * 52 * 10, len = 0;
+    char *y = malloc(n * 5 + 256), *p = y;
+    ck_assert_ptr_nonnull(y);
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    p += sprintf(p, "symphony: 1\nname: big\ntasks:\n  a:\n    worker: w\n    with: {");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%c%c%c%c", i ? "," : "", letters[i % 52], letters[i / 52 % 52],
+                     letters[i / 2704 % 52], letters[i / 140608]);
+    p += sprintf(p, "}\n");
+    len = (size_t)(p - y);
+    int rc;
+    long peak = load_peak(y, len, NULL, &rc);
+    free(y);
+    if (peak < 0)
+        return;
+    ck_assert_int_eq(rc, SYM_OK);
+    ck_assert_msg(peak <= LOAD_MEMORY_FACTOR * (long)len + MEMORY_SLACK,
+                  "big map: a %zu-byte file took %ld bytes (%.1fx)", len, peak,
+                  (double)peak / (double)len);
+}
+END_TEST
+
 static Suite *schema_suite(void)
 {
     Suite *s = suite_create("schema");
@@ -1182,6 +1337,7 @@ static Suite *schema_suite(void)
     tcase_add_test(load, load_file_with_errors_names_the_file);
     tcase_add_test(load, utf8_bom_is_skipped);
     tcase_add_test(load, special_files_are_refused_without_blocking);
+    tcase_add_test(load, load_memory_is_bounded_by_the_file_size);
     tcase_add_test(errs, nul_in_strings_is_refused_where_written);
     tcase_add_test(errs, nul_bytes_and_parsed_values);
     suite_add_tcase(s, load);
