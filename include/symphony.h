@@ -295,7 +295,10 @@ typedef struct sym_load_options {
     size_t max_depth;         /* nesting of collections; default 64 */
     size_t max_nodes;         /* YAML nodes after alias expansion; default 10,000,000 */
     size_t max_alias_nodes;   /* of them, nodes made by expanding aliases; default
-                                 1,000,000 (stops "billion laughs" early) */
+                                 1,000,000 (stops "billion laughs" early). A string
+                                 counts a node per 16 bytes, a ${{ }} template 8
+                                 and one per 2 bytes; what anchors hold is held to
+                                 it too */
     size_t max_scalar_bytes;  /* default 1 MiB */
     size_t max_tasks;         /* after matrix expansion; default 1,000,000 */
     size_t max_matrix;        /* instances of one matrix task; default 10,000 */

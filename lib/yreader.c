@@ -48,6 +48,7 @@ typedef struct anchor {
     size_t name;       /* offset of the NUL-terminated name in the pool */
     size_t begin, end; /* its events in the log */
     size_t nodes;      /* nodes its expansion yields */
+    size_t cost;       /* what an expansion counts against max_alias_nodes (alias_cost) */
     size_t height;     /* collections nested in it (0 for a scalar) */
     bool open;         /* its node has not ended yet */
 } anchor;
@@ -59,6 +60,7 @@ typedef struct frame {
     size_t height;    /* the greatest height among its children so far */
     size_t anchor;    /* 1 + index of the anchor it opened, or 0 */
     size_t nodes0;    /* the node count when it started */
+    size_t cost0;     /* anchored: the recorded cost when it started */
 } frame;
 
 typedef struct replay {
@@ -104,7 +106,9 @@ struct yreader {
     int fail_code;
     size_t docs;
     size_t nodes;
-    size_t alias_nodes; /* of nodes, those replayed for aliases */
+    size_t alias_nodes; /* the cost of the aliases expanded so far (see alias_cost) */
+    size_t cost;        /* the cost of every node recorded so far, replays included */
+    size_t recorded;    /* nodes recorded for anchors, against max_alias_nodes */
 
     frame *frames;
     size_t nframes, frames_cap;
@@ -620,6 +624,41 @@ static void report_nul(yreader *r, const yaml_event_t *e, uint32_t line, uint32_
     report(r, SYM_ESCHEMA, line, column, "%s", VALUE_NUL_REFUSED);
 }
 
+/* What a node counts against max_alias_nodes each time an alias replays
+ * it: one, and for a scalar one more per 16 bytes of its text, or for a
+ * string holding "${{" 8 more and one per 2 bytes. The text is copied at
+ * every replay, and a template is parsed and checked again at every place
+ * it lands, at about 10 times its size: counted so, an alias of a long
+ * string or of a template costs what it makes, not one node. */
+static size_t alias_cost(const yr_event *ev)
+{
+    if (ev->kind != YR_SCALAR)
+        return ev->kind == YR_SEQ_END || ev->kind == YR_MAP_END ? 0 : 1;
+    for (const char *p = ev->value, *end = ev->value + ev->length;
+         (p = memchr(p, '$', (size_t)(end - p))) != NULL && end - p >= 3; p++)
+        if (p[1] == '{' && p[2] == '{')
+            return 8 + ev->length / 2;
+    return 1 + ev->length / 16;
+}
+
+/* Counts a node of cost `cost` recorded for an anchor. Anchored nodes are
+ * kept (events and text) until the reader closes, so all of them together
+ * are held to max_alias_nodes too: no alias could expand more. */
+static bool count_recorded(yreader *r, size_t cost, uint32_t line, uint32_t column)
+{
+    r->cost += cost;
+    if (r->max_alias_nodes && (cost > r->max_alias_nodes - r->recorded ||
+                               r->recorded > r->max_alias_nodes)) {
+        fail(r, SYM_ELIMIT, line, column,
+             "more than %zu YAML nodes inside anchors (load option max_alias_nodes; long "
+             "strings and ${{ }} templates count as several nodes)",
+             r->max_alias_nodes);
+        return false;
+    }
+    r->recorded += cost;
+    return true;
+}
+
 /* Counts n more nodes at (line, column). */
 static bool count_nodes(yreader *r, size_t n, uint32_t line, uint32_t column)
 {
@@ -668,17 +707,21 @@ static yr_kind start_alias(yreader *r, const yaml_event_t *e)
      * held in memory, so expansions are cut well before the document's own
      * node limit. */
     if (r->max_alias_nodes &&
-        (an->nodes > r->max_alias_nodes || r->alias_nodes > r->max_alias_nodes - an->nodes))
+        (an->cost > r->max_alias_nodes || r->alias_nodes > r->max_alias_nodes - an->cost))
         return fail(r, SYM_ELIMIT, line, column,
                     "alias expansion exceeds the alias limit: '*%.60s' expands to %zu nodes, "
-                    "after %zu from aliases already, over %zu (load option max_alias_nodes)",
-                    name, an->nodes, r->alias_nodes, r->max_alias_nodes);
+                    "after %zu from aliases already, over %zu (load option max_alias_nodes%s)",
+                    name, an->cost, r->alias_nodes, r->max_alias_nodes,
+                    an->cost > an->nodes ? "; long strings and ${{ }} templates count as "
+                                           "several nodes"
+                                         : "");
     if (r->max_depth && r->nframes + an->height > r->max_depth)
         return fail(r, SYM_ELIMIT, line, column,
                     "alias '*%.60s' nests deeper than %zu levels (load option max_depth)", name,
                     r->max_depth);
     r->nodes += an->nodes;
-    r->alias_nodes += an->nodes;
+    r->alias_nodes += an->cost;
+    r->cost += an->cost;
     if (r->recording) {
         yr_event ev = {.line = line, .column = column};
         if (!record(r, &ev, REC_ALIAS, index))
@@ -791,7 +834,12 @@ static yr_kind take_parsed(yreader *r, yr_event *ev, bool *emit)
         !count_nodes(r, 1, line, column))
         return YR_ERROR;
 
-    size_t index = 0;
+    size_t index = 0, cost = 0;
+    if (r->recording || anchor_name) {
+        cost = alias_cost(ev);
+        if (!count_recorded(r, cost, line, column))
+            return YR_ERROR;
+    }
     if (anchor_name && !anchor_new(r, (const char *)anchor_name, &index))
         return fail_nomem(r);
     if ((r->recording || anchor_name) && !record(r, ev, (uint8_t)ev->kind, 0))
@@ -801,6 +849,7 @@ static yr_kind take_parsed(yreader *r, yr_event *ev, bool *emit)
         if (ev->kind == YR_SCALAR) {
             an->end = r->nlog;
             an->nodes = 1;
+            an->cost = cost;
             an->open = false;
         } else {
             r->recording++;
@@ -832,7 +881,8 @@ static yr_kind track(yreader *r, yr_event *ev, size_t anchor1)
         r->frames[r->nframes++] = (frame){.kind = (uint8_t)ev->kind,
                                           .at_key = true,
                                           .anchor = anchor1,
-                                          .nodes0 = r->nodes - 1};
+                                          .nodes0 = r->nodes - 1,
+                                          .cost0 = r->cost - 1};
         break;
     case YR_SEQ_END:
     case YR_MAP_END: {
@@ -843,6 +893,7 @@ static yr_kind track(yreader *r, yr_event *ev, size_t anchor1)
             anchor *an = &r->anchors[f.anchor - 1];
             an->end = r->nlog;
             an->nodes = r->nodes - f.nodes0;
+            an->cost = r->cost - f.cost0;
             an->height = f.height + 1;
             an->open = false;
             r->recording--;

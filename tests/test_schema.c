@@ -1142,7 +1142,7 @@ END_TEST
 /* The bound README states: a load's peak memory stays under 20 times the
  * file's size, plus what aliases and matrices make (64 bytes per node of
  * max_alias_nodes, 250 bytes per matrix instance). */
-enum { LOAD_MEMORY_FACTOR = 20 };
+enum { LOAD_MEMORY_FACTOR = 20, ALIAS_NODE_BYTES = 64 };
 #define MEMORY_SLACK ((long)4 << 20) /* the allocator's and libyaml's own */
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -1290,6 +1290,67 @@ START_TEST(load_memory_is_bounded_by_the_file_size)
 }
 END_TEST
 
+/* An alias counted as one node whatever it held: a 64 KiB string aliased a
+ * thousand times made 64 MB out of a 70 KB file. Its text now counts. */
+START_TEST(alias_memory_counts_the_text)
+{
+    size_t big = 64 << 10, n = 1000;
+    char *y = malloc(big + n * 3 + 256), *p = y;
+    ck_assert_ptr_nonnull(y);
+    p += sprintf(p, "symphony: 1\nname: big\ntasks:\n  a:\n    worker: w\n    with:\n      s: &s ");
+    memset(p, 'x', big);
+    p += big;
+    p += sprintf(p, "\n      x: [");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s*s", i ? "," : "");
+    p += sprintf(p, "]\n");
+    size_t len = (size_t)(p - y);
+    sym_load_options opts;
+    sym_load_options_init(&opts);
+    opts.max_alias_nodes = 10000;
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_workflow_load_buffer(y, len, "a.yaml", &opts, &wf, err), SYM_ELIMIT);
+    ck_assert_str_eq(sym_error_message(err, 0),
+                     "alias expansion exceeds the alias limit: '*s' expands to 4097 nodes, "
+                     "after 8194 from aliases already, over 10000 (load option max_alias_nodes; "
+                     "long strings and ${{ }} templates count as several nodes)");
+    int rc;
+    long peak = load_peak(y, len, &opts, &rc);
+    free(y);
+    if (peak >= 0)
+        ck_assert_msg(peak <= LOAD_MEMORY_FACTOR * (long)len +
+                                  ALIAS_NODE_BYTES * (long)opts.max_alias_nodes + MEMORY_SLACK,
+                      "a %zu-byte file took %ld bytes", len, peak);
+
+    /* A template is parsed again wherever an alias puts it: 8 nodes and
+     * one per 2 bytes of it. */
+    opts.max_alias_nodes = 100;
+    static const char tmpl[] = HEAD "tasks:\n  a:\n    worker: w\n    with:\n"
+                                    "      t: &t \"${{1}}\"\n      x: [*t,*t,*t,*t,*t,*t,*t,*t,*t,*t]\n";
+    sym_error_clear(err);
+    ck_assert_int_eq(sym_workflow_load_buffer(tmpl, sizeof tmpl - 1, "a.yaml", &opts, &wf, err),
+                     SYM_ELIMIT);
+    expect_error_at(err, 0, 8, 38,
+                    "'*t' expands to 11 nodes, after 99 from aliases already, over 100");
+
+    /* What anchors hold is kept until the end of the load: held to the
+     * same limit, aliased or not. */
+    char held[1024];
+    int k = snprintf(held, sizeof held, HEAD "tasks:\n  a:\n    worker: w\n    with:\n"
+                                           "      t: &t [");
+    for (int i = 0; i < 120; i++)
+        k += snprintf(held + k, sizeof held - (size_t)k, "%s1", i ? "," : "");
+    k += snprintf(held + k, sizeof held - (size_t)k, "]\n");
+    sym_error_clear(err);
+    ck_assert_int_eq(sym_workflow_load_buffer(held, (size_t)k, "a.yaml", &opts, &wf, err),
+                     SYM_ELIMIT);
+    expect_error_at(err, 0, 7, 212, "more than 100 YAML nodes inside anchors (load option "
+                                    "max_alias_nodes;");
+    sym_error_free(err);
+}
+END_TEST
+
 static Suite *schema_suite(void)
 {
     Suite *s = suite_create("schema");
@@ -1338,6 +1399,7 @@ static Suite *schema_suite(void)
     tcase_add_test(load, utf8_bom_is_skipped);
     tcase_add_test(load, special_files_are_refused_without_blocking);
     tcase_add_test(load, load_memory_is_bounded_by_the_file_size);
+    tcase_add_test(load, alias_memory_counts_the_text);
     tcase_add_test(errs, nul_in_strings_is_refused_where_written);
     tcase_add_test(errs, nul_bytes_and_parsed_values);
     suite_add_tcase(s, load);
