@@ -289,7 +289,10 @@ SYM_API void sym_task_policy_init(sym_task_policy *p);
 typedef struct sym_workflow sym_workflow;
 
 /* Limits for untrusted input; 0 in a field means "no limit" except where
- * said. Initialise with sym_load_options_init so fields can be added. */
+ * said. Initialise with sym_load_options_init so fields can be added.
+ * Memory: a load's peak stays under 20 times the file's size, plus about
+ * 64 bytes per max_alias_nodes and 250 per task a matrix makes, so
+ * max_file_bytes, max_alias_nodes and max_tasks bound it. */
 typedef struct sym_load_options {
     size_t max_file_bytes;    /* default 64 MiB */
     size_t max_depth;         /* nesting of collections; default 64 */
