@@ -519,7 +519,8 @@ static yr_kind syntax_error(yreader *r)
         if (p->problem_value == 0)
             return fail(r, SYM_ESYNTAX, line, column,
                         "a NUL byte is not allowed in YAML text");
-        if (p->problem_value > 0 && p->problem_value < 0x20)
+        if ((p->problem_value > 0 && p->problem_value < 0x20) ||
+            (p->problem_value >= 0x7F && p->problem_value <= 0x9F))
             return fail(r, SYM_ESYNTAX, line, column,
                         "control character 0x%02x is not allowed in YAML text (a double-quoted "
                         "string can write it as \\x%02x)",

@@ -1121,6 +1121,10 @@ START_TEST(nul_bytes_and_parsed_values)
     load_expect_text_n(ctl, sizeof ctl - 1,
                        "w.yaml:2:8: control character 0x01 is not allowed in YAML text (a "
                        "double-quoted string can write it as \\x01)");
+    static const char del[] = "symphony: 1\nname: t\x7f\n";
+    load_expect_text_n(del, sizeof del - 1,
+                       "w.yaml:2:8: control character 0x7f is not allowed in YAML text (a "
+                       "double-quoted string can write it as \\x7f)");
     sym_error *err = sym_error_new();
     sym_value *v = NULL;
     ck_assert_int_eq(sym_value_parse("[1, \"a\\0b\"]", 11, &v, err), SYM_ESCHEMA);
