@@ -144,6 +144,7 @@ struct yreader {
      * copy per arena. */
     arena *keys_arena;
     const char *keys[KEY_CACHE];
+    uint32_t key_hash[KEY_CACHE]; /* each one's full hash: most misses end there */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -599,26 +600,24 @@ static size_t nul_escape(const char *s, size_t len, size_t off)
     return SIZE_MAX;
 }
 
-/* A scalar holding a NUL: reported where the NUL was written (or at the
- * scalar), and not fatal, so the rest of the file is still checked. A
+/* A double-quoted scalar holding a NUL: reported where the NUL was
+ * written (or at the scalar), and not fatal, so the rest of the file is still checked. A
  * string is handed on as a C string (a program's argv, its environment, a
  * script), which would end at the NUL: what was reviewed would not be what
  * runs. Every scalar passes here, keys and values, once (replays of an
  * alias are not checked again). */
-static void report_nul(yreader *r, const yaml_event_t *e, uint32_t line, uint32_t column)
+static void report_nul(yreader *r, uint32_t line, uint32_t column)
 {
-    if (e->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
-        size_t start = byte_offset(r, line, column);
-        size_t at = nul_escape(r->data, r->len, start);
-        if (at != SIZE_MAX) {
-            for (size_t i = start; i < at; i++) {
-                unsigned char c = (unsigned char)r->data[i];
-                if (c == '\n') {
-                    line++;
-                    column = 1;
-                } else if ((c & 0xC0) != 0x80) {
-                    column++;
-                }
+    size_t start = byte_offset(r, line, column);
+    size_t at = nul_escape(r->data, r->len, start);
+    if (at != SIZE_MAX) {
+        for (size_t i = start; i < at; i++) {
+            unsigned char c = (unsigned char)r->data[i];
+            if (c == '\n') {
+                line++;
+                column = 1;
+            } else if ((c & 0xC0) != 0x80) {
+                column++;
             }
         }
     }
@@ -809,8 +808,10 @@ static yr_kind take_parsed(yreader *r, yr_event *ev, bool *emit)
                         "a scalar of %zu bytes is over the limit of %zu bytes (load option "
                         "max_scalar_bytes)",
                         ev->length, r->max_scalar);
-        if (memchr(ev->value, '\0', ev->length))
-            report_nul(r, e, line, column);
+        /* Only an escape writes a NUL (libyaml refuses a NUL byte). */
+        if (e->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+            memchr(ev->value, '\0', ev->length))
+            report_nul(r, line, column);
         ev->tag = check_tag(r, e->data.scalar.tag, YR_SCALAR, line, column);
         anchor_name = e->data.scalar.anchor;
         break;
@@ -840,11 +841,11 @@ static yr_kind take_parsed(yreader *r, yr_event *ev, bool *emit)
         cost = alias_cost(ev);
         if (!count_recorded(r, cost, line, column))
             return YR_ERROR;
+        if (anchor_name && !anchor_new(r, (const char *)anchor_name, &index))
+            return fail_nomem(r);
+        if (!record(r, ev, (uint8_t)ev->kind, 0))
+            return fail_nomem(r);
     }
-    if (anchor_name && !anchor_new(r, (const char *)anchor_name, &index))
-        return fail_nomem(r);
-    if ((r->recording || anchor_name) && !record(r, ev, (uint8_t)ev->kind, 0))
-        return fail_nomem(r);
     if (anchor_name) {
         anchor *an = &r->anchors[index];
         if (ev->kind == YR_SCALAR) {
@@ -1191,8 +1192,9 @@ static const char *const tag_names[] = {"", "str", "int", "float", "bool", "null
  * caller reports, as with `!!int abc`. */
 static char *intern_key(yreader *r, arena *a, const char *s, size_t n);
 
-/* Strings up to this long are shared (see set_string). */
-enum { SHARED_STRING_MAX = 16 };
+/* Strings up to this long are shared (see set_string): the ones whose
+ * copy would cost more than the text they come from, as `[a, a, a]` has. */
+enum { SHARED_STRING_MAX = 2 };
 
 /* Sets *v to the n-byte string at s, in a. A short one is shared with an
  * equal string read before into the same arena (arena values are never
@@ -1202,8 +1204,11 @@ enum { SHARED_STRING_MAX = 16 };
  * (yr_on_string). */
 static int set_string(yreader *r, sym_value *v, arena *a, const char *s, size_t n)
 {
-    if (!r || n > SHARED_STRING_MAX || memchr(s, '$', n) || memchr(s, '\0', n))
+    if (!r || n > SHARED_STRING_MAX)
         return value_set_string(v, a, s, n);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '$' || s[i] == '\0')
+            return value_set_string(v, a, s, n);
     char *copy = intern_key(r, a, s, n);
     if (!copy)
         return SYM_ENOMEM;
@@ -1386,12 +1391,15 @@ static char *intern_key(yreader *r, arena *a, const char *s, size_t n)
     uint32_t h = 2166136261u; /* FNV-1a */
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 16777619u;
-    const char **slot = &r->keys[h % KEY_CACHE];
-    if (*slot && strncmp(*slot, s, n) == 0 && (*slot)[n] == '\0')
-        return (char *)*slot; /* arena values are never written after reading */
+    size_t at = h % KEY_CACHE;
+    const char *k = r->keys[at];
+    if (k && r->key_hash[at] == h && strncmp(k, s, n) == 0 && k[n] == '\0')
+        return (char *)k; /* arena values are never written after reading */
     char *copy = arena_strndup(a, s, n);
-    if (copy)
-        *slot = copy;
+    if (copy) {
+        r->keys[at] = copy;
+        r->key_hash[at] = h;
+    }
     return copy;
 }
 
@@ -1426,8 +1434,10 @@ static int deliver(yreader *r, const sym_value *v)
 {
     vframe *f = &r->vframes[r->nvframes - 1];
     bool map = f->kind == YR_MAP_START;
-    if (!grow((void **)&r->vals, &r->vals_cap, r->nvals + 1, sizeof *r->vals) ||
-        (map && !grow((void **)&r->mkeys, &r->mkeys_cap, r->nmkeys + 1, sizeof *r->mkeys))) {
+    if ((r->nvals == r->vals_cap &&
+         !grow((void **)&r->vals, &r->vals_cap, r->nvals + 1, sizeof *r->vals)) ||
+        (map && r->nmkeys == r->mkeys_cap &&
+         !grow((void **)&r->mkeys, &r->mkeys_cap, r->nmkeys + 1, sizeof *r->mkeys))) {
         fail_nomem(r);
         return SYM_ENOMEM;
     }
