@@ -943,6 +943,8 @@ static int load_in_child(const char *path, char *msg, size_t cap)
         char out[512];
         int n = snprintf(out, sizeof out, "%d %s", rc,
                          sym_error_count(err) ? sym_error_message(err, 0) : "");
+        sym_workflow_free(wf);
+        sym_error_free(err);
         ssize_t w = write(fds[1], out, (size_t)n);
         _exit(w == n ? 0 : 1);
     }
