@@ -362,14 +362,20 @@ static inline int sym_task_policy_init(sym_task_policy *p)
 typedef struct sym_workflow sym_workflow;
 
 /* Limits for untrusted input; 0 in a field means "no limit" except where
- * said. Initialise with sym_load_options_init or SYM_LOAD_OPTIONS_INIT. */
+ * said. Initialise with sym_load_options_init or SYM_LOAD_OPTIONS_INIT.
+ * Memory: a load's peak stays under 20 times the file's size, plus about
+ * 64 bytes per max_alias_nodes and 250 per task a matrix makes, so
+ * max_file_bytes, max_alias_nodes and max_tasks bound it. */
 typedef struct sym_load_options {
     unsigned version;         /* SYM_LOAD_OPTIONS_VERSION */
     size_t max_file_bytes;    /* default 64 MiB */
     size_t max_depth;         /* nesting of collections; default 64 */
     size_t max_nodes;         /* YAML nodes after alias expansion; default 10,000,000 */
     size_t max_alias_nodes;   /* of them, nodes made by expanding aliases; default
-                                 1,000,000 (stops "billion laughs" early) */
+                                 1,000,000 (stops "billion laughs" early). A string
+                                 counts a node per 16 bytes, a ${{ }} template 8
+                                 and one per 2 bytes; what anchors hold is held to
+                                 it too */
     size_t max_scalar_bytes;  /* default 1 MiB */
     size_t max_tasks;         /* after matrix expansion; default 1,000,000 */
     size_t max_matrix;        /* instances of one matrix task; default 10,000 */

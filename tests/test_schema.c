@@ -997,6 +997,8 @@ static int load_in_child(const char *path, char *msg, size_t cap)
         char out[512];
         int n = snprintf(out, sizeof out, "%d %s", rc,
                          sym_error_count(err) ? sym_error_message(err, 0) : "");
+        sym_workflow_free(wf);
+        sym_error_free(err);
         ssize_t w = write(fds[1], out, (size_t)n);
         _exit(w == n ? 0 : 1);
     }
@@ -1175,6 +1177,10 @@ START_TEST(nul_bytes_and_parsed_values)
     load_expect_text_n(ctl, sizeof ctl - 1,
                        "w.yaml:2:8: control character 0x01 is not allowed in YAML text (a "
                        "double-quoted string can write it as \\x01)");
+    static const char del[] = "symphony: 1\nname: t\x7f\n";
+    load_expect_text_n(del, sizeof del - 1,
+                       "w.yaml:2:8: control character 0x7f is not allowed in YAML text (a "
+                       "double-quoted string can write it as \\x7f)");
     sym_error *err = sym_error_new();
     sym_value *v = NULL;
     ck_assert_int_eq(sym_value_parse("[1, \"a\\0b\"]", 11, &v, err), SYM_ESCHEMA);
@@ -1185,6 +1191,222 @@ START_TEST(nul_bytes_and_parsed_values)
     ck_assert_int_eq(sym_value_parse("\"a\\\\0b\"", 7, &v, NULL), SYM_OK);
     ck_assert_str_eq(sym_value_string(v, NULL), "a\\0b");
     sym_value_free(v);
+    sym_error_free(err);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Memory                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* The bound README states: a load's peak memory stays under 20 times the
+ * file's size, plus what aliases and matrices make (64 bytes per node of
+ * max_alias_nodes, 250 bytes per matrix instance). */
+enum { LOAD_MEMORY_FACTOR = 20, ALIAS_NODE_BYTES = 64 };
+#define MEMORY_SLACK ((long)4 << 20) /* the allocator's and libyaml's own */
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MEASURABLE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MEASURABLE 0
+#endif
+#endif
+#ifndef MEASURABLE
+#define MEASURABLE 1
+#endif
+
+/* A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1. */
+static long status_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0) {
+            v = strtol(line + n, NULL, 10);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+/* The peak resident memory a load of yaml needs beyond what the process
+ * held before, in bytes, measured in a child process (so nothing freed by
+ * earlier loads is reused unseen) whose high-water mark is reset first.
+ * -1 where that cannot be measured (no /proc, or sanitizers or valgrind,
+ * whose own memory would be counted). *rc gets the load's result. */
+static long load_peak(const char *yaml, size_t len, const sym_load_options *opts, int *rc)
+{
+    if (!MEASURABLE || getenv("SYM_UNDER_VALGRIND"))
+        return -1;
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        long out[2] = {-1, 0};
+        FILE *cr = fopen("/proc/self/clear_refs", "w");
+        if (cr && fputs("5", cr) >= 0 && fclose(cr) == 0) { /* 5: reset VmHWM */
+            long before = status_kib("VmRSS:");
+            sym_workflow *wf = NULL;
+            out[1] = sym_workflow_load_buffer(yaml, len, "big.yaml", opts, &wf, NULL);
+            long peak = status_kib("VmHWM:");
+            if (before >= 0 && peak >= before)
+                out[0] = (peak - before) * 1024;
+            sym_workflow_free(wf);
+        }
+        ssize_t w = write(fds[1], out, sizeof out);
+        _exit(w == (ssize_t)sizeof out ? 0 : 1);
+    }
+    close(fds[1]);
+    long out[2] = {-1, 0};
+    ssize_t n = read(fds[0], out, sizeof out);
+    close(fds[0]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0 && n == (ssize_t)sizeof out);
+    *rc = (int)out[1];
+    return out[0];
+}
+
+/* A workflow whose task `a` has `with: {x: ITEMS}`, ITEMS being count
+ * copies of item joined by sep inside open and close. */
+static char *dense_workflow(const char *open, const char *item, const char *sep,
+                            const char *close, size_t count, size_t *len)
+{
+    static const char head[] = "symphony: 1\nname: big\ntasks:\n  a:\n    worker: w\n"
+                               "    with:\n      x: ";
+    size_t il = strlen(item), sl = strlen(sep);
+    size_t cap = sizeof head + strlen(open) + count * (il + sl) + strlen(close) + 2;
+    char *y = malloc(cap), *p = y;
+    ck_assert_ptr_nonnull(y);
+    p += sprintf(p, "%s%s", head, open);
+    for (size_t i = 0; i < count; i++) {
+        if (i)
+            p += sprintf(p, "%s", sep);
+        memcpy(p, item, il);
+        p += il;
+    }
+    p += sprintf(p, "%s\n", close);
+    *len = (size_t)(p - y);
+    return y;
+}
+
+/* The densest YAML there is (a list of one-digit numbers: 2 bytes a node)
+ * took 32 times its size before values shrank to 16 bytes and the
+ * reader's work stack to one value per list item. Each shape here is the
+ * worst of its kind: values, strings, small maps, a big map, templates. */
+START_TEST(load_memory_is_bounded_by_the_file_size)
+{
+    static const struct {
+        const char *what, *open, *item, *sep, *close;
+        size_t count;
+    } shapes[] = {
+        {"numbers", "[", "1", ",", "]", 1500000},
+        {"one-letter strings", "[", "a", ",", "]", 1500000},
+        {"one-key maps", "[", "{a}", ",", "]", 750000},
+        {"templates", "[", "\"${{1}}\"", ",", "]", 330000},
+    };
+    for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+        size_t len;
+        char *y = dense_workflow(shapes[k].open, shapes[k].item, shapes[k].sep, shapes[k].close,
+                                 shapes[k].count, &len);
+        int rc;
+        long peak = load_peak(y, len, NULL, &rc);
+        free(y);
+        if (peak < 0)
+            return; /* cannot be measured here */
+        ck_assert_msg(rc == SYM_OK, "%s: load failed (%d)", shapes[k].what, rc);
+        ck_assert_msg(peak <= LOAD_MEMORY_FACTOR * (long)len + MEMORY_SLACK,
+                      "%s: a %zu-byte file took %ld bytes (%.1fx)", shapes[k].what, len, peak,
+                      (double)peak / (double)len);
+    }
+
+    /* A big map: its keys cannot be shorter than 4 letters. */
+    size_t n = 52 * 52 * 52 * 10, len = 0;
+    char *y = malloc(n * 5 + 256), *p = y;
+    ck_assert_ptr_nonnull(y);
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    p += sprintf(p, "symphony: 1\nname: big\ntasks:\n  a:\n    worker: w\n    with: {");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%c%c%c%c", i ? "," : "", letters[i % 52], letters[i / 52 % 52],
+                     letters[i / 2704 % 52], letters[i / 140608]);
+    p += sprintf(p, "}\n");
+    len = (size_t)(p - y);
+    int rc;
+    long peak = load_peak(y, len, NULL, &rc);
+    free(y);
+    if (peak < 0)
+        return;
+    ck_assert_int_eq(rc, SYM_OK);
+    ck_assert_msg(peak <= LOAD_MEMORY_FACTOR * (long)len + MEMORY_SLACK,
+                  "big map: a %zu-byte file took %ld bytes (%.1fx)", len, peak,
+                  (double)peak / (double)len);
+}
+END_TEST
+
+/* An alias counted as one node whatever it held: a 64 KiB string aliased a
+ * thousand times made 64 MB out of a 70 KB file. Its text now counts. */
+START_TEST(alias_memory_counts_the_text)
+{
+    size_t big = 64 << 10, n = 1000;
+    char *y = malloc(big + n * 3 + 256), *p = y;
+    ck_assert_ptr_nonnull(y);
+    p += sprintf(p, "symphony: 1\nname: big\ntasks:\n  a:\n    worker: w\n    with:\n      s: &s ");
+    memset(p, 'x', big);
+    p += big;
+    p += sprintf(p, "\n      x: [");
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s*s", i ? "," : "");
+    p += sprintf(p, "]\n");
+    size_t len = (size_t)(p - y);
+    sym_load_options opts;
+    sym_load_options_init(&opts);
+    opts.max_alias_nodes = 10000;
+    sym_error *err = sym_error_new();
+    sym_workflow *wf = NULL;
+    ck_assert_int_eq(sym_workflow_load_buffer(y, len, "a.yaml", &opts, &wf, err), SYM_ELIMIT);
+    ck_assert_str_eq(sym_error_message(err, 0),
+                     "alias expansion exceeds the alias limit: '*s' expands to 4097 nodes, "
+                     "after 8194 from aliases already, over 10000 (load option max_alias_nodes; "
+                     "long strings and ${{ }} templates count as several nodes)");
+    int rc;
+    long peak = load_peak(y, len, &opts, &rc);
+    free(y);
+    if (peak >= 0)
+        ck_assert_msg(peak <= LOAD_MEMORY_FACTOR * (long)len +
+                                  ALIAS_NODE_BYTES * (long)opts.max_alias_nodes + MEMORY_SLACK,
+                      "a %zu-byte file took %ld bytes", len, peak);
+
+    /* A template is parsed again wherever an alias puts it: 8 nodes and
+     * one per 2 bytes of it. */
+    opts.max_alias_nodes = 100;
+    static const char tmpl[] = HEAD "tasks:\n  a:\n    worker: w\n    with:\n"
+                                    "      t: &t \"${{1}}\"\n      x: [*t,*t,*t,*t,*t,*t,*t,*t,*t,*t]\n";
+    sym_error_clear(err);
+    ck_assert_int_eq(sym_workflow_load_buffer(tmpl, sizeof tmpl - 1, "a.yaml", &opts, &wf, err),
+                     SYM_ELIMIT);
+    expect_error_at(err, 0, 8, 38,
+                    "'*t' expands to 11 nodes, after 99 from aliases already, over 100");
+
+    /* What anchors hold is kept until the end of the load: held to the
+     * same limit, aliased or not. */
+    char held[1024];
+    int k = snprintf(held, sizeof held, HEAD "tasks:\n  a:\n    worker: w\n    with:\n"
+                                           "      t: &t [");
+    for (int i = 0; i < 120; i++)
+        k += snprintf(held + k, sizeof held - (size_t)k, "%s1", i ? "," : "");
+    k += snprintf(held + k, sizeof held - (size_t)k, "]\n");
+    sym_error_clear(err);
+    ck_assert_int_eq(sym_workflow_load_buffer(held, (size_t)k, "a.yaml", &opts, &wf, err),
+                     SYM_ELIMIT);
+    expect_error_at(err, 0, 7, 212, "more than 100 YAML nodes inside anchors (load option "
+                                    "max_alias_nodes;");
     sym_error_free(err);
 }
 END_TEST
@@ -1237,6 +1459,8 @@ static Suite *schema_suite(void)
     tcase_add_test(load, load_file_with_errors_names_the_file);
     tcase_add_test(load, utf8_bom_is_skipped);
     tcase_add_test(load, special_files_are_refused_without_blocking);
+    tcase_add_test(load, load_memory_is_bounded_by_the_file_size);
+    tcase_add_test(load, alias_memory_counts_the_text);
     tcase_add_test(errs, nul_in_strings_is_refused_where_written);
     tcase_add_test(errs, nul_bytes_and_parsed_values);
     suite_add_tcase(s, load);

@@ -2,6 +2,7 @@
  * and arena values. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,42 @@ START_TEST(copy_and_equal)
 }
 END_TEST
 
+/* A copy holds exactly its elements; appending to it, and growing lists
+ * and maps past each power of two, keeps every element. */
+START_TEST(copies_grow_like_new_values)
+{
+    sym_value *list = sym_value_new_list(), *map = sym_value_new_map();
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(sym_value_list_append(list, sym_value_new_int(i)), SYM_OK);
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        ck_assert_int_eq(sym_value_map_set(map, key, sym_value_new_int(i)), SYM_OK);
+    }
+    sym_value *lc = sym_value_copy(list), *mc = sym_value_copy(map);
+    for (int i = 5; i < 300; i++) {
+        ck_assert_int_eq(sym_value_list_append(lc, sym_value_new_int(i)), SYM_OK);
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        ck_assert_int_eq(sym_value_map_set(mc, key, sym_value_new_int(i)), SYM_OK);
+    }
+    ck_assert_uint_eq(sym_value_count(lc), 300);
+    ck_assert_uint_eq(sym_value_count(mc), 300);
+    for (int i = 0; i < 300; i++) {
+        int64_t x = -1, y = -1;
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        ck_assert_int_eq(sym_value_get_int(sym_value_at(lc, (size_t)i), &x), SYM_OK);
+        ck_assert_int_eq(sym_value_get_int(sym_value_get(mc, key), &y), SYM_OK);
+        ck_assert(x == i && y == i);
+    }
+    ck_assert_uint_eq(sym_value_count(list), 5);
+    sym_value_free(lc);
+    sym_value_free(mc);
+    sym_value_free(list);
+    sym_value_free(map);
+}
+END_TEST
+
 START_TEST(arena_values)
 {
     arena a;
@@ -197,6 +234,7 @@ static Suite *suite(void)
     tcase_add_test(tc, utf8_is_checked);
     tcase_add_test(tc, json_rendering);
     tcase_add_test(tc, copy_and_equal);
+    tcase_add_test(tc, copies_grow_like_new_values);
     tcase_add_test(tc, arena_values);
     suite_add_tcase(s, tc);
     return s;

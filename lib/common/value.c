@@ -264,7 +264,7 @@ int value_copy_to_arena(sym_value *dst, const sym_value *src, arena *a)
     default:
         *dst = *src;
         dst->owned = 0;
-        dst->cap = 0;
+        dst->room = 0;
         return SYM_OK;
     }
 }
@@ -425,7 +425,6 @@ static int owned_copy_into(sym_value *dst, const sym_value *src)
         dst->u.items = calloc(src->n, sizeof *dst->u.items);
         if (!dst->u.items)
             return SYM_ENOMEM;
-        dst->cap = src->n;
         for (uint32_t i = 0; i < src->n; i++) {
             int rc = owned_copy_into(&dst->u.items[i], &src->u.items[i]);
             dst->n = i + 1; /* so a failure frees what was copied */
@@ -439,7 +438,6 @@ static int owned_copy_into(sym_value *dst, const sym_value *src)
         dst->u.entries = calloc(src->n, sizeof *dst->u.entries);
         if (!dst->u.entries)
             return SYM_ENOMEM;
-        dst->cap = src->n;
         for (uint32_t i = 0; i < src->n; i++) {
             value_entry *e = &dst->u.entries[i];
             dst->n = i + 1;
@@ -474,6 +472,26 @@ SYM_API sym_value *sym_value_copy(const sym_value *v)
     return out;
 }
 
+_Static_assert(sizeof(sym_value) == 16, "a value is 16 bytes");
+
+/* arr, the items or entries of the owned list or map v (elements of size
+ * bytes), with room for one more: moved, maybe; NULL when out of memory
+ * (arr is then untouched). Capacities are powers of two from 4, so one
+ * byte (v->room) holds them. */
+static void *make_room(sym_value *v, void *arr, size_t size)
+{
+    size_t room = v->room ? (size_t)1 << v->room : v->n;
+    if (v->n < room)
+        return arr;
+    unsigned k = 2;
+    while (((size_t)1 << k) <= v->n)
+        k++;
+    void *p = realloc(arr, ((size_t)1 << k) * size);
+    if (p)
+        v->room = (uint8_t)k;
+    return p;
+}
+
 /* Moves the contents of a heap handle into slot and frees the handle. */
 static void adopt_into(sym_value *slot, sym_value *item)
 {
@@ -491,16 +509,12 @@ SYM_API int sym_value_list_append(sym_value *list, sym_value *item)
         sym_value_free(item);
         return SYM_EINVAL;
     }
-    if (list->n == list->cap) {
-        uint32_t cap = list->cap ? list->cap * 2 : 4;
-        sym_value *items = realloc(list->u.items, cap * sizeof *items);
-        if (!items) {
-            sym_value_free(item);
-            return SYM_ENOMEM;
-        }
-        list->u.items = items;
-        list->cap = cap;
+    sym_value *items = make_room(list, list->u.items, sizeof *items);
+    if (!items) {
+        sym_value_free(item);
+        return SYM_ENOMEM;
     }
+    list->u.items = items;
     adopt_into(&list->u.items[list->n++], item);
     return SYM_OK;
 }
@@ -521,16 +535,12 @@ SYM_API int sym_value_map_set(sym_value *map, const char *key, sym_value *item)
             return SYM_OK;
         }
     }
-    if (map->n == map->cap) {
-        uint32_t cap = map->cap ? map->cap * 2 : 4;
-        value_entry *es = realloc(map->u.entries, cap * sizeof *es);
-        if (!es) {
-            sym_value_free(item);
-            return SYM_ENOMEM;
-        }
-        map->u.entries = es;
-        map->cap = cap;
+    value_entry *entries = make_room(map, map->u.entries, sizeof *entries);
+    if (!entries) {
+        sym_value_free(item);
+        return SYM_ENOMEM;
     }
+    map->u.entries = entries;
     size_t klen = strlen(key) + 1;
     char *k = malloc(klen);
     if (!k) {

@@ -13,11 +13,12 @@
 
 typedef struct value_entry value_entry;
 
+/* 16 bytes: a big workflow's inputs are millions of them. */
 struct sym_value {
     uint8_t type;  /* sym_value_type */
     uint8_t owned; /* 1: heap value made by sym_value_new_* */
+    uint8_t room;  /* owned list/map: room for 1 << room elements; 0: exactly n */
     uint32_t n;    /* string: length in bytes; list/map: element count */
-    uint32_t cap;  /* owned list/map: allocated elements */
     union {
         bool b;
         int64_t i;

@@ -172,7 +172,7 @@ static int copy_tree(const copy_ctx *c, sym_value *dst, const sym_value *src)
     }
     *dst = *src;
     dst->owned = 0;
-    dst->cap = 0;
+    dst->room = 0;
     if (src->type == SYM_VALUE_LIST && src->n) {
         sym_value *items = arena_alloc(c->a, src->n * sizeof *items);
         if (!items)

@@ -101,6 +101,10 @@ bool expr_has_template(const char *s, size_t n);
  * Text with no "${{" gives a literal template (expr_template_is_literal). */
 int expr_template_parse(const char *text, size_t n, uint32_t line, uint32_t column, arena *a,
                         diag *d, expr_template **out);
+/* The same for text that lives in a already and is never written (a
+ * string of a `with` tree): the template points into it, not at a copy. */
+int expr_template_parse_kept(const char *text, size_t n, uint32_t line, uint32_t column,
+                             arena *a, diag *d, expr_template **out);
 
 /* True when t is plain text (no expression): use expr_template_text. */
 bool expr_template_is_literal(const expr_template *t);

@@ -544,7 +544,7 @@ static int eval_node(eval *e, const expr_node *n, sym_value *out)
         if ((rc = eval_node(e, n->u.member.obj, &l)) != SYM_OK)
             return rc;
         const sym_value *v = l.type == SYM_VALUE_MAP
-                                 ? map_get(&l, n->u.member.name, n->u.member.len)
+                                 ? map_get(&l, n->u.member.name, n->len)
                                  : NULL;
         if (v)
             *out = *v;

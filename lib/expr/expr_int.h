@@ -32,11 +32,14 @@ typedef enum expr_fn {
 } expr_fn;
 
 typedef struct expr_node expr_node;
+/* 32 bytes: the length of a member's name sits in the header, so no
+ * member of the union is over 16 bytes. */
 struct expr_node {
     uint8_t kind;   /* expr_node_kind */
     uint8_t op;     /* expr_cmp or expr_fn */
     uint16_t nargs; /* N_CALL */
     uint32_t line, column;
+    uint32_t len;   /* N_MEMBER: the length of u.member.name */
     union {
         sym_value lit;
         uint32_t ref;
@@ -46,7 +49,6 @@ struct expr_node {
         struct {
             const expr_node *obj;
             const char *name;
-            uint32_t len;
         } member;
         const expr_node *const *args;
     } u;
@@ -59,15 +61,17 @@ typedef struct expr_part {
     const expr_node *root;
 } expr_part;
 
+/* 32 bytes and its parts, in one block: a big `with` holds a template per
+ * string with `${{ }}`. */
 struct expr_template {
-    expr_part *parts;
-    uint32_t nparts;
     expr_ref *refs;
-    uint32_t nrefs;
-    bool literal; /* no expression: text/len is the whole string */
-    bool single;  /* exactly one expression and nothing else */
     const char *text;
-    size_t len;
+    uint32_t nparts;
+    uint32_t nrefs;
+    uint32_t len;
+    bool literal;      /* no expression: text/len is the whole string */
+    bool single;       /* exactly one expression and nothing else */
+    expr_part parts[]; /* nparts of them; none when literal */
 };
 
 /* The name of function fn ("startsWith"). */

@@ -689,7 +689,7 @@ static expr_node *parse_postfix(parser *p)
             }
             m->u.member.obj = n;
             m->u.member.name = ident_value(p, &p->tok);
-            m->u.member.len = (uint32_t)p->tok.len;
+            m->len = (uint32_t)p->tok.len;
             lex(p);
         } else {
             if (!enter(p, &op.at))
@@ -903,19 +903,20 @@ static bool add_part(part_list *l, const char *text, size_t len, const expr_node
     return true;
 }
 
-static int finish(parser *p, part_list *parts, const char *text, size_t n, expr_template **out)
+static int finish(parser *p, part_list *parts, const char *text, size_t n, bool kept,
+                  expr_template **out)
 {
-    expr_template *t = arena_calloc(p->a, 1, sizeof *t);
-    char *copy = t ? arena_strndup(p->a, text, n) : NULL;
+    bool literal = parts->n == 0 || (parts->n == 1 && !parts->v[0].root);
+    uint32_t nparts = literal ? 0 : parts->n;
+    expr_template *t = arena_calloc(p->a, 1, sizeof *t + nparts * sizeof *t->parts);
+    const char *copy = !t ? NULL : kept ? text : arena_strndup(p->a, text, n);
     if (!copy)
         return SYM_ENOMEM;
     t->text = copy;
-    t->len = n;
-    t->literal = parts->n == 0 || (parts->n == 1 && !parts->v[0].root);
+    t->len = (uint32_t)n;
+    t->literal = literal;
     t->single = parts->n == 1 && parts->v[0].root;
     if (!t->literal) {
-        if (!(t->parts = arena_alloc(p->a, parts->n * sizeof *t->parts)))
-            return SYM_ENOMEM;
         for (uint32_t i = 0; i < parts->n; i++) {
             t->parts[i] = parts->v[i];
             /* Text parts point into the copy, not the caller's buffer. */
@@ -933,12 +934,17 @@ static int finish(parser *p, part_list *parts, const char *text, size_t n, expr_
     return SYM_OK;
 }
 
-int expr_template_parse(const char *text, size_t n, uint32_t line, uint32_t column, arena *a,
-                        diag *d, expr_template **out)
+static int parse_template(const char *text, size_t n, uint32_t line, uint32_t column, arena *a,
+                          diag *d, bool kept, expr_template **out)
 {
     *out = NULL;
     if (!text)
         text = "";
+    if (n > UINT32_MAX) {
+        diag_add(d, SYM_ETOOBIG, line, column, "a string of more than %u bytes",
+                 (unsigned)UINT32_MAX);
+        return SYM_ETOOBIG;
+    }
     parser p = {.s = text, .a = a, .d = d, .err = SYM_OK};
     part_list parts = {0};
     int first = SYM_OK;
@@ -973,12 +979,24 @@ int expr_template_parse(const char *text, size_t n, uint32_t line, uint32_t colu
     }
     int rc = first;
     if (rc == SYM_OK)
-        rc = finish(&p, &parts, text, n, out);
+        rc = finish(&p, &parts, text, n, kept, out);
     if (rc == SYM_ENOMEM && first == SYM_OK)
         diag_add(d, SYM_ENOMEM, line, column, "out of memory");
     free(parts.v);
     free(p.refs);
     return rc;
+}
+
+int expr_template_parse(const char *text, size_t n, uint32_t line, uint32_t column, arena *a,
+                        diag *d, expr_template **out)
+{
+    return parse_template(text, n, line, column, a, d, false, out);
+}
+
+int expr_template_parse_kept(const char *text, size_t n, uint32_t line, uint32_t column,
+                             arena *a, diag *d, expr_template **out)
+{
+    return parse_template(text, n, line, column, a, d, true, out);
 }
 
 bool expr_template_is_literal(const expr_template *t) { return t->literal; }

@@ -55,7 +55,7 @@ static int add_leaf(draft *d, uint32_t task, const char *key, const sym_value *l
     if (pos)
         pos(ctx, leaf, &line, &column);
     expr_template *t;
-    int rc = expr_template_parse(leaf->u.s, leaf->n, line, column, &d->arena, dg, &t);
+    int rc = expr_template_parse_kept(leaf->u.s, leaf->n, line, column, &d->arena, dg, &t);
     if (rc == SYM_ENOMEM)
         return rc;
     if (rc != SYM_OK) {

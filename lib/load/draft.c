@@ -38,7 +38,7 @@ void draft_free(draft *d)
     free(d->need_store);
     mem_big_free(d->slots);
     free(d->full);
-    free(d->inputs);
+    mem_big_free(d->inputs);
     d->inputs = NULL;
     d->ninputs = d->inputs_cap = 0;
     ids_free(d->ids);
@@ -164,7 +164,9 @@ int draft_add_limit(draft *d, const draft_limit *limit)
 
 int draft_add_input(draft *d, const draft_input *input)
 {
-    draft_input *inputs = grow(d->inputs, d->ninputs, &d->inputs_cap, sizeof *inputs, UINT32_MAX);
+    /* One per template of a `with`: a big file has millions. */
+    draft_input *inputs =
+        grow_big(d->inputs, d->ninputs, &d->inputs_cap, sizeof *inputs, UINT32_MAX);
     if (!inputs)
         return SYM_ENOMEM;
     d->inputs = inputs;

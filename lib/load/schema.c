@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "dfload.h"
 #include "expr.h"
 #include "common.h"
@@ -885,7 +886,9 @@ static void note_leaf(void *ctx, const sym_value *v, const yr_event *ev)
         return;
     if (w->nleaves == w->leaves_cap) {
         size_t cap = w->leaves_cap ? w->leaves_cap * 2 : 8;
-        leaf_pos *grown = realloc(w->leaves, cap * sizeof *grown);
+        /* A mapping of its own once big: grown by moving pages, not by
+         * copying (see mem_big_realloc), so growth holds no second copy. */
+        leaf_pos *grown = mem_big_realloc(w->leaves, cap * sizeof *grown);
         if (!grown) {
             w->leaves_nomem = true;
             return;
@@ -1412,7 +1415,7 @@ int schema_read(yreader *r, draft *d, bool *checkable)
     }
     strset_free(&w.workers);
     strset_free(&w.keys);
-    free(w.leaves);
+    mem_big_free(w.leaves);
     bool whole = w.ended && !diag_full(d->diag) && d->ntasks > 0;
     if (checkable)
         *checkable = whole;

@@ -47,6 +47,7 @@ typedef struct anchor {
     size_t name;       /* offset of the NUL-terminated name in the pool */
     size_t begin, end; /* its events in the log */
     size_t nodes;      /* nodes its expansion yields */
+    size_t cost;       /* what an expansion counts against max_alias_nodes (alias_cost) */
     size_t height;     /* collections nested in it (0 for a scalar) */
     bool open;         /* its node has not ended yet */
 } anchor;
@@ -58,17 +59,21 @@ typedef struct frame {
     size_t height;    /* the greatest height among its children so far */
     size_t anchor;    /* 1 + index of the anchor it opened, or 0 */
     size_t nodes0;    /* the node count when it started */
+    size_t cost0;     /* anchored: the recorded cost when it started */
 } frame;
 
 typedef struct replay {
     size_t pos, end;
 } replay;
 
-/* yr_read_value's work stacks (kept in the reader so they are reused). */
-typedef struct tmp_entry {
-    value_entry e; /* key NULL in lists */
+/* yr_read_value's work stacks (kept in the reader so they are reused):
+ * the values of every open collection, and for each map entry its key and
+ * where the key was written (for "duplicate key ... (first at L:C)"). Two
+ * stacks, so that a list's items cost 16 bytes each here, not 32. */
+typedef struct key_info {
+    char *key;
     uint32_t line, column;
-} tmp_entry;
+} key_info;
 
 typedef struct vframe {
     uint8_t kind;        /* YR_SEQ_START or YR_MAP_START */
@@ -77,7 +82,8 @@ typedef struct vframe {
     char *key;
     uint32_t key_line, key_column;
     uint32_t line, column;
-    size_t base;         /* its first entry in the entry stack */
+    size_t base;         /* its first value in vals */
+    size_t kbase;        /* maps: its first key in mkeys */
     uint32_t *hash;      /* big maps: slots of 1 + entry offset; NULL when small */
     size_t hcap;
 } vframe;
@@ -99,7 +105,9 @@ struct yreader {
     int fail_code;
     size_t docs;
     size_t nodes;
-    size_t alias_nodes; /* of nodes, those replayed for aliases */
+    size_t alias_nodes; /* the cost of the aliases expanded so far (see alias_cost) */
+    size_t cost;        /* the cost of every node recorded so far, replays included */
+    size_t recorded;    /* nodes recorded for anchors, against max_alias_nodes */
 
     frame *frames;
     size_t nframes, frames_cap;
@@ -118,8 +126,10 @@ struct yreader {
     replay *replays;
     size_t nreplays, replays_cap;
 
-    tmp_entry *tmp;
-    size_t ntmp, tmp_cap;
+    sym_value *vals;
+    size_t nvals, vals_cap;
+    key_info *mkeys;
+    size_t nmkeys, mkeys_cap;
     vframe *vframes;
     size_t nvframes, vframes_cap;
     int read_first; /* the first error reported during yr_read_value */
@@ -128,10 +138,12 @@ struct yreader {
     bool ev_replayed;      /* the event just returned comes from an alias */
     yr_string_fn on_string; /* see yr_on_string */
     void *on_string_ctx;
-    /* Map keys read into an arena repeat from task to task ("url", "path"):
-     * a small direct-mapped cache hands out one copy per arena. */
+    /* Map keys read into an arena repeat from task to task ("url", "path"),
+     * and so do short strings: a small direct-mapped cache hands out one
+     * copy per arena. */
     arena *keys_arena;
     const char *keys[KEY_CACHE];
+    uint32_t key_hash[KEY_CACHE]; /* each one's full hash: most misses end there */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -364,7 +376,8 @@ void yr_close(yreader *r)
     free(r->anchors);
     free(r->slots);
     free(r->replays);
-    free(r->tmp);
+    free(r->vals);
+    free(r->mkeys);
     free(r->vframes);
     free(r);
 }
@@ -503,7 +516,8 @@ static yr_kind syntax_error(yreader *r)
         if (p->problem_value == 0)
             return fail(r, SYM_ESYNTAX, line, column,
                         "a NUL byte is not allowed in YAML text");
-        if (p->problem_value > 0 && p->problem_value < 0x20)
+        if ((p->problem_value > 0 && p->problem_value < 0x20) ||
+            (p->problem_value >= 0x7F && p->problem_value <= 0x9F))
             return fail(r, SYM_ESYNTAX, line, column,
                         "control character 0x%02x is not allowed in YAML text (a double-quoted "
                         "string can write it as \\x%02x)",
@@ -582,30 +596,63 @@ static size_t nul_escape(const char *s, size_t len, size_t off)
     return SIZE_MAX;
 }
 
-/* A scalar holding a NUL: reported where the NUL was written (or at the
- * scalar), and not fatal, so the rest of the file is still checked. A
+/* A double-quoted scalar holding a NUL: reported where the NUL was
+ * written (or at the scalar), and not fatal, so the rest of the file is still checked. A
  * string is handed on as a C string (a program's argv, its environment, a
  * script), which would end at the NUL: what was reviewed would not be what
  * runs. Every scalar passes here, keys and values, once (replays of an
  * alias are not checked again). */
-static void report_nul(yreader *r, const yaml_event_t *e, uint32_t line, uint32_t column)
+static void report_nul(yreader *r, uint32_t line, uint32_t column)
 {
-    if (e->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
-        size_t start = byte_offset(r, line, column);
-        size_t at = nul_escape(r->data, r->len, start);
-        if (at != SIZE_MAX) {
-            for (size_t i = start; i < at; i++) {
-                unsigned char c = (unsigned char)r->data[i];
-                if (c == '\n') {
-                    line++;
-                    column = 1;
-                } else if ((c & 0xC0) != 0x80) {
-                    column++;
-                }
+    size_t start = byte_offset(r, line, column);
+    size_t at = nul_escape(r->data, r->len, start);
+    if (at != SIZE_MAX) {
+        for (size_t i = start; i < at; i++) {
+            unsigned char c = (unsigned char)r->data[i];
+            if (c == '\n') {
+                line++;
+                column = 1;
+            } else if ((c & 0xC0) != 0x80) {
+                column++;
             }
         }
     }
     report(r, SYM_ESCHEMA, line, column, "%s", VALUE_NUL_REFUSED);
+}
+
+/* What a node counts against max_alias_nodes each time an alias replays
+ * it: one, and for a scalar one more per 16 bytes of its text, or for a
+ * string holding "${{" 8 more and one per 2 bytes. The text is copied at
+ * every replay, and a template is parsed and checked again at every place
+ * it lands, at about 10 times its size: counted so, an alias of a long
+ * string or of a template costs what it makes, not one node. */
+static size_t alias_cost(const yr_event *ev)
+{
+    if (ev->kind != YR_SCALAR)
+        return ev->kind == YR_SEQ_END || ev->kind == YR_MAP_END ? 0 : 1;
+    for (const char *p = ev->value, *end = ev->value + ev->length;
+         (p = memchr(p, '$', (size_t)(end - p))) != NULL && end - p >= 3; p++)
+        if (p[1] == '{' && p[2] == '{')
+            return 8 + ev->length / 2;
+    return 1 + ev->length / 16;
+}
+
+/* Counts a node of cost `cost` recorded for an anchor. Anchored nodes are
+ * kept (events and text) until the reader closes, so all of them together
+ * are held to max_alias_nodes too: no alias could expand more. */
+static bool count_recorded(yreader *r, size_t cost, uint32_t line, uint32_t column)
+{
+    r->cost += cost;
+    if (r->max_alias_nodes && (cost > r->max_alias_nodes - r->recorded ||
+                               r->recorded > r->max_alias_nodes)) {
+        fail(r, SYM_ELIMIT, line, column,
+             "more than %zu YAML nodes inside anchors (load option max_alias_nodes; long "
+             "strings and ${{ }} templates count as several nodes)",
+             r->max_alias_nodes);
+        return false;
+    }
+    r->recorded += cost;
+    return true;
 }
 
 /* Counts n more nodes at (line, column). */
@@ -656,17 +703,21 @@ static yr_kind start_alias(yreader *r, const yaml_event_t *e)
      * held in memory, so expansions are cut well before the document's own
      * node limit. */
     if (r->max_alias_nodes &&
-        (an->nodes > r->max_alias_nodes || r->alias_nodes > r->max_alias_nodes - an->nodes))
+        (an->cost > r->max_alias_nodes || r->alias_nodes > r->max_alias_nodes - an->cost))
         return fail(r, SYM_ELIMIT, line, column,
                     "alias expansion exceeds the alias limit: '*%.60s' expands to %zu nodes, "
-                    "after %zu from aliases already, over %zu (load option max_alias_nodes)",
-                    name, an->nodes, r->alias_nodes, r->max_alias_nodes);
+                    "after %zu from aliases already, over %zu (load option max_alias_nodes%s)",
+                    name, an->cost, r->alias_nodes, r->max_alias_nodes,
+                    an->cost > an->nodes ? "; long strings and ${{ }} templates count as "
+                                           "several nodes"
+                                         : "");
     if (r->max_depth && r->nframes + an->height > r->max_depth)
         return fail(r, SYM_ELIMIT, line, column,
                     "alias '*%.60s' nests deeper than %zu levels (load option max_depth)", name,
                     r->max_depth);
     r->nodes += an->nodes;
-    r->alias_nodes += an->nodes;
+    r->alias_nodes += an->cost;
+    r->cost += an->cost;
     if (r->recording) {
         yr_event ev = {.line = line, .column = column};
         if (!record(r, &ev, REC_ALIAS, index))
@@ -753,8 +804,10 @@ static yr_kind take_parsed(yreader *r, yr_event *ev, bool *emit)
                         "a scalar of %zu bytes is over the limit of %zu bytes (load option "
                         "max_scalar_bytes)",
                         ev->length, r->max_scalar);
-        if (memchr(ev->value, '\0', ev->length))
-            report_nul(r, e, line, column);
+        /* Only an escape writes a NUL (libyaml refuses a NUL byte). */
+        if (e->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+            memchr(ev->value, '\0', ev->length))
+            report_nul(r, line, column);
         ev->tag = check_tag(r, e->data.scalar.tag, YR_SCALAR, line, column);
         anchor_name = e->data.scalar.anchor;
         break;
@@ -779,16 +832,22 @@ static yr_kind take_parsed(yreader *r, yr_event *ev, bool *emit)
         !count_nodes(r, 1, line, column))
         return YR_ERROR;
 
-    size_t index = 0;
-    if (anchor_name && !anchor_new(r, (const char *)anchor_name, &index))
-        return fail_nomem(r);
-    if ((r->recording || anchor_name) && !record(r, ev, (uint8_t)ev->kind, 0))
-        return fail_nomem(r);
+    size_t index = 0, cost = 0;
+    if (r->recording || anchor_name) {
+        cost = alias_cost(ev);
+        if (!count_recorded(r, cost, line, column))
+            return YR_ERROR;
+        if (anchor_name && !anchor_new(r, (const char *)anchor_name, &index))
+            return fail_nomem(r);
+        if (!record(r, ev, (uint8_t)ev->kind, 0))
+            return fail_nomem(r);
+    }
     if (anchor_name) {
         anchor *an = &r->anchors[index];
         if (ev->kind == YR_SCALAR) {
             an->end = r->nlog;
             an->nodes = 1;
+            an->cost = cost;
             an->open = false;
         } else {
             r->recording++;
@@ -820,7 +879,8 @@ static yr_kind track(yreader *r, yr_event *ev, size_t anchor1)
         r->frames[r->nframes++] = (frame){.kind = (uint8_t)ev->kind,
                                           .at_key = true,
                                           .anchor = anchor1,
-                                          .nodes0 = r->nodes - 1};
+                                          .nodes0 = r->nodes - 1,
+                                          .cost0 = r->cost - 1};
         break;
     case YR_SEQ_END:
     case YR_MAP_END: {
@@ -831,6 +891,7 @@ static yr_kind track(yreader *r, yr_event *ev, size_t anchor1)
             anchor *an = &r->anchors[f.anchor - 1];
             an->end = r->nlog;
             an->nodes = r->nodes - f.nodes0;
+            an->cost = r->cost - f.cost0;
             an->height = f.height + 1;
             an->open = false;
             r->recording--;
@@ -1125,7 +1186,37 @@ static const char *const tag_names[] = {"", "str", "int", "float", "bool", "null
  * An int literal too big for 64 bits is SYM_ETYPE (not silently a float
  * or a string): a number that cannot be kept exactly is an error the
  * caller reports, as with `!!int abc`. */
-static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char **why)
+static char *intern_key(yreader *r, arena *a, const char *s, size_t n);
+
+/* Strings up to this long are shared (see set_string): the ones whose
+ * copy would cost more than the text they come from, as `[a, a, a]` has. */
+enum { SHARED_STRING_MAX = 2 };
+
+/* Sets *v to the n-byte string at s, in a. A short one is shared with an
+ * equal string read before into the same arena (arena values are never
+ * written after reading), so that `[a, a, a]` costs its values and not a
+ * copy each. r NULL: always copied. So is a string holding '$': a
+ * template's leaf is found again by the address of its bytes
+ * (yr_on_string). */
+static int set_string(yreader *r, sym_value *v, arena *a, const char *s, size_t n)
+{
+    if (!r || n > SHARED_STRING_MAX)
+        return value_set_string(v, a, s, n);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '$' || s[i] == '\0')
+            return value_set_string(v, a, s, n);
+    char *copy = intern_key(r, a, s, n);
+    if (!copy)
+        return SYM_ENOMEM;
+    memset(v, 0, sizeof *v);
+    v->type = SYM_VALUE_STRING;
+    v->n = (uint32_t)n;
+    v->u.s = copy;
+    return SYM_OK;
+}
+
+static int scalar_value(yreader *r, const yr_event *ev, sym_value *v, arena *a,
+                        const char **why)
 {
     const char *s = ev->value ? ev->value : "";
     size_t n = ev->length;
@@ -1135,7 +1226,7 @@ static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char *
     *why = NULL;
     switch (ev->tag) {
     case YR_TAG_STR:
-        return value_set_string(v, a, s, n);
+        return set_string(r, v, a, s, n);
     case YR_TAG_NULL:
         if (!is_null(s, n))
             break;
@@ -1165,7 +1256,7 @@ static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char *
         break;
     case YR_TAG_NONE:
         if (!ev->plain)
-            return value_set_string(v, a, s, n);
+            return set_string(r, v, a, s, n);
         if (is_null(s, n)) {
             value_set_null(v);
             return SYM_OK;
@@ -1186,7 +1277,7 @@ static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char *
             value_set_float(v, f);
             return SYM_OK;
         }
-        return value_set_string(v, a, s, n);
+        return set_string(r, v, a, s, n);
     }
     return SYM_ETYPE; /* the text does not match its tag: *why stays NULL */
 }
@@ -1194,7 +1285,7 @@ static int scalar_value(const yr_event *ev, sym_value *v, arena *a, const char *
 int yr_scalar_value(const yr_event *ev, sym_value *v, arena *a)
 {
     const char *why;
-    return scalar_value(ev, v, a, &why);
+    return scalar_value(NULL, ev, v, a, &why);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1205,10 +1296,13 @@ int yr_scalar_value(const yr_event *ev, sym_value *v, arena *a)
  * of 100,000 tasks must not cost n^2 comparisons); smaller ones by a scan. */
 #define HASH_FROM 16
 
+/* Work stacks up to this many entries are kept between values. */
+#define STACK_KEEP 4096
+
 static int scalar_into(yreader *r, const yr_event *ev, sym_value *v, arena *a)
 {
     const char *why;
-    int rc = scalar_value(ev, v, a, &why);
+    int rc = scalar_value(r, ev, v, a, &why);
     if (rc == SYM_ENOMEM) {
         fail_nomem(r);
         return rc;
@@ -1239,7 +1333,7 @@ static size_t ht_find(const yreader *r, const vframe *f, const char *key, bool *
             *found = false;
             return i;
         }
-        if (strcmp(r->tmp[f->base + s - 1].e.key, key) == 0) {
+        if (strcmp(r->mkeys[f->kbase + s - 1].key, key) == 0) {
             *found = true;
             return i;
         }
@@ -1249,7 +1343,7 @@ static size_t ht_find(const yreader *r, const vframe *f, const char *key, bool *
 /* (Re)builds f's hash of keys with room for twice its entries. */
 static bool ht_build(yreader *r, vframe *f)
 {
-    size_t n = r->ntmp - f->base, cap = 64;
+    size_t n = r->nmkeys - f->kbase, cap = 64;
     while (cap < 2 * (n + 1))
         cap *= 2;
     uint32_t *h = calloc(cap, sizeof *h);
@@ -1260,28 +1354,28 @@ static bool ht_build(yreader *r, vframe *f)
     f->hcap = cap;
     for (size_t j = 0; j < n; j++) {
         bool found;
-        size_t slot = ht_find(r, f, r->tmp[f->base + j].e.key, &found);
+        size_t slot = ht_find(r, f, r->mkeys[f->kbase + j].key, &found);
         f->hash[slot] = (uint32_t)(j + 1);
     }
     return true;
 }
 
 /* The entry of f whose key is key, or NULL. */
-static const tmp_entry *find_key(const yreader *r, const vframe *f, const char *key)
+static const key_info *find_key(const yreader *r, const vframe *f, const char *key)
 {
     if (f->hash) {
         bool found;
         size_t slot = ht_find(r, f, key, &found);
-        return found ? &r->tmp[f->base + f->hash[slot] - 1] : NULL;
+        return found ? &r->mkeys[f->kbase + f->hash[slot] - 1] : NULL;
     }
-    for (size_t j = f->base; j < r->ntmp; j++)
-        if (strcmp(r->tmp[j].e.key, key) == 0)
-            return &r->tmp[j];
+    for (size_t j = f->kbase; j < r->nmkeys; j++)
+        if (strcmp(r->mkeys[j].key, key) == 0)
+            return &r->mkeys[j];
     return NULL;
 }
 
-/* A copy of the n-byte key s in a, shared with earlier equal keys copied
- * into the same arena when the cache still holds one. */
+/* A copy of the n-byte key (or short string) s in a, shared with earlier
+ * equal ones copied into the same arena when the cache still holds one. */
 static char *intern_key(yreader *r, arena *a, const char *s, size_t n)
 {
     if (n > KEY_CACHE_MAX_LEN)
@@ -1290,13 +1384,16 @@ static char *intern_key(yreader *r, arena *a, const char *s, size_t n)
         memset(r->keys, 0, sizeof r->keys);
         r->keys_arena = a;
     }
-    uint64_t h = hash_bytes(s, n);
-    const char **slot = &r->keys[h % KEY_CACHE];
-    if (*slot && strncmp(*slot, s, n) == 0 && (*slot)[n] == '\0')
-        return (char *)*slot; /* arena values are never written after reading */
+    uint32_t h = (uint32_t)hash_bytes(s, n);
+    size_t at = h % KEY_CACHE;
+    const char *k = r->keys[at];
+    if (k && r->key_hash[at] == h && strncmp(k, s, n) == 0 && k[n] == '\0')
+        return (char *)k; /* arena values are never written after reading */
     char *copy = arena_strndup(a, s, n);
-    if (copy)
-        *slot = copy;
+    if (copy) {
+        r->keys[at] = copy;
+        r->key_hash[at] = h;
+    }
     return copy;
 }
 
@@ -1307,7 +1404,7 @@ static int map_key(yreader *r, vframe *f, const yr_event *ev, arena *a)
         f->skip_value = true;
         return SYM_OK;
     }
-    const tmp_entry *first = find_key(r, f, s);
+    const key_info *first = find_key(r, f, s);
     if (first) {
         report(r, SYM_ESCHEMA, ev->line, ev->column, "duplicate key '%.*s%s' (first at %u:%u)",
                excerpt_len(s, ev->length), s, excerpt_more(ev->length), (unsigned)first->line,
@@ -1327,25 +1424,23 @@ static int map_key(yreader *r, vframe *f, const yr_event *ev, arena *a)
 }
 
 /* Adds a finished child value to the innermost open collection. */
-static int deliver(yreader *r, const sym_value *v, uint32_t line, uint32_t column)
+static int deliver(yreader *r, const sym_value *v)
 {
     vframe *f = &r->vframes[r->nvframes - 1];
-    if (!grow((void **)&r->tmp, &r->tmp_cap, r->ntmp + 1, sizeof *r->tmp)) {
+    bool map = f->kind == YR_MAP_START;
+    if ((r->nvals == r->vals_cap &&
+         !grow((void **)&r->vals, &r->vals_cap, r->nvals + 1, sizeof *r->vals)) ||
+        (map && r->nmkeys == r->mkeys_cap &&
+         !grow((void **)&r->mkeys, &r->mkeys_cap, r->nmkeys + 1, sizeof *r->mkeys))) {
         fail_nomem(r);
         return SYM_ENOMEM;
     }
-    tmp_entry *t = &r->tmp[r->ntmp++];
-    t->e.key = NULL;
-    t->e.value = *v;
-    t->line = line;
-    t->column = column;
-    if (f->kind == YR_SEQ_START)
+    r->vals[r->nvals++] = *v;
+    if (!map)
         return SYM_OK;
-    t->e.key = f->key;
-    t->line = f->key_line;
-    t->column = f->key_column;
+    r->mkeys[r->nmkeys++] = (key_info){f->key, f->key_line, f->key_column};
     f->have_key = false;
-    size_t n = r->ntmp - f->base;
+    size_t n = r->nmkeys - f->kbase;
     if (n >= HASH_FROM && (!f->hash || 2 * n > f->hcap)) {
         if (!ht_build(r, f)) {
             fail_nomem(r);
@@ -1353,7 +1448,7 @@ static int deliver(yreader *r, const sym_value *v, uint32_t line, uint32_t colum
         }
     } else if (f->hash) {
         bool found;
-        size_t slot = ht_find(r, f, t->e.key, &found);
+        size_t slot = ht_find(r, f, f->key, &found);
         f->hash[slot] = (uint32_t)n;
     }
     return SYM_OK;
@@ -1363,7 +1458,7 @@ static int deliver(yreader *r, const sym_value *v, uint32_t line, uint32_t colum
 static int finish(yreader *r, sym_value *v, arena *a)
 {
     vframe *f = &r->vframes[r->nvframes - 1];
-    size_t n = r->ntmp - f->base;
+    size_t n = r->nvals - f->base;
     if (n > UINT32_MAX) {
         fail(r, SYM_ELIMIT, f->line, f->column, "a collection of more than %u elements",
              (unsigned)UINT32_MAX);
@@ -1376,8 +1471,8 @@ static int finish(yreader *r, sym_value *v, arena *a)
         sym_value *items = n ? arena_alloc(a, n * sizeof *items) : NULL;
         if (n && !items)
             goto nomem;
-        for (size_t j = 0; j < n; j++)
-            items[j] = r->tmp[f->base + j].e.value;
+        if (n)
+            memcpy(items, r->vals + f->base, n * sizeof *items);
         v->u.items = items;
     } else {
         v->type = SYM_VALUE_MAP;
@@ -1385,10 +1480,11 @@ static int finish(yreader *r, sym_value *v, arena *a)
         if (n && !entries)
             goto nomem;
         for (size_t j = 0; j < n; j++)
-            entries[j] = r->tmp[f->base + j].e;
+            entries[j] = (value_entry){r->mkeys[f->kbase + j].key, r->vals[f->base + j]};
         v->u.entries = entries;
     }
-    r->ntmp = f->base;
+    r->nvals = f->base;
+    r->nmkeys = f->kbase;
     free(f->hash);
     r->nvframes--;
     return SYM_OK;
@@ -1406,7 +1502,8 @@ static int push_vframe(yreader *r, const yr_event *ev)
     r->vframes[r->nvframes++] = (vframe){.kind = (uint8_t)ev->kind,
                                          .line = ev->line,
                                          .column = ev->column,
-                                         .base = r->ntmp};
+                                         .base = r->nvals,
+                                         .kbase = r->nmkeys};
     return SYM_OK;
 }
 
@@ -1425,7 +1522,7 @@ static int read_step(yreader *r, const yr_event *ev, sym_value *v, arena *a, boo
             *done = true;
             return SYM_OK;
         }
-        return deliver(r, &c, 0, 0);
+        return deliver(r, &c);
     }
     if (f->kind == YR_MAP_START && !f->have_key && !f->skip_value) {
         if (ev->kind == YR_SCALAR)
@@ -1446,7 +1543,7 @@ static int read_step(yreader *r, const yr_event *ev, sym_value *v, arena *a, boo
             return rc;
         if (r->on_string && s.type == SYM_VALUE_STRING)
             r->on_string(r->on_string_ctx, &s, ev);
-        return deliver(r, &s, ev->line, ev->column);
+        return deliver(r, &s);
     }
     return push_vframe(r, ev);
 }
@@ -1491,8 +1588,20 @@ int yr_read_value(yreader *r, const yr_event *start, sym_value *v, arena *a)
     }
     if (!done) {
         free_vframes(r);
-        r->ntmp = 0;
+        r->nvals = r->nmkeys = 0;
         value_set_null(v);
+    }
+    /* The stacks are empty again: big ones are given back, so what the
+     * caller builds on the value (templates) does not stand on them. */
+    if (r->vals_cap > STACK_KEEP) {
+        free(r->vals);
+        r->vals = NULL;
+        r->vals_cap = 0;
+    }
+    if (r->mkeys_cap > STACK_KEEP) {
+        free(r->mkeys);
+        r->mkeys = NULL;
+        r->mkeys_cap = 0;
     }
     if (rc == SYM_OK && r->read_first != SYM_OK)
         rc = r->read_first;

@@ -4,6 +4,9 @@
  * (about 10 MB), then prints throughput (median of several runs) and the
  * peak memory of a load, measured in a freshly exec'd copy of itself so
  * the figure is the load's own. Targets: load time <= 2x libyaml's, peak memory < 3x the file.
+ * Then the peak of the densest input there is (a list of one-digit
+ * numbers, 2 bytes a node) beside the bound README states for any input:
+ * 20x the file (test_schema checks it for the worst shapes of each kind).
  *
  *   bench_load [TASKS [REPETITIONS]]     defaults 100000 and 7
  *   bench_load TASKS --print             writes the generated workflow out
@@ -97,6 +100,19 @@ static char *generate(unsigned ntasks, size_t *len)
                        "tasks:\n");
     for (unsigned i = 0; i < ntasks; i++)
         emit_task(&sb, &rng, i);
+    *len = sb.len;
+    return sb_finish(&sb);
+}
+
+/* The densest YAML: a `with` holding a list of n one-digit numbers. */
+static char *generate_dense(size_t n, size_t *len)
+{
+    strbuf sb;
+    sb_init(&sb);
+    sb_puts(&sb, "symphony: 1\nname: dense\ntasks:\n  a:\n    worker: w\n    with:\n      x: [1");
+    for (size_t i = 1; i < n; i++)
+        sb_puts(&sb, ",1");
+    sb_puts(&sb, "]\n");
     *len = sb.len;
     return sb_finish(&sb);
 }
@@ -308,13 +324,20 @@ int main(int argc, char **argv)
     double t_yaml = median_time(parse_libyaml, data, len, reps);
     char self[PATH_MAX], path[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    long mem_ours = -1, mem_yaml = -1;
+    long mem_ours = -1, mem_yaml = -1, mem_dense = -1;
+    size_t dense_len = 0;
+    char *dense = generate_dense(1000000, &dense_len);
     if (n > 0 && write_temp(data, len, path) == 0) {
         self[n] = '\0';
         mem_ours = peak_extra_bytes(self, "ours", path);
         mem_yaml = peak_extra_bytes(self, "yaml", path);
         unlink(path);
     }
+    if (n > 0 && dense && write_temp(dense, dense_len, path) == 0) {
+        mem_dense = peak_extra_bytes(self, "ours", path);
+        unlink(path);
+    }
+    free(dense);
     if (t_ours <= 0 || t_yaml <= 0) {
         fprintf(stderr, "bench_load: a timed run failed\n");
         free(data);
@@ -336,6 +359,10 @@ int main(int argc, char **argv)
     printf("workflow arena: %.1f MB, %.0f bytes per task, %.2fx the file\n",
            (double)arena_bytes / 1e6, (double)arena_bytes / (double)ntasks,
            (double)arena_bytes / (double)len);
+    printf("densest input (%.1f MB list of one-digit numbers): peak %.1f MB, %.1fx the file "
+           "(bound 20x)\n",
+           (double)dense_len / 1e6, (double)mem_dense / 1e6,
+           (double)mem_dense / (double)dense_len);
     free(data);
     return 0;
 }
