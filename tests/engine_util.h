@@ -31,7 +31,7 @@ static inline int64_t mclock_read(void *user)
 static inline void mclock_advance(sym_engine *e, mclock *c, int64_t ms)
 {
     atomic_fetch_add(&c->now, ms * 1000000);
-    engine_clock_advanced(e);
+    sym__engine_clock_advanced(e);
 }
 
 /* ---- waiting in real time ---- */

@@ -518,11 +518,11 @@ START_TEST(references)
     ck_assert_int_eq(sym_builder_build(b, &wf, NULL), SYM_OK);
     sym_builder_free(b);
     ck_assert_uint_eq(atomic_load(&wf->refs), 1);
-    workflow_retain(wf);
+    sym__workflow_retain(wf);
     ck_assert_uint_eq(atomic_load(&wf->refs), 2);
     sym_workflow_free(wf); /* the host's reference */
     ck_assert_str_eq(sym_workflow_name(wf), "refs"); /* still alive for the run */
-    workflow_release(wf);
+    sym__workflow_release(wf);
     sym_workflow_free(NULL);
 }
 END_TEST
@@ -581,7 +581,7 @@ START_TEST(duplicates_among_many_tasks)
 END_TEST
 
 /* The index alone: ids under equal hashes are told apart by their text,
- * and ids_fill reports each repeat with the index of its first copy. */
+ * and sym__ids_fill reports each repeat with the index of its first copy. */
 static uint32_t dup_seen[16][2];
 static unsigned ndup_seen;
 
@@ -600,40 +600,41 @@ START_TEST(id_index_tells_equal_hashes_apart)
     enum { N = 3000 };
     static char names[N][16];
     const char *ids[N];
-    struct wf_id *x = ids_new(8);
+    struct wf_id *x = sym__ids_new(8);
     ck_assert_ptr_nonnull(x);
     for (uint32_t i = 0; i < N; i++) {
         snprintf(names[i], sizeof names[i], "n%u", i);
         ids[i] = names[i];
         /* Every id under one of four hashes: every probe meets equal ones. */
-        ck_assert_int_eq(ids_put_hashed(x, i % 4, ids[i], strlen(ids[i]), i, ids, sizeof *ids, NULL),
-                         SYM_OK);
+        ck_assert_int_eq(
+            sym__ids_put_hashed(x, i % 4, ids[i], strlen(ids[i]), i, ids, sizeof *ids, NULL),
+            SYM_OK);
         uint32_t other = IDS_NONE, j = i / 3;
-        ck_assert_int_eq(ids_put_hashed(x, j % 4, ids[j], strlen(ids[j]), i + 1, ids, sizeof *ids,
-                                        &other),
-                         SYM_EEXIST);
+        ck_assert_int_eq(
+            sym__ids_put_hashed(x, j % 4, ids[j], strlen(ids[j]), i + 1, ids, sizeof *ids, &other),
+            SYM_EEXIST);
         ck_assert_uint_eq(other, j);
     }
     ck_assert_uint_eq(x->count, N);
-    ids_free(x);
+    sym__ids_free(x);
 
     /* Filled at once: ids 0..N-1 with three repeats among them. */
     snprintf(names[700], sizeof names[700], "n3");
     snprintf(names[1500], sizeof names[1500], "n2999");
     snprintf(names[2999], sizeof names[2999], "n3");
-    x = ids_new(N);
+    x = sym__ids_new(N);
     ndup_seen = 0;
-    ck_assert_int_eq(ids_fill(x, N, ids, sizeof *ids, note_dup, NULL), SYM_OK);
+    ck_assert_int_eq(sym__ids_fill(x, N, ids, sizeof *ids, note_dup, NULL), SYM_OK);
     ck_assert_uint_eq(ndup_seen, 2);
     ck_assert_uint_eq(dup_seen[0][0], 700);
     ck_assert_uint_eq(dup_seen[0][1], 3);
     ck_assert_uint_eq(dup_seen[1][0], 2999);
     ck_assert_uint_eq(dup_seen[1][1], 3);
     ck_assert_uint_eq(x->count, N - 2);
-    ck_assert_uint_eq(ids_find(x, "n2999", 5, ids, sizeof *ids), 1500);
-    ck_assert_uint_eq(ids_find(x, "n1499", 5, ids, sizeof *ids), 1499);
-    ck_assert_uint_eq(ids_find(x, "n700", 4, ids, sizeof *ids), IDS_NONE);
-    ids_free(x);
+    ck_assert_uint_eq(sym__ids_find(x, "n2999", 5, ids, sizeof *ids), 1500);
+    ck_assert_uint_eq(sym__ids_find(x, "n1499", 5, ids, sizeof *ids), 1499);
+    ck_assert_uint_eq(sym__ids_find(x, "n700", 4, ids, sizeof *ids), IDS_NONE);
+    sym__ids_free(x);
 }
 END_TEST
 
@@ -725,25 +726,25 @@ START_TEST(big_arrays)
 {
     size_t sizes[] = {0, 100, (2u << 20) - 1, 2u << 20, (5u << 20) + 3};
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
-        unsigned char *p = mem_big_calloc(sizes[k], 1);
+        unsigned char *p = sym__mem_big_calloc(sizes[k], 1);
         ck_assert_ptr_nonnull(p);
         ck_assert_uint_eq((uintptr_t)p % 64, 0);
-        ck_assert_uint_ge(mem_big_room(p), sizes[k]);
+        ck_assert_uint_ge(sym__mem_big_room(p), sizes[k]);
         for (size_t i = 0; i < sizes[k]; i += 4096)
             ck_assert_uint_eq(p[i], 0);
         if (sizes[k])
             ck_assert_uint_eq(p[sizes[k] - 1], 0);
         memset(p, 0xab, sizes[k]);
-        unsigned char *q = mem_big_realloc(p, sizes[k] * 2 + 1);
+        unsigned char *q = sym__mem_big_realloc(p, sizes[k] * 2 + 1);
         ck_assert_ptr_nonnull(q);
         if (sizes[k])
             ck_assert_uint_eq(q[sizes[k] - 1], 0xab);
         q[sizes[k] * 2] = 1;
-        mem_big_free(q);
+        sym__mem_big_free(q);
     }
-    ck_assert_ptr_null(mem_big_calloc(SIZE_MAX / 2, 4));
-    ck_assert_ptr_null(mem_big_alloc(SIZE_MAX - 10));
-    mem_big_free(NULL);
+    ck_assert_ptr_null(sym__mem_big_calloc(SIZE_MAX / 2, 4));
+    ck_assert_ptr_null(sym__mem_big_alloc(SIZE_MAX - 10));
+    sym__mem_big_free(NULL);
 }
 END_TEST
 
@@ -751,34 +752,34 @@ START_TEST(big_arrays_are_reused)
 {
     const size_t size = 20u << 20;
     sym_release_memory();
-    unsigned char *p = mem_big_alloc(size);
+    unsigned char *p = sym__mem_big_alloc(size);
     ck_assert_ptr_nonnull(p);
     memset(p, 0xcd, size);
-    mem_big_free(p);
+    sym__mem_big_free(p);
     /* Kept: the same block again, cleared for calloc. */
-    unsigned char *q = mem_big_calloc(size, 1);
+    unsigned char *q = sym__mem_big_calloc(size, 1);
     ck_assert_ptr_eq(q, p);
     for (size_t i = 0; i < size; i += 1000)
         ck_assert_uint_eq(q[i], 0);
     ck_assert_uint_eq(q[size - 1], 0);
     /* A small array does not take a mapping over four times its size. */
-    mem_big_free(q);
-    unsigned char *small = mem_big_alloc(BIGMEM_MAPPED);
+    sym__mem_big_free(q);
+    unsigned char *small = sym__mem_big_alloc(BIGMEM_MAPPED);
     ck_assert_ptr_nonnull(small);
     ck_assert_ptr_ne(small, p);
-    mem_big_free(small);
+    sym__mem_big_free(small);
     /* Growing within the room moves nothing; past it, the contents go
      * along. */
-    unsigned char *r = mem_big_alloc(size);
+    unsigned char *r = sym__mem_big_alloc(size);
     ck_assert_ptr_eq(r, p);
     memset(r, 0x5a, size);
-    ck_assert_ptr_eq(mem_big_realloc(r, mem_big_room(r)), r);
-    unsigned char *g = mem_big_realloc(r, 3 * size);
+    ck_assert_ptr_eq(sym__mem_big_realloc(r, sym__mem_big_room(r)), r);
+    unsigned char *g = sym__mem_big_realloc(r, 3 * size);
     ck_assert_ptr_nonnull(g);
     ck_assert_uint_eq(g[0], 0x5a);
     ck_assert_uint_eq(g[size - 1], 0x5a);
     g[3 * size - 1] = 1;
-    mem_big_free(g);
+    sym__mem_big_free(g);
     ck_assert_uint_ge(sym_release_memory(), 3 * size);
     ck_assert_uint_eq(sym_release_memory(), 0);
 }

@@ -196,27 +196,27 @@ END_TEST
 START_TEST(draft_duplicates_and_names)
 {
     diag dg;
-    diag_init(&dg, err, "etl.yaml", 100);
+    sym__diag_init(&dg, err, "etl.yaml", 100);
     draft d;
-    draft_init(&d, &dg, NULL, "etl.yaml");
+    sym__draft_init(&d, &dg, NULL, "etl.yaml");
     d.name = "etl";
-    draft_task *t = draft_add_task(&d, "load", 4);
+    draft_task *t = sym__draft_add_task(&d, "load", 4);
     t->pos = (draft_pos){7, 3};
     t->worker = "w";
-    t = draft_add_task(&d, "load", 4);
+    t = sym__draft_add_task(&d, "load", 4);
     t->pos = (draft_pos){9, 3};
     t->worker = "w";
-    t = draft_add_task(&d, "9x", 2);
+    t = sym__draft_add_task(&d, "9x", 2);
     t->pos = (draft_pos){11, 3};
     t->worker = "w";
-    t = draft_add_task(&d, "x", 1);
+    t = sym__draft_add_task(&d, "x", 1);
     t->pos = (draft_pos){12, 3};
-    t = draft_add_task(&d, "y", 1);
+    t = sym__draft_add_task(&d, "y", 1);
     t->pos = (draft_pos){13, 3};
     t->worker = "bad worker";
     t->worker_pos = (draft_pos){13, 14};
     sym_workflow *wf;
-    ck_assert_int_eq(draft_compile(&d, &wf), SYM_ESCHEMA);
+    ck_assert_int_eq(sym__draft_compile(&d, &wf), SYM_ESCHEMA);
     ck_assert_ptr_null(wf);
     EXPECT_TEXT("etl.yaml:9:3: duplicate task id 'load' (first defined at 7:3)");
     EXPECT_TEXT("etl.yaml:11:3: task id '9x' is not valid: ids start with a letter or '_' and "
@@ -224,33 +224,33 @@ START_TEST(draft_duplicates_and_names)
     EXPECT_TEXT("etl.yaml:12:3: task 'x' has no worker");
     EXPECT_TEXT("etl.yaml:13:14: worker name 'bad worker' of task 'y' is not valid: worker names "
                 "hold letters, digits, '_', '.' and '-' (at most 64)");
-    draft_free(&d);
+    sym__draft_free(&d);
 }
 END_TEST
 
 START_TEST(draft_no_name_and_unused_limits)
 {
     diag dg;
-    diag_init(&dg, err, "etl.yaml", 100);
+    sym__diag_init(&dg, err, "etl.yaml", 100);
     draft d;
-    draft_init(&d, &dg, NULL, "etl.yaml");
+    sym__draft_init(&d, &dg, NULL, "etl.yaml");
     draft_limit lim = {"nobody.uses.me", 2, {3, 3}};
-    ck_assert_int_eq(draft_add_limit(&d, &lim), SYM_OK);
-    draft_task *t = draft_add_task(&d, "a", 1);
+    ck_assert_int_eq(sym__draft_add_limit(&d, &lim), SYM_OK);
+    draft_task *t = sym__draft_add_task(&d, "a", 1);
     t->worker = "w";
     sym_workflow *wf;
-    ck_assert_int_eq(draft_compile(&d, &wf), SYM_ESCHEMA);
+    ck_assert_int_eq(sym__draft_compile(&d, &wf), SYM_ESCHEMA);
     ck_assert_uint_eq(sym_error_count(err), 1);
     EXPECT_TEXT("etl.yaml: the workflow has no name (add `name:` at the top level)");
-    draft_free(&d);
+    sym__draft_free(&d);
 
     sym_error_clear(err);
-    draft_init(&d, &dg, NULL, "etl.yaml");
+    sym__draft_init(&d, &dg, NULL, "etl.yaml");
     d.name = "ok";
-    draft_add_limit(&d, &lim);
-    t = draft_add_task(&d, "a", 1);
+    sym__draft_add_limit(&d, &lim);
+    t = sym__draft_add_task(&d, "a", 1);
     t->worker = "w";
-    ck_assert_int_eq(draft_compile(&d, &wf), SYM_OK);
+    ck_assert_int_eq(sym__draft_compile(&d, &wf), SYM_OK);
     ck_assert_uint_eq(sym_workflow_worker_limit_count(wf), 1);
     const char *name;
     unsigned conc;
@@ -258,7 +258,7 @@ START_TEST(draft_no_name_and_unused_limits)
     ck_assert_str_eq(name, "nobody.uses.me");
     ck_assert_uint_eq(conc, 2);
     ck_assert_int_eq(sym_workflow_worker_limit(wf, 1, &name, &conc), SYM_ENOTFOUND);
-    draft_free(&d);
+    sym__draft_free(&d);
     sym_workflow_free(wf);
 }
 END_TEST

@@ -204,10 +204,10 @@ static uint32_t index_of(const sym_workflow *wf, const char *id)
 /* Groups tasks by name (matrix instances together, in index order). */
 static void manual_attach(manual *m, sym_workflow *wf)
 {
-    arena_init(&m->a);
+    sym__arena_init(&m->a);
     memset(&m->df, 0, sizeof m->df);
-    m->df.tasks = arena_calloc(&m->a, wf->ntasks, sizeof *m->df.tasks);
-    m->df.groups = arena_calloc(&m->a, wf->ntasks, sizeof *m->df.groups);
+    m->df.tasks = sym__arena_calloc(&m->a, wf->ntasks, sizeof *m->df.tasks);
+    m->df.groups = sym__arena_calloc(&m->a, wf->ntasks, sizeof *m->df.groups);
     for (uint32_t i = 0; i < wf->ntasks; i++) {
         uint32_t g = 0;
         while (g < m->df.ngroups && strcmp(m->df.groups[g].name, wf_task_name(wf, i)) != 0)
@@ -216,7 +216,7 @@ static void manual_attach(manual *m, sym_workflow *wf)
         if (g == m->df.ngroups) {
             m->df.ngroups++;
             gr->name = wf_task_name(wf, i);
-            gr->instances = arena_calloc(&m->a, wf->ntasks, sizeof(uint32_t));
+            gr->instances = sym__arena_calloc(&m->a, wf->ntasks, sizeof(uint32_t));
         }
         ((uint32_t *)gr->instances)[gr->ninstances++] = i;
         gr->is_matrix = wf_task_matrix(wf, i) != NULL;
@@ -241,8 +241,8 @@ static const expr_template *manual_tmpl(manual *m, const sym_workflow *wf, const
     expr_template *t = NULL;
     sym_error *err = sym_error_new();
     diag d;
-    diag_init(&d, err, "manual.yaml", 10);
-    int rc = expr_template_parse(text, strlen(text), 1, 1, &m->a, &d, &t);
+    sym__diag_init(&d, err, "manual.yaml", 10);
+    int rc = sym__expr_template_parse(text, strlen(text), 1, 1, &m->a, &d, &t);
     expr_scope sc = {0};
     sc.params = wf->params;
     sc.task = scope_task;
@@ -252,7 +252,7 @@ static const expr_template *manual_tmpl(manual *m, const sym_workflow *wf, const
     sc.nmatrix = 1;
     sc.matrix_stride = sizeof mkeys[0];
     if (rc == SYM_OK)
-        rc = expr_check(t, &sc, &d);
+        rc = sym__expr_check(t, &sc, &d);
     ck_assert_msg(rc == SYM_OK, "%s: %s", text, sym_error_count(err) ? sym_error_text(err, 0) : "?");
     sym_error_free(err);
     return t;
@@ -264,7 +264,7 @@ static void manual_input(manual *m, sym_workflow *wf, const char *task, const ch
     wf_task_df *td = &m->df.tasks[index_of(wf, task)];
     const sym_value *leaf = sym_value_path(wf_task_inputs(wf, index_of(wf, task)), path);
     ck_assert_ptr_nonnull(leaf);
-    wf_input_tmpl *in = arena_calloc(&m->a, td->ninputs + 1, sizeof *in);
+    wf_input_tmpl *in = sym__arena_calloc(&m->a, td->ninputs + 1, sizeof *in);
     if (td->ninputs)
         memcpy(in, td->inputs, td->ninputs * sizeof *in);
     in[td->ninputs].leaf = leaf;
@@ -326,7 +326,7 @@ START_TEST(manual_outputs_feed_inputs)
     sym_free(rep);
     sym_run_free(r);
     sym_workflow_free(wf);
-    arena_free(&m.a);
+    sym__arena_free(&m.a);
     fx_free(&x);
 }
 END_TEST
@@ -380,7 +380,7 @@ START_TEST(manual_condition_skips)
     ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_SUCCEEDED);
     sym_run_free(r);
     sym_workflow_free(wf);
-    arena_free(&m.a);
+    sym__arena_free(&m.a);
     fx_free(&x);
 }
 END_TEST
@@ -411,7 +411,7 @@ START_TEST(manual_condition_on_dependent)
     sym_free(rep);
     sym_run_free(r);
     sym_workflow_free(wf);
-    arena_free(&m.a);
+    sym__arena_free(&m.a);
     fx_free(&x);
 }
 END_TEST
@@ -459,7 +459,7 @@ START_TEST(manual_evaluation_errors)
     ck_assert_int_eq(sym_run_get_status(r), SYM_RUN_FAILED);
     sym_run_free(r);
     sym_workflow_free(wf);
-    arena_free(&m.a);
+    sym__arena_free(&m.a);
     fx_free(&x);
 }
 END_TEST
@@ -492,7 +492,7 @@ START_TEST(manual_matrix_list_and_max_parallel)
                      "{\"all\":[3,1,2],\"st\":[\"succeeded\",\"succeeded\",\"succeeded\"]}");
     sym_run_free(r);
     sym_workflow_free(wf);
-    arena_free(&m.a);
+    sym__arena_free(&m.a);
 
     /* max_parallel 3 over 40 instances, four runs at once. */
     b = sym_builder_new("mp");
@@ -523,7 +523,7 @@ START_TEST(manual_matrix_list_and_max_parallel)
     ck_assert_int_le(atomic_load(&x.f.max), 3);
     sym_run_free(one);
     sym_workflow_free(wf);
-    arena_free(&m.a);
+    sym__arena_free(&m.a);
     fx_free(&x);
 }
 END_TEST

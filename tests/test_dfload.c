@@ -131,19 +131,19 @@ START_TEST(if_forms)
     uint32_t a = index_of(wf, "a"), b = index_of(wf, "b"), c = index_of(wf, "c");
     uint32_t d = index_of(wf, "d");
     ck_assert_ptr_nonnull(df->tasks[a].condition);
-    ck_assert(expr_template_is_single(df->tasks[a].condition));
+    ck_assert(sym__expr_template_is_single(df->tasks[a].condition));
     ck_assert_str_eq(wf_task_condition(wf, a), "tasks.load.outputs.rows > 0");
     ck_assert_str_eq(wf_task_condition(wf, c), "false");
     ck_assert_ptr_null(df->tasks[d].condition);
     /* The refs were resolved: tasks.load is group 0 (written first). */
     const expr_ref *refs;
-    ck_assert_uint_eq(expr_template_refs(df->tasks[a].condition, &refs), 1);
+    ck_assert_uint_eq(sym__expr_template_refs(df->tasks[a].condition, &refs), 1);
     ck_assert_uint_eq(refs[0].index, 0);
     bool go = true;
     expr_env env = {.params = wf->params};
-    ck_assert_int_eq(expr_eval_bool(df->tasks[c].condition, &env, NULL, &go, NULL), SYM_OK);
+    ck_assert_int_eq(sym__expr_eval_bool(df->tasks[c].condition, &env, NULL, &go, NULL), SYM_OK);
     ck_assert(!go);
-    ck_assert_int_eq(expr_eval_bool(df->tasks[b].condition, &env, NULL, &go, NULL), SYM_OK);
+    ck_assert_int_eq(sym__expr_eval_bool(df->tasks[b].condition, &env, NULL, &go, NULL), SYM_OK);
     ck_assert(go);
     sym_workflow_free(wf);
 
@@ -225,7 +225,7 @@ START_TEST(matrix_from_params)
 
     /* The same values: no new workflow. */
     sym_workflow *out = (sym_workflow *)1;
-    ck_assert_int_eq(workflow_expand_for_params(wf, wf->params, &out, err), SYM_OK);
+    ck_assert_int_eq(sym__workflow_expand_for_params(wf, wf->params, &out, err), SYM_OK);
     ck_assert_ptr_null(out);
 
     /* Other values: a workflow of their own, the first one untouched. */
@@ -233,7 +233,7 @@ START_TEST(matrix_from_params)
     for (int i = 0; i < 3; i++)
         sym_value_list_append(list, sym_value_new_int(i));
     sym_value *p = params_with("shards", list);
-    ck_assert_int_eq(workflow_expand_for_params(wf, p, &out, err), SYM_OK);
+    ck_assert_int_eq(sym__workflow_expand_for_params(wf, p, &out, err), SYM_OK);
     ck_assert_ptr_nonnull(out);
     ck_assert_uint_eq(sym_workflow_task_count(out), 5);
     uint32_t w1 = index_of(out, "work[shard=1]");
@@ -245,7 +245,7 @@ START_TEST(matrix_from_params)
 
     /* A re-expanded workflow re-expands from the first one's source. */
     sym_workflow *again = NULL;
-    ck_assert_int_eq(workflow_expand_for_params(out, wf->params, &again, err), SYM_OK);
+    ck_assert_int_eq(sym__workflow_expand_for_params(out, wf->params, &again, err), SYM_OK);
     ck_assert_ptr_nonnull(again);
     ck_assert_uint_eq(sym_workflow_task_count(again), 4);
     /* The first workflow may go first: the others hold it. */
@@ -269,7 +269,7 @@ START_TEST(matrix_from_params_errors)
         sym_value_list_append(list, sym_value_new_int(i));
     sym_value *p = params_with("shards", list);
     sym_workflow *out = NULL;
-    ck_assert_int_eq(workflow_expand_for_params(wf, p, &out, err), SYM_ELIMIT);
+    ck_assert_int_eq(sym__workflow_expand_for_params(wf, p, &out, err), SYM_ELIMIT);
     ck_assert_ptr_null(out);
     ck_assert_uint_eq(sym_error_count(err), 1);
     ck_assert_uint_eq(sym_error_line(err, 0), 0);
@@ -278,7 +278,7 @@ START_TEST(matrix_from_params_errors)
     sym_value_free(p);
 
     p = params_with("shards", sym_value_new_string("nope"));
-    ck_assert_int_eq(workflow_expand_for_params(wf, p, &out, err), SYM_ESCHEMA);
+    ck_assert_int_eq(sym__workflow_expand_for_params(wf, p, &out, err), SYM_ESCHEMA);
     ck_assert_ptr_null(out);
     ck_assert_ptr_nonnull(strstr(sym_error_message(err, 1), "not a list"));
     sym_value_free(p);
@@ -340,7 +340,7 @@ START_TEST(builder_equivalents)
     sym_value_list_append(two, sym_value_new_string("z"));
     sym_value *p = params_with("shards", two);
     sym_workflow *out = NULL;
-    ck_assert_int_eq(workflow_expand_for_params(wf, p, &out, err), SYM_OK);
+    ck_assert_int_eq(sym__workflow_expand_for_params(wf, p, &out, err), SYM_OK);
     ck_assert_ptr_nonnull(out);
     index_of(out, "work[s=z]");
     sym_workflow_free(out);

@@ -745,7 +745,7 @@ START_TEST(register_unregister_loop_stays_bounded)
         ck_assert_int_eq(sym_engine_unregister(e, "cycled"), SYM_OK);
     }
     uint32_t max = 0;
-    pool_each_slot(e->pool, max_nstats, &max);
+    sym__pool_each_slot(e->pool, max_nstats, &max);
     ck_assert_uint_le(max, 64);
     sym_workflow_free(wf);
     sym_engine_free(e);

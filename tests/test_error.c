@@ -10,9 +10,9 @@ START_TEST(entries_and_text)
 {
     sym_error *e = sym_error_new();
     ck_assert_uint_eq(sym_error_count(e), 0);
-    error_add(e, SYM_ESCHEMA, "etl.yaml", 14, 5, "unknown key '%s'", "need");
-    error_add(e, SYM_ECYCLE, "etl.yaml", 0, 0, "cycle: a -> b -> a");
-    error_add(e, SYM_EINVAL, NULL, 0, 0, "bad argument");
+    sym__error_add(e, SYM_ESCHEMA, "etl.yaml", 14, 5, "unknown key '%s'", "need");
+    sym__error_add(e, SYM_ECYCLE, "etl.yaml", 0, 0, "cycle: a -> b -> a");
+    sym__error_add(e, SYM_EINVAL, NULL, 0, 0, "bad argument");
     ck_assert_uint_eq(sym_error_count(e), 3);
     ck_assert_int_eq(sym_error_code(e, 0), SYM_ESCHEMA);
     ck_assert_str_eq(sym_error_message(e, 0), "unknown key 'need'");
@@ -31,7 +31,7 @@ START_TEST(entries_and_text)
     sym_error_free(e);
     sym_error_free(NULL);
     ck_assert_uint_eq(sym_error_count(NULL), 0);
-    ck_assert_int_eq(error_add(NULL, SYM_EINVAL, NULL, 0, 0, "ignored"), SYM_EINVAL);
+    ck_assert_int_eq(sym__error_add(NULL, SYM_EINVAL, NULL, 0, 0, "ignored"), SYM_EINVAL);
 }
 END_TEST
 
@@ -39,13 +39,13 @@ START_TEST(diag_limit)
 {
     sym_error *e = sym_error_new();
     diag d;
-    diag_init(&d, e, "f.yaml", 3);
+    sym__diag_init(&d, e, "f.yaml", 3);
     ck_assert_int_eq(d.first, SYM_OK);
     for (int i = 0; i < 5; i++) {
-        ck_assert(!diag_full(&d) || i >= 3);
-        diag_add(&d, i == 0 ? SYM_ESYNTAX : SYM_ESCHEMA, (unsigned)i + 1, 2, "error %d", i);
+        ck_assert(!sym__diag_full(&d) || i >= 3);
+        sym__diag_add(&d, i == 0 ? SYM_ESYNTAX : SYM_ESCHEMA, (unsigned)i + 1, 2, "error %d", i);
     }
-    ck_assert(diag_full(&d));
+    ck_assert(sym__diag_full(&d));
     ck_assert_int_eq(d.first, SYM_ESYNTAX);
     ck_assert_uint_eq(sym_error_count(e), 3);
     ck_assert_uint_eq(sym_error_dropped(e), 2);

@@ -21,14 +21,14 @@ static sym_error *terr;  /* errors of one test */
 
 static void setup(void)
 {
-    arena_init(&ta);
+    sym__arena_init(&ta);
     terr = sym_error_new();
     ck_assert_ptr_nonnull(terr);
 }
 
 static void teardown(void)
 {
-    arena_free(&ta);
+    sym__arena_free(&ta);
     sym_error_free(terr);
 }
 
@@ -36,8 +36,8 @@ static int parse_at(const char *text, uint32_t line, uint32_t col, expr_template
 {
     diag d;
     sym_error_clear(terr);
-    diag_init(&d, terr, "t.yaml", 0);
-    int rc = expr_template_parse(text, strlen(text), line, col, &ta, &d, t);
+    sym__diag_init(&d, terr, "t.yaml", 0);
+    int rc = sym__expr_template_parse(text, strlen(text), line, col, &ta, &d, t);
     ck_assert_uint_eq(d.count, sym_error_count(terr));
     return rc;
 }
@@ -76,8 +76,8 @@ static int check_text(const char *text)
     fuzz_expr_scope(&scope);
     diag d;
     sym_error_clear(terr);
-    diag_init(&d, terr, "t.yaml", 0);
-    int rc = expr_check(t, &scope, &d);
+    sym__diag_init(&d, terr, "t.yaml", 0);
+    int rc = sym__expr_check(t, &scope, &d);
     ck_assert_int_eq(rc == SYM_OK, sym_error_count(terr) == 0);
     return rc;
 }
@@ -97,7 +97,7 @@ static int eval_text(const char *text, sym_value *v, expr_error *err)
     expr_template *t = parse_ok(text);
     expr_env env;
     fuzz_expr_env(&env);
-    return expr_eval(t, &env, &ta, v, err);
+    return sym__expr_eval(t, &env, &ta, v, err);
 }
 
 /* The value of text as compact JSON (so the type shows: "\"42\"" vs "42"). */
@@ -108,11 +108,11 @@ static const char *ev(const char *text)
     int rc = eval_text(text, &v, &err);
     ck_assert_msg(rc == SYM_OK, "%s: %d %s", text, rc, err.message);
     strbuf sb;
-    sb_init(&sb);
-    value_write_json(&sb, &v);
-    char *s = sb_finish(&sb);
+    sym__sb_init(&sb);
+    sym__value_write_json(&sb, &v);
+    char *s = sym__sb_finish(&sb);
     ck_assert_ptr_nonnull(s);
-    char *copy = arena_strdup(&ta, s);
+    char *copy = sym__arena_strdup(&ta, s);
     free(s);
     return copy;
 }
@@ -140,32 +140,32 @@ START_TEST(literal_templates)
     static const char *const texts[] = {"plain", "", "costs $5 and {{ braces }}", "${ {x}", "$",
                                         "a}}b"};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        ck_assert(!expr_has_template(texts[i], strlen(texts[i])));
+        ck_assert(!sym__expr_has_template(texts[i], strlen(texts[i])));
         expr_template *t = parse_ok(texts[i]);
-        ck_assert(expr_template_is_literal(t));
-        ck_assert(!expr_template_is_single(t));
+        ck_assert(sym__expr_template_is_literal(t));
+        ck_assert(!sym__expr_template_is_single(t));
         size_t len = 99;
-        ck_assert_str_eq(expr_template_text(t, &len), texts[i]);
+        ck_assert_str_eq(sym__expr_template_text(t, &len), texts[i]);
         ck_assert_uint_eq(len, strlen(texts[i]));
         const expr_ref *refs;
-        ck_assert_uint_eq(expr_template_refs(t, &refs), 0);
+        ck_assert_uint_eq(sym__expr_template_refs(t, &refs), 0);
         (void)ev(texts[i]); /* evaluates, no error */
     }
     EV("plain", "\"plain\"");
-    ck_assert(expr_has_template("x ${{ 1 }}", 10));
-    ck_assert(!expr_has_template("x ${{ 1 }}", 4)); /* only the first n bytes count */
+    ck_assert(sym__expr_has_template("x ${{ 1 }}", 10));
+    ck_assert(!sym__expr_has_template("x ${{ 1 }}", 4)); /* only the first n bytes count */
 }
 END_TEST
 
 START_TEST(single_keeps_type_interpolation_makes_text)
 {
     expr_template *t = parse_ok("${{ params.shards }}");
-    ck_assert(expr_template_is_single(t));
-    ck_assert_ptr_null(expr_template_text(t, NULL));
+    ck_assert(sym__expr_template_is_single(t));
+    ck_assert_ptr_null(sym__expr_template_text(t, NULL));
     EV("${{ params.shards }}", "[1,2,3,4]");
     EV("${{params.n}}", "5");
     EV(" ${{ params.n }}", "\" 5\"");
-    ck_assert(!expr_template_is_single(parse_ok("${{ 1 }}${{ 2 }}")));
+    ck_assert(!sym__expr_template_is_single(parse_ok("${{ 1 }}${{ 2 }}")));
     EV("${{ 1 }}${{ 2 }}", "\"12\"");
     EV("s3://bucket/${{ params.date }}/part-${{ matrix.shard }}",
        "\"s3://bucket/2026-11-27/part-2\"");
@@ -312,7 +312,7 @@ START_TEST(positions_are_in_the_file)
     /* References carry their position. */
     t = parse_ok("ab\n ${{ matrix.os == run.id }}");
     const expr_ref *refs;
-    ck_assert_uint_eq(expr_template_refs(t, &refs), 2);
+    ck_assert_uint_eq(sym__expr_template_refs(t, &refs), 2);
     ck_assert_int_eq(refs[0].kind, EXPR_REF_MATRIX);
     ck_assert_str_eq(refs[0].name, "os");
     ck_assert_uint_eq(refs[0].line, 2);
@@ -329,7 +329,7 @@ START_TEST(reference_forms)
                                 "${{ tasks.x-y.status }}${{ tasks.load.outputs }}"
                                 "${{ tasks.load.outputs[params.date] }}${{ params['date'] }}");
     const expr_ref *r;
-    ck_assert_uint_eq(expr_template_refs(t, &r), 7);
+    ck_assert_uint_eq(sym__expr_template_refs(t, &r), 7);
     ck_assert_int_eq(r[0].kind, EXPR_REF_TASK_OUTPUT);
     ck_assert_str_eq(r[0].name, "load");
     ck_assert_str_eq(r[0].key, "rows");
@@ -443,13 +443,13 @@ START_TEST(truthiness)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bool b = !cases[i].want;
         expr_error err;
-        ck_assert_int_eq(expr_eval_bool(parse_ok(cases[i].text), &env, &ta, &b, &err), SYM_OK);
+        ck_assert_int_eq(sym__expr_eval_bool(parse_ok(cases[i].text), &env, &ta, &b, &err), SYM_OK);
         ck_assert_msg(b == cases[i].want, "%s", cases[i].text);
     }
-    ck_assert(!expr_truthy(NULL));
+    ck_assert(!sym__expr_truthy(NULL));
     sym_value nan;
-    value_set_float(&nan, NAN);
-    ck_assert(!expr_truthy(&nan));
+    sym__value_set_float(&nan, NAN);
+    ck_assert(!sym__expr_truthy(&nan));
 }
 END_TEST
 
@@ -485,12 +485,13 @@ START_TEST(references_evaluate)
     /* An empty env reads every reference as null. */
     sym_value v;
     expr_error err;
-    ck_assert_int_eq(expr_eval(parse_ok("${{ params.n }}"), NULL, &ta, &v, &err), SYM_OK);
+    ck_assert_int_eq(sym__expr_eval(parse_ok("${{ params.n }}"), NULL, &ta, &v, &err), SYM_OK);
     ck_assert_int_eq(v.type, SYM_VALUE_NULL);
     expr_env env;
     memset(&env, 0, sizeof env);
-    ck_assert_int_eq(expr_eval(parse_ok("${{ run.id }}${{ tasks.load.status }}"), &env, &ta, &v,
-                               &err), SYM_OK);
+    ck_assert_int_eq(
+        sym__expr_eval(parse_ok("${{ run.id }}${{ tasks.load.status }}"), &env, &ta, &v, &err),
+        SYM_OK);
     ck_assert_str_eq(v.u.s, "");
 }
 END_TEST
@@ -502,10 +503,10 @@ START_TEST(param_index_is_a_hint_not_a_rule)
     expr_scope scope;
     fuzz_expr_scope(&scope);
     diag d;
-    diag_init(&d, terr, "t.yaml", 0);
-    ck_assert_int_eq(expr_check(t, &scope, &d), SYM_OK);
+    sym__diag_init(&d, terr, "t.yaml", 0);
+    ck_assert_int_eq(sym__expr_check(t, &scope, &d), SYM_OK);
     const expr_ref *r;
-    expr_template_refs(t, &r);
+    sym__expr_template_refs(t, &r);
     ck_assert_uint_eq(r[0].index, 2);
     /* A run map in another order still finds it by name. */
     value_entry es[] = {{(char *)"n", {.type = SYM_VALUE_INT, .u.i = 7}},
@@ -515,7 +516,7 @@ START_TEST(param_index_is_a_hint_not_a_rule)
     fuzz_expr_env(&env);
     env.params = &params;
     sym_value v;
-    ck_assert_int_eq(expr_eval(t, &env, NULL, &v, NULL), SYM_OK);
+    ck_assert_int_eq(sym__expr_eval(t, &env, NULL, &v, NULL), SYM_OK);
     ck_assert_int_eq(v.u.i, 7);
 }
 END_TEST
@@ -619,14 +620,14 @@ START_TEST(checks_pass_and_record_indices)
     expr_scope scope;
     fuzz_expr_scope(&scope);
     diag d;
-    diag_init(&d, terr, "t.yaml", 0);
-    ck_assert_int_eq(expr_check(t, &scope, &d), SYM_OK);
+    sym__diag_init(&d, terr, "t.yaml", 0);
+    ck_assert_int_eq(sym__expr_check(t, &scope, &d), SYM_OK);
     const expr_ref *r;
-    ck_assert_uint_eq(expr_template_refs(t, &r), 2);
+    ck_assert_uint_eq(sym__expr_template_refs(t, &r), 2);
     ck_assert_uint_eq(r[0].index, 1); /* load */
     ck_assert_uint_eq(r[1].index, 4); /* flag */
     /* Without a scope, every reference is unknown. */
-    ck_assert_int_eq(expr_check(parse_ok("${{ params.n }}"), NULL, &d), SYM_ESCHEMA);
+    ck_assert_int_eq(sym__expr_check(parse_ok("${{ params.n }}"), NULL, &d), SYM_ESCHEMA);
 }
 END_TEST
 
@@ -652,8 +653,8 @@ START_TEST(checks_report_names)
     scope.params = NULL;
     diag d;
     sym_error_clear(terr);
-    diag_init(&d, terr, "t.yaml", 0);
-    ck_assert_int_eq(expr_check(parse_ok("${{ matrix.os }}${{ params.x }}"), &scope, &d),
+    sym__diag_init(&d, terr, "t.yaml", 0);
+    ck_assert_int_eq(sym__expr_check(parse_ok("${{ matrix.os }}${{ params.x }}"), &scope, &d),
                      SYM_ESCHEMA);
     ck_assert_str_eq(sym_error_message(terr, 0), "'matrix.os': task 'archive' has no matrix");
     ck_assert_str_eq(sym_error_message(terr, 1), "unknown param 'x' (the workflow declares no params)");
@@ -704,7 +705,7 @@ START_TEST(results_are_capped)
     strcat(fmt, "', params.big) }}");
     sym_value v;
     expr_error err;
-    ck_assert_int_eq(expr_eval(parse_ok(fmt), &env, &ta, &v, &err), SYM_ETOOBIG);
+    ck_assert_int_eq(sym__expr_eval(parse_ok(fmt), &env, &ta, &v, &err), SYM_ETOOBIG);
     ck_assert_int_eq(err.code, SYM_ETOOBIG);
     ck_assert(strstr(err.message, "format would make more than") != NULL);
     /* Half of that fits. */
@@ -712,13 +713,13 @@ START_TEST(results_are_capped)
     for (int i = 0; i < 15; i++)
         strcat(fmt, "{0}");
     strcat(fmt, "', params.big) }}");
-    ck_assert_int_eq(expr_eval(parse_ok(fmt), &env, &ta, &v, &err), SYM_OK);
+    ck_assert_int_eq(sym__expr_eval(parse_ok(fmt), &env, &ta, &v, &err), SYM_OK);
     ck_assert_uint_eq(v.n, 15 * big);
     /* Interpolation too. */
     char interp[1024] = "";
     for (int i = 0; i < 20; i++)
         strcat(interp, "${{ params.big }}");
-    ck_assert_int_eq(expr_eval(parse_ok(interp), &env, &ta, &v, &err), SYM_ETOOBIG);
+    ck_assert_int_eq(sym__expr_eval(parse_ok(interp), &env, &ta, &v, &err), SYM_ETOOBIG);
     /* And the total one evaluation may take: 12 strings of 15 x 64 KiB. */
     char many[4096] = "${{ ";
     for (int i = 0; i < 12; i++) {
@@ -728,7 +729,7 @@ START_TEST(results_are_capped)
         strcat(many, "', params.big)");
     }
     strcat(many, " }}");
-    ck_assert_int_eq(expr_eval(parse_ok(many), &env, &ta, &v, &err), SYM_ETOOBIG);
+    ck_assert_int_eq(sym__expr_eval(parse_ok(many), &env, &ta, &v, &err), SYM_ETOOBIG);
     ck_assert(strstr(err.message, "needs more than") != NULL);
     free(s);
 }
@@ -760,11 +761,11 @@ START_TEST(typical_condition_allocates_nothing)
     fuzz_expr_env(&env);
     bool b = false;
     expr_error err;
-    ck_assert_int_eq(expr_eval_bool(t, &env, NULL, &b, &err), SYM_OK);
+    ck_assert_int_eq(sym__expr_eval_bool(t, &env, NULL, &b, &err), SYM_OK);
     ck_assert(b);
     /* A string that must be made says so instead. */
     sym_value v;
-    ck_assert_int_eq(expr_eval(parse_ok("a${{ 1 }}"), &env, NULL, &v, &err), SYM_EINVAL);
+    ck_assert_int_eq(sym__expr_eval(parse_ok("a${{ 1 }}"), &env, NULL, &v, &err), SYM_EINVAL);
     ck_assert(strstr(err.message, "no scratch memory") != NULL);
 }
 END_TEST

@@ -7,33 +7,33 @@
 
 START_TEST(task_ids)
 {
-    ck_assert(name_is_task_id("load"));
-    ck_assert(name_is_task_id("_x-1"));
-    ck_assert(!name_is_task_id("9lives"));
-    ck_assert(!name_is_task_id("a.b"));
-    ck_assert(!name_is_task_id(""));
-    ck_assert(!name_is_task_id(NULL));
+    ck_assert(sym__name_is_task_id("load"));
+    ck_assert(sym__name_is_task_id("_x-1"));
+    ck_assert(!sym__name_is_task_id("9lives"));
+    ck_assert(!sym__name_is_task_id("a.b"));
+    ck_assert(!sym__name_is_task_id(""));
+    ck_assert(!sym__name_is_task_id(NULL));
     char id[80];
     memset(id, 'a', 64);
     id[64] = '\0';
-    ck_assert(name_is_task_id(id));
+    ck_assert(sym__name_is_task_id(id));
     id[64] = 'a';
     id[65] = '\0';
-    ck_assert(!name_is_task_id(id));
+    ck_assert(!sym__name_is_task_id(id));
 }
 END_TEST
 
 START_TEST(workers_and_identifiers)
 {
-    ck_assert(name_is_worker("http.get"));
-    ck_assert(name_is_worker("9-a_b.c"));
-    ck_assert(!name_is_worker("a b"));
-    ck_assert(!name_is_worker(""));
-    ck_assert(name_is_workflow("nightly-etl.v2"));
-    ck_assert(!name_is_workflow("nightly etl"));
-    ck_assert(name_is_identifier("shards"));
-    ck_assert(!name_is_identifier("sh-ards"));
-    ck_assert(!name_is_identifier("1x"));
+    ck_assert(sym__name_is_worker("http.get"));
+    ck_assert(sym__name_is_worker("9-a_b.c"));
+    ck_assert(!sym__name_is_worker("a b"));
+    ck_assert(!sym__name_is_worker(""));
+    ck_assert(sym__name_is_workflow("nightly-etl.v2"));
+    ck_assert(!sym__name_is_workflow("nightly etl"));
+    ck_assert(sym__name_is_identifier("shards"));
+    ck_assert(!sym__name_is_identifier("sh-ards"));
+    ck_assert(!sym__name_is_identifier("1x"));
 }
 END_TEST
 
@@ -41,16 +41,16 @@ START_TEST(suggestions)
 {
     const char *keys[] = {"worker", "needs", "with", "timeout", "retry", "trigger"};
     size_t n = sizeof keys / sizeof keys[0];
-    ck_assert_str_eq(did_you_mean("need", keys, n, sizeof keys[0]), "needs");
-    ck_assert_str_eq(did_you_mean("wroker", keys, n, sizeof keys[0]), "worker");
-    ck_assert_str_eq(did_you_mean("timout", keys, n, sizeof keys[0]), "timeout");
-    ck_assert_ptr_null(did_you_mean("banana", keys, n, sizeof keys[0]));
-    ck_assert_ptr_null(did_you_mean("x", keys, n, sizeof keys[0]));
+    ck_assert_str_eq(sym__did_you_mean("need", keys, n, sizeof keys[0]), "needs");
+    ck_assert_str_eq(sym__did_you_mean("wroker", keys, n, sizeof keys[0]), "worker");
+    ck_assert_str_eq(sym__did_you_mean("timout", keys, n, sizeof keys[0]), "timeout");
+    ck_assert_ptr_null(sym__did_you_mean("banana", keys, n, sizeof keys[0]));
+    ck_assert_ptr_null(sym__did_you_mean("x", keys, n, sizeof keys[0]));
     struct {
         const char *id;
         int other;
     } tasks[] = {{"extract", 1}, {"transform", 2}, {"load", 3}};
-    ck_assert_str_eq(did_you_mean("trnsform", tasks, 3, sizeof tasks[0]), "transform");
+    ck_assert_str_eq(sym__did_you_mean("trnsform", tasks, 3, sizeof tasks[0]), "transform");
 }
 END_TEST
 

@@ -227,7 +227,7 @@ static int contains(const names *s, const char *name)
 
 /* A host links libsymphony.a beside its own code: every global the static
  * library defines is the API (sym_) or an internal (sym__), so none can
- * clash with a host's pool_new or timer_add. */
+ * clash with a host's sym__pool_new or sym__timer_add. */
 START_TEST(static_library_defines_only_prefixed_names)
 {
     char *nm = sh_ok("nm", "nm -g --defined-only %s/libsymphony.a | awk 'NF==3 {print $3}'",

@@ -40,19 +40,19 @@ static void read_with(fixture *f, const char *yaml, size_t max_errors)
     ck_assert_ptr_nonnull(f->err);
     sym_load_options_init(&f->opts);
     f->opts.max_errors = max_errors;
-    diag_init(&f->dg, f->err, "t.yaml", max_errors);
-    draft_init(&f->d, &f->dg, &f->opts, "t.yaml");
+    sym__diag_init(&f->dg, f->err, "t.yaml", max_errors);
+    sym__draft_init(&f->d, &f->dg, &f->opts, "t.yaml");
     yreader *r = NULL;
-    ck_assert_int_eq(yr_open(&r, yaml, strlen(yaml), &f->opts, &f->dg), SYM_OK);
-    f->rc = schema_read(r, &f->d, &f->checkable);
-    yr_close(r);
+    ck_assert_int_eq(sym__yr_open(&r, yaml, strlen(yaml), &f->opts, &f->dg), SYM_OK);
+    f->rc = sym__schema_read(r, &f->d, &f->checkable);
+    sym__yr_close(r);
 }
 
 static void read_yaml(fixture *f, const char *yaml) { read_with(f, yaml, 100); }
 
 static void done(fixture *f)
 {
-    draft_free(&f->d);
+    sym__draft_free(&f->d);
     sym_error_free(f->err);
 }
 
@@ -328,7 +328,7 @@ END_TEST
 static int64_t duration_ok(const char *s)
 {
     int64_t ms = -1;
-    ck_assert_msg(schema_parse_duration(s, strlen(s), &ms) == SCHEMA_DURATION_OK,
+    ck_assert_msg(sym__schema_parse_duration(s, strlen(s), &ms) == SCHEMA_DURATION_OK,
                   "'%s' should be a duration", s);
     return ms;
 }
@@ -336,7 +336,7 @@ static int64_t duration_ok(const char *s)
 static schema_duration_status duration_status(const char *s)
 {
     int64_t ms = -7;
-    schema_duration_status st = schema_parse_duration(s, strlen(s), &ms);
+    schema_duration_status st = sym__schema_parse_duration(s, strlen(s), &ms);
     ck_assert_int_eq(ms, -7); /* untouched unless it is one */
     return st;
 }

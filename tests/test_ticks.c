@@ -44,7 +44,7 @@ START_TEST(follows_the_monotonic_clock)
         ck_assert_int_le(v, after + TOLERANCE_NS);
         prev = v;
     }
-    if (ticks_usable()) {
+    if (sym__ticks_usable()) {
         /* One reading per span or so, after the first millisecond. */
         ck_assert_uint_ne(c.mult, 0);
         ck_assert_uint_lt(clock_calls, calls / 2);
@@ -67,11 +67,11 @@ START_TEST(never_goes_back)
 {
     ticks_clock c = {0};
     fake_now = 5000000;
-    ck_assert_int_eq(ticks_read(&c, fake_clock, NULL), 5000000);
+    ck_assert_int_eq(sym__ticks_read(&c, fake_clock, NULL), 5000000);
     fake_now = 4000000;
-    ck_assert_int_eq(ticks_read(&c, fake_clock, NULL), 5000000);
+    ck_assert_int_eq(sym__ticks_read(&c, fake_clock, NULL), 5000000);
     fake_now = 9000000;
-    ck_assert_int_eq(ticks_read(&c, fake_clock, NULL), 9000000);
+    ck_assert_int_eq(sym__ticks_read(&c, fake_clock, NULL), 9000000);
 }
 END_TEST
 
@@ -81,9 +81,9 @@ START_TEST(an_unbelievable_rate_is_dropped)
 {
     ticks_clock c = {0};
     fake_now = 1000;
-    ticks_read(&c, fake_clock, NULL);
+    sym__ticks_read(&c, fake_clock, NULL);
     fake_now = 1000 + 1000000000000; /* a thousand seconds later, at once */
-    ticks_read(&c, fake_clock, NULL);
+    sym__ticks_read(&c, fake_clock, NULL);
     ck_assert_uint_eq(c.mult, 0);
     fake_now += 7;
     ck_assert_int_eq(ticks_now(&c, fake_clock, NULL), fake_now);

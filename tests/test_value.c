@@ -206,10 +206,10 @@ END_TEST
 START_TEST(arena_values)
 {
     arena a;
-    arena_init(&a);
+    sym__arena_init(&a);
     sym_value *m = sample();
     sym_value in_arena;
-    ck_assert_int_eq(value_copy_to_arena(&in_arena, m, &a), SYM_OK);
+    ck_assert_int_eq(sym__value_copy_to_arena(&in_arena, m, &a), SYM_OK);
     sym_value_free(m);
     ck_assert_int_eq(sym_value_type_of(&in_arena), SYM_VALUE_MAP);
     ck_assert_str_eq(sym_value_string(sym_value_path(&in_arena, "items[1]"), NULL), "two");
@@ -220,7 +220,7 @@ START_TEST(arena_values)
     sym_value *back = sym_value_copy(&in_arena);
     ck_assert(sym_value_equal(back, &in_arena));
     sym_value_free(back);
-    arena_free(&a);
+    sym__arena_free(&a);
 }
 END_TEST
 

@@ -41,47 +41,47 @@ static char *events_n(const char *yaml, size_t len, const sym_load_options *o, s
                       size_t *count)
 {
     diag d;
-    diag_init(&d, err, "t.yaml", 100);
+    sym__diag_init(&d, err, "t.yaml", 100);
     yreader *r;
     strbuf sb;
-    sb_init(&sb);
+    sym__sb_init(&sb);
     size_t n = 0;
-    if (yr_open(&r, yaml, len, o, &d) != SYM_OK) {
-        sb_puts(&sb, "!");
+    if (sym__yr_open(&r, yaml, len, o, &d) != SYM_OK) {
+        sym__sb_puts(&sb, "!");
     } else {
         for (;;) {
             yr_event ev;
-            yr_kind k = yr_next(r, &ev);
+            yr_kind k = sym__yr_next(r, &ev);
             if (k == YR_END || k == YR_ERROR) {
-                sb_puts(&sb, k == YR_END ? "$" : "!");
+                sym__sb_puts(&sb, k == YR_END ? "$" : "!");
                 break;
             }
             n++;
-            sb_puts(&sb, tag_text(ev.tag));
+            sym__sb_puts(&sb, tag_text(ev.tag));
             switch (k) {
             case YR_SCALAR:
                 if (ev.plain)
-                    sb_putn(&sb, ev.value, ev.length);
+                    sym__sb_putn(&sb, ev.value, ev.length);
                 else
-                    sb_printf(&sb, "'%.*s'", (int)ev.length, ev.value);
+                    sym__sb_printf(&sb, "'%.*s'", (int)ev.length, ev.value);
                 break;
-            case YR_SEQ_START: sb_puts(&sb, "["); break;
-            case YR_SEQ_END: sb_puts(&sb, "]"); break;
-            case YR_MAP_START: sb_puts(&sb, "{"); break;
-            case YR_MAP_END: sb_puts(&sb, "}"); break;
+            case YR_SEQ_START: sym__sb_puts(&sb, "["); break;
+            case YR_SEQ_END: sym__sb_puts(&sb, "]"); break;
+            case YR_MAP_START: sym__sb_puts(&sb, "{"); break;
+            case YR_MAP_END: sym__sb_puts(&sb, "}"); break;
             default: break;
             }
-            sb_puts(&sb, " ");
+            sym__sb_puts(&sb, " ");
         }
         /* after the end or a failure the reader stays there */
         yr_event ev;
-        yr_kind again = yr_next(r, &ev);
+        yr_kind again = sym__yr_next(r, &ev);
         ck_assert(again == YR_END || again == YR_ERROR);
-        yr_close(r);
+        sym__yr_close(r);
     }
     if (count)
         *count = n;
-    char *s = sb_finish(&sb);
+    char *s = sym__sb_finish(&sb);
     ck_assert_ptr_nonnull(s);
     return s;
 }
@@ -117,34 +117,34 @@ static void check_error(const sym_error *err, size_t i, int code, unsigned line,
                   sym_error_column(err, i), line, column);
 }
 
-/* The whole document read with yr_read_value, as JSON; *rc gets its code. */
+/* The whole document read with sym__yr_read_value, as JSON; *rc gets its code. */
 static char *json_n(const char *yaml, size_t len, const sym_load_options *o, sym_error *err,
                     int *rc)
 {
     diag d;
-    diag_init(&d, err, "t.yaml", 100);
+    sym__diag_init(&d, err, "t.yaml", 100);
     yreader *r;
-    *rc = yr_open(&r, yaml, len, o, &d);
+    *rc = sym__yr_open(&r, yaml, len, o, &d);
     if (*rc != SYM_OK)
         return NULL;
     arena a;
-    arena_init(&a);
+    sym__arena_init(&a);
     char *out = NULL;
     yr_event ev;
-    if (yr_next(r, &ev) == YR_ERROR) {
+    if (sym__yr_next(r, &ev) == YR_ERROR) {
         *rc = d.first;
     } else {
         sym_value v;
-        *rc = yr_read_value(r, &ev, &v, &a);
+        *rc = sym__yr_read_value(r, &ev, &v, &a);
         strbuf sb;
-        sb_init(&sb);
-        value_write_json(&sb, &v);
-        out = sb_finish(&sb);
-        if (*rc == SYM_OK && yr_next(r, &ev) != YR_END)
+        sym__sb_init(&sb);
+        sym__value_write_json(&sb, &v);
+        out = sym__sb_finish(&sb);
+        if (*rc == SYM_OK && sym__yr_next(r, &ev) != YR_END)
             *rc = d.first;
     }
-    yr_close(r);
-    arena_free(&a);
+    sym__yr_close(r);
+    sym__arena_free(&a);
     return out;
 }
 
@@ -191,9 +191,9 @@ START_TEST(event_positions)
     const char *yaml = "top:\n  - one\n  - {k: 'v'}\n";
     sym_error *err = sym_error_new();
     diag d;
-    diag_init(&d, err, "t.yaml", 100);
+    sym__diag_init(&d, err, "t.yaml", 100);
     yreader *r;
-    ck_assert_int_eq(yr_open(&r, yaml, strlen(yaml), NULL, &d), SYM_OK);
+    ck_assert_int_eq(sym__yr_open(&r, yaml, strlen(yaml), NULL, &d), SYM_OK);
     static const struct {
         yr_kind kind;
         unsigned line, column;
@@ -205,7 +205,7 @@ START_TEST(event_positions)
                 {YR_SCALAR, 3, 9, "v", false},     {YR_MAP_END, 3, 12, NULL, false}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         yr_event ev;
-        ck_assert_int_eq(yr_next(r, &ev), want[i].kind);
+        ck_assert_int_eq(sym__yr_next(r, &ev), want[i].kind);
         ck_assert_int_eq(ev.kind, want[i].kind);
         ck_assert_msg(ev.line == want[i].line && ev.column == want[i].column,
                       "event %zu at %u:%u, want %u:%u", i, ev.line, ev.column, want[i].line,
@@ -217,11 +217,11 @@ START_TEST(event_positions)
         }
     }
     yr_event ev;
-    ck_assert_int_eq(yr_next(r, &ev), YR_SEQ_END);
-    ck_assert_int_eq(yr_next(r, &ev), YR_MAP_END);
-    ck_assert_int_eq(yr_next(r, &ev), YR_END);
-    ck_assert_int_eq(yr_next(r, &ev), YR_END);
-    yr_close(r);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SEQ_END);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_MAP_END);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_END);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_END);
+    sym__yr_close(r);
     ck_assert_uint_eq(sym_error_count(err), 0);
     sym_error_free(err);
 }
@@ -232,26 +232,26 @@ START_TEST(skip_nodes)
     const char *yaml = "a: {x: [1, {y: 2}], z: 3}\nb: [ [ ] ]\nc: 4\n";
     sym_error *err = sym_error_new();
     diag d;
-    diag_init(&d, err, "t.yaml", 100);
+    sym__diag_init(&d, err, "t.yaml", 100);
     yreader *r;
-    ck_assert_int_eq(yr_open(&r, yaml, strlen(yaml), NULL, &d), SYM_OK);
+    ck_assert_int_eq(sym__yr_open(&r, yaml, strlen(yaml), NULL, &d), SYM_OK);
     yr_event ev;
-    ck_assert_int_eq(yr_next(r, &ev), YR_MAP_START);
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR); /* a */
-    ck_assert_int_eq(yr_next(r, &ev), YR_MAP_START);
-    ck_assert(yr_skip(r, &ev));
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_MAP_START);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR); /* a */
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_MAP_START);
+    ck_assert(sym__yr_skip(r, &ev));
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR);
     ck_assert_str_eq(ev.value, "b");
-    ck_assert(yr_skip(r, &ev)); /* a scalar: nothing to skip */
-    ck_assert_int_eq(yr_next(r, &ev), YR_SEQ_START);
-    ck_assert(yr_skip(r, &ev));
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR);
+    ck_assert(sym__yr_skip(r, &ev)); /* a scalar: nothing to skip */
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SEQ_START);
+    ck_assert(sym__yr_skip(r, &ev));
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR);
     ck_assert_str_eq(ev.value, "c");
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR);
     ck_assert_str_eq(ev.value, "4");
-    ck_assert_int_eq(yr_next(r, &ev), YR_MAP_END);
-    ck_assert_int_eq(yr_next(r, &ev), YR_END);
-    yr_close(r);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_MAP_END);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_END);
+    sym__yr_close(r);
     sym_error_free(err);
 }
 END_TEST
@@ -426,10 +426,10 @@ START_TEST(depth_block)
 
     /* block mappings, one level per line */
     strbuf sb;
-    sb_init(&sb);
+    sym__sb_init(&sb);
     for (int i = 0; i < 1000; i++)
-        sb_printf(&sb, "%*sk:\n", i, "");
-    yaml = sb_finish(&sb);
+        sym__sb_printf(&sb, "%*sk:\n", i, "");
+    yaml = sym__sb_finish(&sb);
     sym_error_clear(err);
     got = events_n(yaml, strlen(yaml), NULL, err, &n);
     ck_assert_uint_eq(n, 64 * 2); /* each level: its start and its key */
@@ -466,10 +466,10 @@ START_TEST(depth_option)
     char *deep = repeat("[", 300, &len);
     char *close = repeat("]", 300, &len);
     strbuf sb;
-    sb_init(&sb);
-    sb_puts(&sb, deep);
-    sb_puts(&sb, close);
-    char *yaml = sb_finish(&sb);
+    sym__sb_init(&sb);
+    sym__sb_puts(&sb, deep);
+    sym__sb_puts(&sb, close);
+    char *yaml = sym__sb_finish(&sb);
     sym_error_clear(err);
     size_t n;
     got = events_n(yaml, strlen(yaml), &o, err, &n);
@@ -522,7 +522,7 @@ START_TEST(billion_laughs)
                 "already read, over 100 (load option max_nodes)");
     free(got);
 
-    /* yr_read_value stops at the same point */
+    /* sym__yr_read_value stops at the same point */
     sym_error_clear(err);
     int rc;
     got = json_n(laughs, strlen(laughs), &o, err, &rc);
@@ -603,15 +603,15 @@ START_TEST(file_limit)
     o.max_file_bytes = 8;
     sym_error *err = sym_error_new();
     diag d;
-    diag_init(&d, err, "t.yaml", 100);
+    sym__diag_init(&d, err, "t.yaml", 100);
     yreader *r = (yreader *)&d; /* must be reset to NULL */
-    ck_assert_int_eq(yr_open(&r, "a: 12345", 8, &o, &d), SYM_OK);
-    yr_close(r);
-    ck_assert_int_eq(yr_open(&r, "a: 123456", 9, &o, &d), SYM_ELIMIT);
+    ck_assert_int_eq(sym__yr_open(&r, "a: 12345", 8, &o, &d), SYM_OK);
+    sym__yr_close(r);
+    ck_assert_int_eq(sym__yr_open(&r, "a: 123456", 9, &o, &d), SYM_ELIMIT);
     ck_assert_ptr_null(r);
     check_error(err, 0, SYM_ELIMIT, 0, 0,
                 "the file is 9 bytes, over the limit of 8 bytes (load option max_file_bytes)");
-    yr_close(NULL);
+    sym__yr_close(NULL);
     sym_error_free(err);
 }
 END_TEST
@@ -669,20 +669,20 @@ START_TEST(alias_positions)
     const char *yaml = "a: &x [q]\nb: *x\n";
     sym_error *err = sym_error_new();
     diag d;
-    diag_init(&d, err, "t.yaml", 100);
+    sym__diag_init(&d, err, "t.yaml", 100);
     yreader *r;
-    ck_assert_int_eq(yr_open(&r, yaml, strlen(yaml), NULL, &d), SYM_OK);
+    ck_assert_int_eq(sym__yr_open(&r, yaml, strlen(yaml), NULL, &d), SYM_OK);
     yr_event ev;
     for (int i = 0; i < 6; i++) /* { a [ q ] b */
-        ck_assert_int_ne(yr_next(r, &ev), YR_ERROR);
-    ck_assert_int_eq(yr_next(r, &ev), YR_SEQ_START);
+        ck_assert_int_ne(sym__yr_next(r, &ev), YR_ERROR);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SEQ_START);
     ck_assert_uint_eq(ev.line, 1);
     ck_assert_uint_eq(ev.column, 4);
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR);
     ck_assert_str_eq(ev.value, "q");
     ck_assert_uint_eq(ev.line, 1);
     ck_assert_uint_eq(ev.column, 8);
-    yr_close(r);
+    sym__yr_close(r);
     sym_error_free(err);
 }
 END_TEST
@@ -770,7 +770,7 @@ START_TEST(tags)
     check_error(err, 2, SYM_ESCHEMA, 3, 3, "tag 'tag:example.com,2000:x' is not supported");
     free(got);
 
-    /* core tags through yr_read_value */
+    /* core tags through sym__yr_read_value */
     check_json("[!!str 12, !!int '12', !!float 1, !!bool 'true', !!null '', !!str null]",
                "[\"12\",12,1.0,true,null,\"null\"]");
     sym_error_clear(err);
@@ -869,21 +869,21 @@ START_TEST(scalar_resolution)
     yr_event ev = {.kind = YR_SCALAR, .line = 1, .column = 1, .value = c->text,
                    .length = strlen(c->text), .plain = c->plain, .tag = c->tag};
     arena a;
-    arena_init(&a);
+    sym__arena_init(&a);
     sym_value v;
-    int rc = yr_scalar_value(&ev, &v, &a);
+    int rc = sym__yr_scalar_value(&ev, &v, &a);
     ck_assert_msg(rc == c->rc, "'%s': rc %d, want %d", c->text, rc, c->rc);
     if (rc == SYM_OK) {
         ck_assert_msg(sym_value_type_of(&v) == c->type, "'%s': type %s, want %s", c->text,
                       sym_value_type_name(sym_value_type_of(&v)), sym_value_type_name(c->type));
         strbuf sb;
-        sb_init(&sb);
-        value_write_json(&sb, &v);
-        char *got = sb_finish(&sb);
+        sym__sb_init(&sb);
+        sym__value_write_json(&sb, &v);
+        char *got = sym__sb_finish(&sb);
         ck_assert_msg(strcmp(got, c->json) == 0, "'%s': %s, want %s", c->text, got, c->json);
         free(got);
     }
-    arena_free(&a);
+    sym__arena_free(&a);
 }
 END_TEST
 
@@ -895,12 +895,12 @@ START_TEST(special_floats)
     } cases[] = {{".inf", 1}, {".Inf", 1}, {".INF", 1}, {"+.inf", 1}, {"-.inf", -1},
                  {"-.INF", -1}, {".nan", 0}, {".NaN", 0}, {".NAN", 0}};
     arena a;
-    arena_init(&a);
+    sym__arena_init(&a);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         yr_event ev = {.kind = YR_SCALAR, .value = cases[i].text, .length = strlen(cases[i].text),
                        .plain = true};
         sym_value v;
-        ck_assert_int_eq(yr_scalar_value(&ev, &v, &a), SYM_OK);
+        ck_assert_int_eq(sym__yr_scalar_value(&ev, &v, &a), SYM_OK);
         double f = 0;
         ck_assert_int_eq(sym_value_get_float(&v, &f), SYM_OK);
         if (cases[i].sign == 0)
@@ -914,10 +914,10 @@ START_TEST(special_floats)
         yr_event ev = {.kind = YR_SCALAR, .value = strings[i], .length = strlen(strings[i]),
                        .plain = true};
         sym_value v;
-        ck_assert_int_eq(yr_scalar_value(&ev, &v, &a), SYM_OK);
+        ck_assert_int_eq(sym__yr_scalar_value(&ev, &v, &a), SYM_OK);
         ck_assert_msg(sym_value_type_of(&v) == SYM_VALUE_STRING, "%s", strings[i]);
     }
-    arena_free(&a);
+    sym__arena_free(&a);
 }
 END_TEST
 
@@ -961,34 +961,34 @@ START_TEST(read_value_inside_document)
     const char *yaml = "name: x\nwith: {url: 'u', n: [1, 2]}\nafter: 3\n";
     sym_error *err = sym_error_new();
     diag d;
-    diag_init(&d, err, "t.yaml", 100);
+    sym__diag_init(&d, err, "t.yaml", 100);
     yreader *r;
-    ck_assert_int_eq(yr_open(&r, yaml, strlen(yaml), NULL, &d), SYM_OK);
+    ck_assert_int_eq(sym__yr_open(&r, yaml, strlen(yaml), NULL, &d), SYM_OK);
     arena a;
-    arena_init(&a);
+    sym__arena_init(&a);
     yr_event ev;
-    ck_assert_int_eq(yr_next(r, &ev), YR_MAP_START);
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR);
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR);
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_MAP_START);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR);
     ck_assert_str_eq(ev.value, "with");
-    ck_assert_int_eq(yr_next(r, &ev), YR_MAP_START);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_MAP_START);
     sym_value v;
-    ck_assert_int_eq(yr_read_value(r, &ev, &v, &a), SYM_OK);
+    ck_assert_int_eq(sym__yr_read_value(r, &ev, &v, &a), SYM_OK);
     ck_assert_str_eq(sym_value_string(sym_value_get(&v, "url"), NULL), "u");
     int64_t i = 0;
     ck_assert_int_eq(sym_value_get_int(sym_value_path(&v, "n[1]"), &i), SYM_OK);
     ck_assert_int_eq(i, 2);
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR);
     ck_assert_str_eq(ev.value, "after");
-    ck_assert_int_eq(yr_next(r, &ev), YR_SCALAR);
-    ck_assert_int_eq(yr_read_value(r, &ev, &v, &a), SYM_OK);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_SCALAR);
+    ck_assert_int_eq(sym__yr_read_value(r, &ev, &v, &a), SYM_OK);
     ck_assert_int_eq(sym_value_get_int(&v, &i), SYM_OK);
     ck_assert_int_eq(i, 3);
-    ck_assert_int_eq(yr_next(r, &ev), YR_MAP_END);
-    ck_assert_int_eq(yr_next(r, &ev), YR_END);
-    yr_close(r);
-    arena_free(&a);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_MAP_END);
+    ck_assert_int_eq(sym__yr_next(r, &ev), YR_END);
+    sym__yr_close(r);
+    sym__arena_free(&a);
     ck_assert_uint_eq(sym_error_count(err), 0);
     sym_error_free(err);
 }
@@ -1009,11 +1009,11 @@ START_TEST(duplicate_keys)
 
     /* big maps find duplicates by hash */
     strbuf sb;
-    sb_init(&sb);
+    sym__sb_init(&sb);
     for (int i = 0; i < 5000; i++)
-        sb_printf(&sb, "k%d: %d\n", i, i);
-    sb_puts(&sb, "k1234: again\n");
-    char *yaml = sb_finish(&sb);
+        sym__sb_printf(&sb, "k%d: %d\n", i, i);
+    sym__sb_puts(&sb, "k1234: again\n");
+    char *yaml = sym__sb_finish(&sb);
     sym_error_clear(err);
     got = json(yaml, err, &rc);
     ck_assert_int_eq(rc, SYM_ESCHEMA);
@@ -1158,16 +1158,16 @@ START_TEST(repeated_and_many_keys)
      * equal keys must read back equal, and the many different keys that
      * land in the same cache slot must each keep their own text. */
     strbuf yaml, want;
-    sb_init(&yaml);
-    sb_init(&want);
-    sb_putc(&want, '[');
+    sym__sb_init(&yaml);
+    sym__sb_init(&want);
+    sym__sb_putc(&want, '[');
     for (int i = 0; i < 2000; i++) {
-        sb_printf(&yaml, "- {same: %d, key%d: x, %s: y}\n", i, i, i % 2 ? "odd" : "even");
-        sb_printf(&want, "%s{\"same\":%d,\"key%d\":\"x\",\"%s\":\"y\"}", i ? "," : "", i, i,
+        sym__sb_printf(&yaml, "- {same: %d, key%d: x, %s: y}\n", i, i, i % 2 ? "odd" : "even");
+        sym__sb_printf(&want, "%s{\"same\":%d,\"key%d\":\"x\",\"%s\":\"y\"}", i ? "," : "", i, i,
                   i % 2 ? "odd" : "even");
     }
-    sb_putc(&want, ']');
-    char *text = sb_finish(&yaml), *expected = sb_finish(&want);
+    sym__sb_putc(&want, ']');
+    char *text = sym__sb_finish(&yaml), *expected = sym__sb_finish(&want);
     sym_error *err = sym_error_new();
     int rc;
     char *got = json(text, err, &rc);

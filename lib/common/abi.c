@@ -122,17 +122,17 @@ static const abi_struct structs[ABI_TYPE_COUNT] = {
 
 /* ---- inside the library ---- */
 
-bool abi_known(abi_type t, unsigned v)
+bool sym__abi_known(abi_type t, unsigned v)
 {
     return v - 1u < structs[t].version;
 }
 
-size_t abi_size(abi_type t, unsigned v)
+size_t sym__abi_size(abi_type t, unsigned v)
 {
     return structs[t].sizes[v - 1];
 }
 
-void abi_message(char *buf, size_t cap, const char *fn, abi_type t, unsigned v)
+void sym__abi_message(char *buf, size_t cap, const char *fn, abi_type t, unsigned v)
 {
     const char *name = structs[t].name;
     snprintf(buf, cap,
@@ -141,11 +141,11 @@ void abi_message(char *buf, size_t cap, const char *fn, abi_type t, unsigned v)
              fn, name, v, structs[t].version, name);
 }
 
-int abi_refuse(sym_error *err, const char *fn, abi_type t, unsigned v)
+int sym__abi_refuse(sym_error *err, const char *fn, abi_type t, unsigned v)
 {
     char msg[256];
-    abi_message(msg, sizeof msg, fn, t, v);
-    return error_add(err, SYM_EINVAL, NULL, 0, 0, "%s", msg);
+    sym__abi_message(msg, sizeof msg, fn, t, v);
+    return sym__error_add(err, SYM_EINVAL, NULL, 0, 0, "%s", msg);
 }
 
 /* Every versioned struct starts with `unsigned version`. */
@@ -156,24 +156,24 @@ static unsigned version_of(const void *s)
     return v;
 }
 
-void abi_read(abi_type t, void *dst, const void *src)
+void sym__abi_read(abi_type t, void *dst, const void *src)
 {
-    memcpy(dst, src, abi_size(t, version_of(src)));
+    memcpy(dst, src, sym__abi_size(t, version_of(src)));
 }
 
-void abi_write(abi_type t, void *dst, const void *src)
+void sym__abi_write(abi_type t, void *dst, const void *src)
 {
     unsigned v = version_of(dst);
-    memcpy(dst, src, abi_size(t, v));
+    memcpy(dst, src, sym__abi_size(t, v));
     memcpy(dst, &v, sizeof v);
 }
 
 /* The init functions: the fields of version v from defaults, and v. */
 static int init(abi_type t, void *dst, unsigned v, const void *defaults)
 {
-    if (!dst || !abi_known(t, v))
+    if (!dst || !sym__abi_known(t, v))
         return SYM_EINVAL;
-    memcpy(dst, defaults, abi_size(t, v));
+    memcpy(dst, defaults, sym__abi_size(t, v));
     memcpy(dst, &v, sizeof v);
     return SYM_OK;
 }

@@ -25,19 +25,19 @@ typedef enum abi_type {
 } abi_type;
 
 /* True when v is a version of t this library knows: 1 to its SYM_X_VERSION. */
-bool abi_known(abi_type t, unsigned v);
+bool sym__abi_known(abi_type t, unsigned v);
 /* The size of version v of t (v known). */
-size_t abi_size(abi_type t, unsigned v);
+size_t sym__abi_size(abi_type t, unsigned v);
 /* Writes "fn: sym_x has version v, which this library does not know ..."
  * into buf. */
-void abi_message(char *buf, size_t cap, const char *fn, abi_type t, unsigned v);
+void sym__abi_message(char *buf, size_t cap, const char *fn, abi_type t, unsigned v);
 /* Adds that message to err (may be NULL) and returns SYM_EINVAL. */
-int abi_refuse(sym_error *err, const char *fn, abi_type t, unsigned v);
+int sym__abi_refuse(sym_error *err, const char *fn, abi_type t, unsigned v);
 /* *dst (the newest version of t, holding defaults) takes the fields that
  * src's version has; src's version must be known. */
-void abi_read(abi_type t, void *dst, const void *src);
+void sym__abi_read(abi_type t, void *dst, const void *src);
 /* *dst (of a known version) takes the fields of its version from src (the
  * newest version of t), keeping its version field. */
-void abi_write(abi_type t, void *dst, const void *src);
+void sym__abi_write(abi_type t, void *dst, const void *src);
 
 #endif

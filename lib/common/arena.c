@@ -13,13 +13,13 @@
 struct arena_block {
     arena_block *next;
     size_t size; /* usable bytes after the header */
-    bool big;    /* from mem_big_alloc */
+    bool big;    /* from sym__mem_big_alloc */
     alignas(max_align_t) char data[];
 };
 
 enum { ARENA_FIRST_BLOCK = 4096, ARENA_MAX_BLOCK = 4 << 20 };
 
-void arena_init(arena *a) { memset(a, 0, sizeof *a); }
+void sym__arena_init(arena *a) { memset(a, 0, sizeof *a); }
 
 static size_t align_up(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
@@ -42,12 +42,12 @@ static int arena_grow(arena *a, size_t need)
     size_t total = sizeof(arena_block) + size;
     bool big = total >= BIGMEM_MAPPED;
     arena_block *b = !big                  ? malloc(total)
-                     : size > ARENA_MAX_BLOCK ? mem_big_alloc(total)
-                                              : mem_big_alloc_sparse(total);
+                     : size > ARENA_MAX_BLOCK ? sym__mem_big_alloc(total)
+                                              : sym__mem_big_alloc_sparse(total);
     if (!b)
         return -1;
     if (big)
-        total = mem_big_room(b);
+        total = sym__mem_big_room(b);
     size = total - sizeof *b;
     b->size = size;
     b->big = big;
@@ -59,7 +59,7 @@ static int arena_grow(arena *a, size_t need)
     return 0;
 }
 
-void *arena_alloc(arena *a, size_t size)
+void *sym__arena_alloc(arena *a, size_t size)
 {
     size = align_up(size ? size : 1);
     if (size < size - 1)
@@ -73,21 +73,21 @@ void *arena_alloc(arena *a, size_t size)
     return p;
 }
 
-void *arena_calloc(arena *a, size_t count, size_t size)
+void *sym__arena_calloc(arena *a, size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
-    void *p = arena_alloc(a, count * size);
+    void *p = sym__arena_alloc(a, count * size);
     if (p)
         memset(p, 0, count * size);
     return p;
 }
 
-char *arena_strndup(arena *a, const char *s, size_t n)
+char *sym__arena_strndup(arena *a, const char *s, size_t n)
 {
     if (n == SIZE_MAX)
         return NULL;
-    char *p = arena_alloc(a, n + 1);
+    char *p = sym__arena_alloc(a, n + 1);
     if (!p)
         return NULL;
     memcpy(p, s, n);
@@ -95,29 +95,29 @@ char *arena_strndup(arena *a, const char *s, size_t n)
     return p;
 }
 
-char *arena_strdup(arena *a, const char *s) { return arena_strndup(a, s, strlen(s)); }
+char *sym__arena_strdup(arena *a, const char *s) { return sym__arena_strndup(a, s, strlen(s)); }
 
-void arena_free(arena *a)
+void sym__arena_free(arena *a)
 {
     arena_block *b = a->head;
     while (b) {
         arena_block *next = b->next;
         if (b->big)
-            mem_big_free(b);
+            sym__mem_big_free(b);
         else
             free(b);
         b = next;
     }
-    arena_init(a);
+    sym__arena_init(a);
 }
 
-void arena_adopt(arena *dst, arena *src)
+void sym__arena_adopt(arena *dst, arena *src)
 {
     if (!src->head)
         return;
     if (!dst->head) {
         *dst = *src;
-        arena_init(src);
+        sym__arena_init(src);
         return;
     }
     /* Splice src's blocks behind dst's current block, so dst keeps
@@ -128,5 +128,5 @@ void arena_adopt(arena *dst, arena *src)
     tail->next = dst->head->next;
     dst->head->next = src->head;
     dst->bytes += src->bytes;
-    arena_init(src);
+    sym__arena_init(src);
 }

@@ -14,18 +14,18 @@ typedef struct arena {
     size_t bytes;      /* bytes obtained from malloc, for memory figures */
 } arena;
 
-void arena_init(arena *a);
+void sym__arena_init(arena *a);
 /* size bytes aligned to 8 (or max_align_t), or NULL when out of memory. */
-void *arena_alloc(arena *a, size_t size);
+void *sym__arena_alloc(arena *a, size_t size);
 /* Zeroed. */
-void *arena_calloc(arena *a, size_t count, size_t size);
+void *sym__arena_calloc(arena *a, size_t count, size_t size);
 /* A NUL-terminated copy of n bytes of s. */
-char *arena_strndup(arena *a, const char *s, size_t n);
-char *arena_strdup(arena *a, const char *s);
+char *sym__arena_strndup(arena *a, const char *s, size_t n);
+char *sym__arena_strdup(arena *a, const char *s);
 /* Frees every block; a is left empty and reusable. */
-void arena_free(arena *a);
+void sym__arena_free(arena *a);
 /* Moves everything src owns into dst (src is left empty), so a compiled
  * workflow can adopt the memory its draft was parsed into. */
-void arena_adopt(arena *dst, arena *src);
+void sym__arena_adopt(arena *dst, arena *src);
 
 #endif

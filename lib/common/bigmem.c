@@ -20,7 +20,7 @@
 #endif
 
 /* Under AddressSanitizer a kept block is poisoned, so that a use after
- * mem_big_free is still reported. */
+ * sym__mem_big_free is still reported. */
 #if defined(__SANITIZE_ADDRESS__)
 #define BIGMEM_ASAN 1
 #elif defined(__has_feature)
@@ -143,7 +143,7 @@ static void cache_give(big_head *h, size_t len)
         unmap(out[i].head, out[i].len);
 }
 
-size_t mem_big_release(void)
+size_t sym__mem_big_release(void)
 {
     kept out[CACHE_SLOTS];
     pthread_mutex_lock(&cache_mu);
@@ -229,7 +229,7 @@ static big_head *map_grow(big_head *h, size_t len)
     return to;
 }
 #else /* no anonymous mappings: every block from malloc */
-size_t mem_big_release(void) { return 0; }
+size_t sym__mem_big_release(void) { return 0; }
 #endif
 
 /* ---- the interface ----------------------------------------------------- */
@@ -253,21 +253,21 @@ static void *alloc_block(size_t size, bool huge, bool zero)
     return small_alloc(size, zero);
 }
 
-void *mem_big_alloc(size_t size) { return alloc_block(size, true, false); }
+void *sym__mem_big_alloc(size_t size) { return alloc_block(size, true, false); }
 
-void *mem_big_alloc_sparse(size_t size) { return alloc_block(size, false, false); }
+void *sym__mem_big_alloc_sparse(size_t size) { return alloc_block(size, false, false); }
 
-void *mem_big_calloc(size_t count, size_t size)
+void *sym__mem_big_calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size)
         return NULL;
     return alloc_block(count * size, true, true);
 }
 
-void *mem_big_realloc(void *p, size_t size)
+void *sym__mem_big_realloc(void *p, size_t size)
 {
     if (!p)
-        return mem_big_alloc(size);
+        return sym__mem_big_alloc(size);
     big_head *h = head_of(p);
     if (size <= h->room)
         return p;
@@ -278,17 +278,17 @@ void *mem_big_realloc(void *p, size_t size)
         return to ? data_of(to) : NULL;
     }
 #endif
-    void *q = mem_big_alloc(size);
+    void *q = sym__mem_big_alloc(size);
     if (q) {
         memcpy(q, p, h->room);
-        mem_big_free(p);
+        sym__mem_big_free(p);
     }
     return q;
 }
 
-size_t mem_big_room(const void *p) { return head_of((void *)(uintptr_t)p)->room; }
+size_t sym__mem_big_room(const void *p) { return head_of((void *)(uintptr_t)p)->room; }
 
-void mem_big_free(void *p)
+void sym__mem_big_free(void *p)
 {
     if (!p)
         return;
@@ -302,4 +302,4 @@ void mem_big_free(void *p)
     free(h);
 }
 
-size_t sym_release_memory(void) { return mem_big_release(); }
+size_t sym_release_memory(void) { return sym__mem_big_release(); }

@@ -11,7 +11,7 @@
  * what is kept.
  *
  * Smaller blocks come from malloc. Either way a block must be freed with
- * mem_big_free, not free(), and grown with mem_big_realloc: each carries a
+ * sym__mem_big_free, not free(), and grown with sym__mem_big_realloc: each carries a
  * header in front of it. Any thread may call these. */
 #ifndef SYM_BIGMEM_H
 #define SYM_BIGMEM_H
@@ -22,24 +22,24 @@ enum { BIGMEM_MAPPED = 2 << 20 };
 #define BIGMEM_CACHE_MAX ((size_t)256 << 20)
 
 /* size bytes, aligned to 64, not cleared; NULL when out of memory. */
-void *mem_big_alloc(size_t size);
+void *sym__mem_big_alloc(size_t size);
 /* The same, for a block that may be used only in part (an arena's): a
  * fresh mapping is left in 4 KiB pages, so its untouched part costs no
  * memory. */
-void *mem_big_alloc_sparse(size_t size);
+void *sym__mem_big_alloc_sparse(size_t size);
 /* count * size bytes, aligned to 64, zeroed; NULL when out of memory or
  * when the product overflows. */
-void *mem_big_calloc(size_t count, size_t size);
+void *sym__mem_big_calloc(size_t count, size_t size);
 /* p (NULL: a new block) with room for size bytes, its contents kept up to
  * the smaller size; NULL when out of memory, p then untouched. A block has
  * room for more than was asked when it reuses a bigger mapping, so growing
  * it is then free. */
-void *mem_big_realloc(void *p, size_t size);
+void *sym__mem_big_realloc(void *p, size_t size);
 /* The usable bytes of p: what it was asked for, or more. */
-size_t mem_big_room(const void *p);
+size_t sym__mem_big_room(const void *p);
 /* Frees p (NULL: nothing), or keeps its mapping for reuse. */
-void mem_big_free(void *p);
+void sym__mem_big_free(void *p);
 /* Unmaps the kept blocks; the bytes unmapped. */
-size_t mem_big_release(void);
+size_t sym__mem_big_release(void);
 
 #endif

@@ -4,7 +4,7 @@
  *
  *   arena.h      bump allocation for data that lives and dies together
  *   bigmem.h     big arrays in mappings of their own, kept for reuse
- *   strbuf.h     a growable string (JSON, DOT, reports) and str_printf
+ *   strbuf.h     a growable string (JSON, DOT, reports) and sym__str_printf
  *   error.h      sym_error's internals and the load-time diagnostic sink
  *   value.h      sym_value's layout (owned and arena values)
  *   names.h      the name grammars of the format and "did you mean"

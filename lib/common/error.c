@@ -19,7 +19,7 @@ static char *dup_or_null(const char *s)
     return p;
 }
 
-int error_addv(sym_error *err, int code, const char *file, unsigned line, unsigned column,
+int sym__error_addv(sym_error *err, int code, const char *file, unsigned line, unsigned column,
                const char *fmt, va_list ap)
 {
     if (!err)
@@ -39,7 +39,7 @@ int error_addv(sym_error *err, int code, const char *file, unsigned line, unsign
     e->code = code;
     e->line = line;
     e->column = line ? column : 0;
-    e->message = str_vprintf(fmt, ap);
+    e->message = sym__str_vprintf(fmt, ap);
     e->file = dup_or_null(file);
     if (!e->message || (file && !e->file)) {
         free(e->message);
@@ -51,12 +51,12 @@ int error_addv(sym_error *err, int code, const char *file, unsigned line, unsign
     return code;
 }
 
-int error_add(sym_error *err, int code, const char *file, unsigned line, unsigned column,
+int sym__error_add(sym_error *err, int code, const char *file, unsigned line, unsigned column,
               const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    error_addv(err, code, file, line, column, fmt, ap);
+    sym__error_addv(err, code, file, line, column, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -153,7 +153,7 @@ SYM_API const char *sym_error_text(const sym_error *err, size_t i)
     return e->text ? e->text : e->message;
 }
 
-void diag_init(diag *d, sym_error *err, const char *file, size_t max)
+void sym__diag_init(diag *d, sym_error *err, const char *file, size_t max)
 {
     d->err = err;
     d->file = file;
@@ -162,7 +162,7 @@ void diag_init(diag *d, sym_error *err, const char *file, size_t max)
     d->first = SYM_OK;
 }
 
-void diag_addv(diag *d, int code, unsigned line, unsigned column, const char *fmt, va_list ap)
+void sym__diag_addv(diag *d, int code, unsigned line, unsigned column, const char *fmt, va_list ap)
 {
     if (d->first == SYM_OK)
         d->first = code;
@@ -172,18 +172,18 @@ void diag_addv(diag *d, int code, unsigned line, unsigned column, const char *fm
             d->err->dropped++;
         return;
     }
-    error_addv(d->err, code, d->file, line, column, fmt, ap);
+    sym__error_addv(d->err, code, d->file, line, column, fmt, ap);
 }
 
-void diag_add(diag *d, int code, unsigned line, unsigned column, const char *fmt, ...)
+void sym__diag_add(diag *d, int code, unsigned line, unsigned column, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    diag_addv(d, code, line, column, fmt, ap);
+    sym__diag_addv(d, code, line, column, fmt, ap);
     va_end(ap);
 }
 
-int diag_full(const diag *d) { return d->max && d->count >= d->max; }
+int sym__diag_full(const diag *d) { return d->max && d->count >= d->max; }
 
 static const struct {
     int code;

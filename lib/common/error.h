@@ -21,11 +21,11 @@ struct sym_error {
 };
 
 /* Appends an entry to err (a NULL err is allowed and ignored). Returns code,
- * so `return error_add(err, SYM_EINVAL, ...)` reads naturally. file may be
+ * so `return sym__error_add(err, SYM_EINVAL, ...)` reads naturally. file may be
  * NULL; line/column 0 mean "no position". */
-int error_add(sym_error *err, int code, const char *file, unsigned line, unsigned column,
+int sym__error_add(sym_error *err, int code, const char *file, unsigned line, unsigned column,
               const char *fmt, ...) SYM_PRINTF(6, 7);
-int error_addv(sym_error *err, int code, const char *file, unsigned line, unsigned column,
+int sym__error_addv(sym_error *err, int code, const char *file, unsigned line, unsigned column,
                const char *fmt, va_list ap) SYM_PRINTF(6, 0);
 
 /* A diagnostics sink for one load or build. */
@@ -37,13 +37,13 @@ typedef struct diag {
     int first;        /* the code of the first error, SYM_OK while none */
 } diag;
 
-void diag_init(diag *d, sym_error *err, const char *file, size_t max);
+void sym__diag_init(diag *d, sym_error *err, const char *file, size_t max);
 /* Records an error. Past d->max it is only counted (sym_error_dropped). */
-void diag_add(diag *d, int code, unsigned line, unsigned column, const char *fmt, ...)
+void sym__diag_add(diag *d, int code, unsigned line, unsigned column, const char *fmt, ...)
     SYM_PRINTF(5, 6);
-void diag_addv(diag *d, int code, unsigned line, unsigned column, const char *fmt, va_list ap)
+void sym__diag_addv(diag *d, int code, unsigned line, unsigned column, const char *fmt, va_list ap)
     SYM_PRINTF(5, 0);
 /* True once d->max errors were reported: callers stop looking for more. */
-int diag_full(const diag *d);
+int sym__diag_full(const diag *d);
 
 #endif

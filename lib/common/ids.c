@@ -15,7 +15,7 @@
  * and filling it with a million of them misses the cache about once per ten
  * ids rather than once per id. Ids
  * that share no prefix spread as before. */
-uint32_t ids_hash(const char *key, size_t len)
+uint32_t sym__ids_hash(const char *key, size_t len)
 {
     if (len == 0)
         return (uint32_t)hash_bytes(key, 0);
@@ -24,12 +24,12 @@ uint32_t ids_hash(const char *key, size_t len)
 
 static bool alloc_slots(struct wf_id *x, size_t nslots)
 {
-    x->slots = mem_big_calloc(nslots, sizeof *x->slots);
+    x->slots = sym__mem_big_calloc(nslots, sizeof *x->slots);
     x->mask = nslots - 1;
     return x->slots != NULL;
 }
 
-struct wf_id *ids_new(size_t expected)
+struct wf_id *sym__ids_new(size_t expected)
 {
     size_t nslots = 16;
     while (nslots / 2 < expected && nslots < ((size_t)1 << 40))
@@ -42,10 +42,10 @@ struct wf_id *ids_new(size_t expected)
     return x;
 }
 
-void ids_free(struct wf_id *x)
+void sym__ids_free(struct wf_id *x)
 {
     if (x) {
-        mem_big_free(x->slots);
+        sym__mem_big_free(x->slots);
         free(x);
     }
 }
@@ -60,7 +60,7 @@ static const char *key_at(const void *base, size_t stride, uint32_t index)
 /* The probe sequence from slot i: i, i + 1, i + 3, i + 6, ... (steps of 1,
  * 2, 3, ...), which visits every slot of a power-of-two table. Not i + 1
  * each time: ids that differ in their last character fill neighbouring
- * slots (ids_hash), and a linear probe that meets such a run of them has to
+ * slots (sym__ids_hash), and a linear probe that meets such a run of them has to
  * walk all of it. Measured on a million ids "t0" to "t999999": 2.4 probes
  * per insert on average against 5.6, the longest 30 against 288. */
 static size_t next_probe(const struct wf_id *x, size_t i, size_t *step)
@@ -85,12 +85,12 @@ static uint32_t find_hashed(const struct wf_id *x, uint32_t h, const char *key, 
     }
 }
 
-uint32_t ids_find(const struct wf_id *x, const char *key, size_t len, const void *base,
+uint32_t sym__ids_find(const struct wf_id *x, const char *key, size_t len, const void *base,
                   size_t stride)
 {
     if (!x)
         return IDS_NONE;
-    return find_hashed(x, ids_hash(key, len), key, len, base, stride);
+    return find_hashed(x, sym__ids_hash(key, len), key, len, base, stride);
 }
 
 /* Doubles the slots. */
@@ -108,7 +108,7 @@ static bool grow_slots(struct wf_id *x)
             j = next_probe(&bigger, j, &step);
         bigger.slots[j] = s;
     }
-    mem_big_free(x->slots);
+    sym__mem_big_free(x->slots);
     x->slots = bigger.slots;
     x->mask = bigger.mask;
     return true;
@@ -120,7 +120,7 @@ static bool reserve(struct wf_id *x)
     return x->count + 1 <= (x->mask + 1) / 2 || grow_slots(x);
 }
 
-int ids_put_hashed(struct wf_id *x, uint32_t h, const char *key, size_t len, uint32_t index,
+int sym__ids_put_hashed(struct wf_id *x, uint32_t h, const char *key, size_t len, uint32_t index,
                    const void *base, size_t stride, uint32_t *existing)
 {
     if (!reserve(x))
@@ -145,13 +145,13 @@ int ids_put_hashed(struct wf_id *x, uint32_t h, const char *key, size_t len, uin
     return SYM_OK;
 }
 
-int ids_put(struct wf_id *x, const char *key, size_t len, uint32_t index, const void *base,
+int sym__ids_put(struct wf_id *x, const char *key, size_t len, uint32_t index, const void *base,
             size_t stride, uint32_t *existing)
 {
-    return ids_put_hashed(x, ids_hash(key, len), key, len, index, base, stride, existing);
+    return sym__ids_put_hashed(x, sym__ids_hash(key, len), key, len, index, base, stride, existing);
 }
 
-int ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index)
+int sym__ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index)
 {
     if (!reserve(x))
         return SYM_ENOMEM;
@@ -167,7 +167,7 @@ int ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index)
 
 enum { FILL_BATCH = 128 };
 
-int ids_fill(struct wf_id *x, uint32_t n, const void *base, size_t stride, ids_dup_fn dup,
+int sym__ids_fill(struct wf_id *x, uint32_t n, const void *base, size_t stride, ids_dup_fn dup,
              void *ctx)
 {
     uint32_t hash[FILL_BATCH];
@@ -181,13 +181,13 @@ int ids_fill(struct wf_id *x, uint32_t n, const void *base, size_t stride, ids_d
         for (uint32_t k = 0; k < m; k++) {
             const char *key = key_at(base, stride, at + k);
             len[k] = strlen(key);
-            hash[k] = ids_hash(key, len[k]);
+            hash[k] = sym__ids_hash(key, len[k]);
             __builtin_prefetch(&x->slots[hash[k] & x->mask], 1);
         }
         for (uint32_t k = 0; k < m; k++) {
             uint32_t first;
-            int rc = ids_put_hashed(x, hash[k], key_at(base, stride, at + k), len[k], at + k, base,
-                                    stride, &first);
+            int rc = sym__ids_put_hashed(x, hash[k], key_at(base, stride, at + k), len[k], at + k,
+                                         base, stride, &first);
             if (rc == SYM_ENOMEM)
                 return rc;
             if (rc == SYM_EEXIST && dup)

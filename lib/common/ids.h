@@ -9,7 +9,7 @@
  * buckets cost three or four cache misses per insert, over a microsecond
  * per task at a million tasks.)
  *
- * A workflow's ids go in all at once (ids_fill, at compile), in batches
+ * A workflow's ids go in all at once (sym__ids_fill, at compile), in batches
  * whose slots are fetched ahead, so the cache misses of a batch overlap
  * instead of coming one after another. */
 #ifndef SYM_IDS_H
@@ -26,22 +26,22 @@ struct wf_id {
     size_t count;
 };
 
-uint32_t ids_hash(const char *key, size_t len);
+uint32_t sym__ids_hash(const char *key, size_t len);
 /* A new empty index sized for about `expected` ids, or NULL (ENOMEM). */
-struct wf_id *ids_new(size_t expected);
-void ids_free(struct wf_id *x);
+struct wf_id *sym__ids_new(size_t expected);
+void sym__ids_free(struct wf_id *x);
 /* The index stored for key, or IDS_NONE. */
-uint32_t ids_find(const struct wf_id *x, const char *key, size_t len, const void *base,
+uint32_t sym__ids_find(const struct wf_id *x, const char *key, size_t len, const void *base,
                   size_t stride);
 /* Adds key -> index unless key is there: SYM_OK, SYM_EEXIST (*existing
  * gets the index already stored), or SYM_ENOMEM. */
-int ids_put(struct wf_id *x, const char *key, size_t len, uint32_t index, const void *base,
+int sym__ids_put(struct wf_id *x, const char *key, size_t len, uint32_t index, const void *base,
             size_t stride, uint32_t *existing);
 /* Adds an entry known to be new, by its hash. SYM_OK or SYM_ENOMEM. */
-int ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index);
+int sym__ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index);
 
-/* Like ids_put, with the key's hash given (ids_hash(key, len)). */
-int ids_put_hashed(struct wf_id *x, uint32_t hash, const char *key, size_t len, uint32_t index,
+/* Like sym__ids_put, with the key's hash given (sym__ids_hash(key, len)). */
+int sym__ids_put_hashed(struct wf_id *x, uint32_t hash, const char *key, size_t len, uint32_t index,
                    const void *base, size_t stride, uint32_t *existing);
 
 /* Called for each id equal to an earlier one (index `first`): it is left
@@ -49,8 +49,8 @@ int ids_put_hashed(struct wf_id *x, uint32_t hash, const char *key, size_t len, 
 typedef void (*ids_dup_fn)(void *ctx, uint32_t index, uint32_t first);
 
 /* Adds ids 0..n-1 (read from base and stride) to x, best made with
- * ids_new(n): SYM_OK, with dup called for each repeated id, or SYM_ENOMEM. */
-int ids_fill(struct wf_id *x, uint32_t n, const void *base, size_t stride, ids_dup_fn dup,
+ * sym__ids_new(n): SYM_OK, with dup called for each repeated id, or SYM_ENOMEM. */
+int sym__ids_fill(struct wf_id *x, uint32_t n, const void *base, size_t stride, ids_dup_fn dup,
              void *ctx);
 
 #endif

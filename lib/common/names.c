@@ -7,7 +7,7 @@
 static bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool name_is_task_id(const char *s)
+bool sym__name_is_task_id(const char *s)
 {
     if (!s || !(is_alpha(s[0]) || s[0] == '_'))
         return false;
@@ -27,11 +27,11 @@ static bool all_name_chars(const char *s, size_t max)
     return n >= 1 && n <= max;
 }
 
-bool name_is_worker(const char *s) { return s && all_name_chars(s, 64); }
+bool sym__name_is_worker(const char *s) { return s && all_name_chars(s, 64); }
 
-bool name_is_workflow(const char *s) { return s && all_name_chars(s, 128); }
+bool sym__name_is_workflow(const char *s) { return s && all_name_chars(s, 128); }
 
-bool name_is_identifier(const char *s)
+bool sym__name_is_identifier(const char *s)
 {
     if (!s || !(is_alpha(s[0]) || s[0] == '_'))
         return false;
@@ -75,7 +75,7 @@ static size_t edit_distance(const char *a, const char *b, size_t limit)
     return row[lb];
 }
 
-const char *did_you_mean(const char *word, const void *cands, size_t n, size_t stride)
+const char *sym__did_you_mean(const char *word, const void *cands, size_t n, size_t stride)
 {
     size_t len = strlen(word);
     size_t limit = len < 4 ? 1 : 2;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sb_init(strbuf *sb) { memset(sb, 0, sizeof *sb); }
+void sym__sb_init(strbuf *sb) { memset(sb, 0, sizeof *sb); }
 
 static bool sb_reserve(strbuf *sb, size_t extra)
 {
@@ -32,7 +32,7 @@ static bool sb_reserve(strbuf *sb, size_t extra)
     return true;
 }
 
-void sb_putn(strbuf *sb, const char *s, size_t n)
+void sym__sb_putn(strbuf *sb, const char *s, size_t n)
 {
     if (!sb_reserve(sb, n))
         return;
@@ -41,11 +41,11 @@ void sb_putn(strbuf *sb, const char *s, size_t n)
     sb->buf[sb->len] = '\0';
 }
 
-void sb_putc(strbuf *sb, char c) { sb_putn(sb, &c, 1); }
+void sym__sb_putc(strbuf *sb, char c) { sym__sb_putn(sb, &c, 1); }
 
-void sb_puts(strbuf *sb, const char *s) { sb_putn(sb, s, strlen(s)); }
+void sym__sb_puts(strbuf *sb, const char *s) { sym__sb_putn(sb, s, strlen(s)); }
 
-void sb_printf(strbuf *sb, const char *fmt, ...)
+void sym__sb_printf(strbuf *sb, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -57,7 +57,7 @@ void sb_printf(strbuf *sb, const char *fmt, ...)
     if (n < 0) {
         sb->failed = true;
     } else if ((size_t)n < sizeof small) {
-        sb_putn(sb, small, (size_t)n);
+        sym__sb_putn(sb, small, (size_t)n);
     } else if (sb_reserve(sb, (size_t)n)) {
         vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
         sb->len += (size_t)n;
@@ -65,10 +65,10 @@ void sb_printf(strbuf *sb, const char *fmt, ...)
     va_end(ap);
 }
 
-void sb_json_stringn(strbuf *sb, const char *s, size_t n)
+void sym__sb_json_stringn(strbuf *sb, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    sb_putc(sb, '"');
+    sym__sb_putc(sb, '"');
     size_t start = 0; /* first byte not yet written: plain runs go in one copy */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -90,40 +90,40 @@ void sb_json_stringn(strbuf *sb, const char *s, size_t n)
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
         }
-        sb_putn(sb, s + start, i - start);
-        sb_puts(sb, esc);
+        sym__sb_putn(sb, s + start, i - start);
+        sym__sb_puts(sb, esc);
         start = i + 1;
     }
-    sb_putn(sb, s + start, n - start);
-    sb_putc(sb, '"');
+    sym__sb_putn(sb, s + start, n - start);
+    sym__sb_putc(sb, '"');
 }
 
-void sb_json_string(strbuf *sb, const char *s)
+void sym__sb_json_string(strbuf *sb, const char *s)
 {
     if (!s)
-        sb_puts(sb, "null");
+        sym__sb_puts(sb, "null");
     else
-        sb_json_stringn(sb, s, strlen(s));
+        sym__sb_json_stringn(sb, s, strlen(s));
 }
 
-char *sb_finish(strbuf *sb)
+char *sym__sb_finish(strbuf *sb)
 {
     if (sb->failed || !sb_reserve(sb, 0)) {
-        sb_free(sb);
+        sym__sb_free(sb);
         return NULL;
     }
     char *out = sb->buf;
-    sb_init(sb);
+    sym__sb_init(sb);
     return out;
 }
 
-void sb_free(strbuf *sb)
+void sym__sb_free(strbuf *sb)
 {
     free(sb->buf);
-    sb_init(sb);
+    sym__sb_init(sb);
 }
 
-char *str_vprintf(const char *fmt, va_list ap)
+char *sym__str_vprintf(const char *fmt, va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
@@ -137,11 +137,11 @@ char *str_vprintf(const char *fmt, va_list ap)
     return s;
 }
 
-char *str_printf(const char *fmt, ...)
+char *sym__str_printf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = str_vprintf(fmt, ap);
+    char *s = sym__str_vprintf(fmt, ap);
     va_end(ap);
     return s;
 }

@@ -1,5 +1,5 @@
 /* strbuf.h - a growable string for writing JSON, DOT and reports. An
- * allocation failure is sticky: later appends do nothing and sb_finish
+ * allocation failure is sticky: later appends do nothing and sym__sb_finish
  * returns NULL, so writers need not check every call. */
 #ifndef SYM_STRBUF_H
 #define SYM_STRBUF_H
@@ -15,22 +15,22 @@ typedef struct strbuf {
     bool failed;
 } strbuf;
 
-void sb_init(strbuf *sb);
-void sb_putc(strbuf *sb, char c);
-void sb_puts(strbuf *sb, const char *s);
-void sb_putn(strbuf *sb, const char *s, size_t n);
-void sb_printf(strbuf *sb, const char *fmt, ...) SYM_PRINTF(2, 3);
+void sym__sb_init(strbuf *sb);
+void sym__sb_putc(strbuf *sb, char c);
+void sym__sb_puts(strbuf *sb, const char *s);
+void sym__sb_putn(strbuf *sb, const char *s, size_t n);
+void sym__sb_printf(strbuf *sb, const char *fmt, ...) SYM_PRINTF(2, 3);
 /* s as a JSON string literal, quotes included (NULL writes null). */
-void sb_json_string(strbuf *sb, const char *s);
-void sb_json_stringn(strbuf *sb, const char *s, size_t n);
+void sym__sb_json_string(strbuf *sb, const char *s);
+void sym__sb_json_stringn(strbuf *sb, const char *s, size_t n);
 /* The NUL-terminated text, owned by the caller (free with free/sym_free),
  * or NULL when any append failed. sb is left empty. */
-char *sb_finish(strbuf *sb);
-void sb_free(strbuf *sb);
+char *sym__sb_finish(strbuf *sb);
+void sym__sb_free(strbuf *sb);
 
 /* A new malloc'd string, printf-style (free with free/sym_free), or NULL
  * when out of memory. */
-char *str_printf(const char *fmt, ...) SYM_PRINTF(1, 2);
-char *str_vprintf(const char *fmt, va_list ap) SYM_PRINTF(1, 0);
+char *sym__str_printf(const char *fmt, ...) SYM_PRINTF(1, 2);
+char *sym__str_vprintf(const char *fmt, va_list ap) SYM_PRINTF(1, 0);
 
 #endif

@@ -166,35 +166,35 @@ SYM_API bool sym_value_equal(const sym_value *a, const sym_value *b)
 
 /* ---- arena constructors ----------------------------------------------- */
 
-void value_set_null(sym_value *v) { memset(v, 0, sizeof *v); }
+void sym__value_set_null(sym_value *v) { memset(v, 0, sizeof *v); }
 
-void value_set_bool(sym_value *v, bool b)
+void sym__value_set_bool(sym_value *v, bool b)
 {
     memset(v, 0, sizeof *v);
     v->type = SYM_VALUE_BOOL;
     v->u.b = b;
 }
 
-void value_set_int(sym_value *v, int64_t i)
+void sym__value_set_int(sym_value *v, int64_t i)
 {
     memset(v, 0, sizeof *v);
     v->type = SYM_VALUE_INT;
     v->u.i = i;
 }
 
-void value_set_float(sym_value *v, double f)
+void sym__value_set_float(sym_value *v, double f)
 {
     memset(v, 0, sizeof *v);
     v->type = SYM_VALUE_FLOAT;
     v->u.f = f;
 }
 
-int value_set_string(sym_value *v, arena *a, const char *s, size_t n)
+int sym__value_set_string(sym_value *v, arena *a, const char *s, size_t n)
 {
     memset(v, 0, sizeof *v);
     if (n > UINT32_MAX)
         return SYM_ETOOBIG;
-    char *copy = arena_strndup(a, s, n);
+    char *copy = sym__arena_strndup(a, s, n);
     if (!copy)
         return SYM_ENOMEM;
     v->type = SYM_VALUE_STRING;
@@ -203,7 +203,7 @@ int value_set_string(sym_value *v, arena *a, const char *s, size_t n)
     return SYM_OK;
 }
 
-bool value_has_nul(const sym_value *v)
+bool sym__value_has_nul(const sym_value *v)
 {
     if (!v)
         return false;
@@ -211,31 +211,31 @@ bool value_has_nul(const sym_value *v)
     case SYM_VALUE_STRING: return memchr(v->u.s, '\0', v->n) != NULL;
     case SYM_VALUE_LIST:
         for (uint32_t i = 0; i < v->n; i++)
-            if (value_has_nul(&v->u.items[i]))
+            if (sym__value_has_nul(&v->u.items[i]))
                 return true;
         return false;
     case SYM_VALUE_MAP:
         for (uint32_t i = 0; i < v->n; i++)
-            if (value_has_nul(&v->u.entries[i].value))
+            if (sym__value_has_nul(&v->u.entries[i].value))
                 return true;
         return false;
     default: return false;
     }
 }
 
-int value_copy_to_arena(sym_value *dst, const sym_value *src, arena *a)
+int sym__value_copy_to_arena(sym_value *dst, const sym_value *src, arena *a)
 {
     memset(dst, 0, sizeof *dst);
     if (!src)
         return SYM_OK;
     switch ((sym_value_type)src->type) {
-    case SYM_VALUE_STRING: return value_set_string(dst, a, src->u.s, src->n);
+    case SYM_VALUE_STRING: return sym__value_set_string(dst, a, src->u.s, src->n);
     case SYM_VALUE_LIST: {
-        sym_value *items = src->n ? arena_alloc(a, src->n * sizeof *items) : NULL;
+        sym_value *items = src->n ? sym__arena_alloc(a, src->n * sizeof *items) : NULL;
         if (src->n && !items)
             return SYM_ENOMEM;
         for (uint32_t i = 0; i < src->n; i++) {
-            int rc = value_copy_to_arena(&items[i], &src->u.items[i], a);
+            int rc = sym__value_copy_to_arena(&items[i], &src->u.items[i], a);
             if (rc != SYM_OK)
                 return rc;
         }
@@ -245,14 +245,14 @@ int value_copy_to_arena(sym_value *dst, const sym_value *src, arena *a)
         return SYM_OK;
     }
     case SYM_VALUE_MAP: {
-        value_entry *es = src->n ? arena_alloc(a, src->n * sizeof *es) : NULL;
+        value_entry *es = src->n ? sym__arena_alloc(a, src->n * sizeof *es) : NULL;
         if (src->n && !es)
             return SYM_ENOMEM;
         for (uint32_t i = 0; i < src->n; i++) {
-            es[i].key = arena_strdup(a, src->u.entries[i].key);
+            es[i].key = sym__arena_strdup(a, src->u.entries[i].key);
             if (!es[i].key)
                 return SYM_ENOMEM;
-            int rc = value_copy_to_arena(&es[i].value, &src->u.entries[i].value, a);
+            int rc = sym__value_copy_to_arena(&es[i].value, &src->u.entries[i].value, a);
             if (rc != SYM_OK)
                 return rc;
         }
@@ -561,51 +561,51 @@ SYM_API int sym_value_map_set(sym_value *map, const char *key, sym_value *item)
 static void write_float(strbuf *sb, double f)
 {
     if (!isfinite(f)) {
-        sb_puts(sb, "null");
+        sym__sb_puts(sb, "null");
         return;
     }
     char buf[40];
     snprintf(buf, sizeof buf, "%.15g", f);
     if (strtod(buf, NULL) != f)
         snprintf(buf, sizeof buf, "%.17g", f);
-    sb_puts(sb, buf);
+    sym__sb_puts(sb, buf);
     if (!strpbrk(buf, ".eEn"))
-        sb_puts(sb, ".0");
+        sym__sb_puts(sb, ".0");
 }
 
-void value_write_json(strbuf *sb, const sym_value *v)
+void sym__value_write_json(strbuf *sb, const sym_value *v)
 {
     if (!v) {
-        sb_puts(sb, "null");
+        sym__sb_puts(sb, "null");
         return;
     }
     switch ((sym_value_type)v->type) {
-    case SYM_VALUE_NULL: sb_puts(sb, "null"); break;
-    case SYM_VALUE_BOOL: sb_puts(sb, v->u.b ? "true" : "false"); break;
-    case SYM_VALUE_INT: sb_printf(sb, "%lld", (long long)v->u.i); break;
+    case SYM_VALUE_NULL: sym__sb_puts(sb, "null"); break;
+    case SYM_VALUE_BOOL: sym__sb_puts(sb, v->u.b ? "true" : "false"); break;
+    case SYM_VALUE_INT: sym__sb_printf(sb, "%lld", (long long)v->u.i); break;
     case SYM_VALUE_FLOAT:
         write_float(sb, v->u.f);
         break;
-    case SYM_VALUE_STRING: sb_json_stringn(sb, v->u.s, v->n); break;
+    case SYM_VALUE_STRING: sym__sb_json_stringn(sb, v->u.s, v->n); break;
     case SYM_VALUE_LIST:
-        sb_putc(sb, '[');
+        sym__sb_putc(sb, '[');
         for (uint32_t i = 0; i < v->n; i++) {
             if (i)
-                sb_putc(sb, ',');
-            value_write_json(sb, &v->u.items[i]);
+                sym__sb_putc(sb, ',');
+            sym__value_write_json(sb, &v->u.items[i]);
         }
-        sb_putc(sb, ']');
+        sym__sb_putc(sb, ']');
         break;
     case SYM_VALUE_MAP:
-        sb_putc(sb, '{');
+        sym__sb_putc(sb, '{');
         for (uint32_t i = 0; i < v->n; i++) {
             if (i)
-                sb_putc(sb, ',');
-            sb_json_string(sb, v->u.entries[i].key);
-            sb_putc(sb, ':');
-            value_write_json(sb, &v->u.entries[i].value);
+                sym__sb_putc(sb, ',');
+            sym__sb_json_string(sb, v->u.entries[i].key);
+            sym__sb_putc(sb, ':');
+            sym__value_write_json(sb, &v->u.entries[i].value);
         }
-        sb_putc(sb, '}');
+        sym__sb_putc(sb, '}');
         break;
     }
 }
@@ -613,7 +613,7 @@ void value_write_json(strbuf *sb, const sym_value *v)
 SYM_API char *sym_value_to_json(const sym_value *v)
 {
     strbuf sb;
-    sb_init(&sb);
-    value_write_json(&sb, v);
-    return sb_finish(&sb);
+    sym__sb_init(&sb);
+    sym__value_write_json(&sb, v);
+    return sym__sb_finish(&sb);
 }

@@ -35,29 +35,29 @@ struct value_entry {
 };
 
 /* Arena constructors: fill *v in place (v itself may live in an array). */
-void value_set_null(sym_value *v);
-void value_set_bool(sym_value *v, bool b);
-void value_set_int(sym_value *v, int64_t i);
-void value_set_float(sym_value *v, double f);
+void sym__value_set_null(sym_value *v);
+void sym__value_set_bool(sym_value *v, bool b);
+void sym__value_set_int(sym_value *v, int64_t i);
+void sym__value_set_float(sym_value *v, double f);
 /* Copies n bytes of s into a. SYM_OK or SYM_ENOMEM. */
-int value_set_string(sym_value *v, arena *a, const char *s, size_t n);
+int sym__value_set_string(sym_value *v, arena *a, const char *s, size_t n);
 
 /* True when a string anywhere in v holds a NUL byte (a sym_value string
  * carries its length, so it can). Such a value is refused where it would
  * become a workflow's params or inputs: each string is handed on as a C
  * string in the end (a program's argv, an environment variable), cut at
  * the NUL. Map keys are C strings already. */
-bool value_has_nul(const sym_value *v);
+bool sym__value_has_nul(const sym_value *v);
 /* What is said of such a string, by the loader and the builder alike. */
 #define VALUE_NUL_REFUSED                                                                   \
     "a NUL character (\\0) is not allowed in a string: a program given the string would see " \
     "it cut short there"
 
 /* A deep copy of src into arena a, stored in *dst. SYM_OK or SYM_ENOMEM. */
-int value_copy_to_arena(sym_value *dst, const sym_value *src, arena *a);
+int sym__value_copy_to_arena(sym_value *dst, const sym_value *src, arena *a);
 
 /* Writes v as JSON to a strbuf (declared in strbuf.h). */
 struct strbuf;
-void value_write_json(struct strbuf *sb, const sym_value *v);
+void sym__value_write_json(struct strbuf *sb, const sym_value *v);
 
 #endif

@@ -30,7 +30,7 @@ static const sym_value *outputs_of(sym_run *r, uint32_t t)
     if (atomic_load_explicit(&rt->state, memory_order_acquire) != SYM_TASK_SUCCEEDED)
         return NULL;
     rtask_aux *aux = run_aux(r, t);
-    return aux && aux->outputs ? aux->outputs : &engine_empty_map;
+    return aux && aux->outputs ? aux->outputs : &sym__engine_empty_map;
 }
 
 static void set_static_string(sym_value *v, const char *s)
@@ -58,7 +58,7 @@ static void one_task_value(sym_run *r, const expr_ref *ref, uint32_t t, sym_valu
         *slot = *v;
         slot->owned = 0;
     } else {
-        value_set_null(slot);
+        sym__value_set_null(slot);
     }
 }
 
@@ -78,7 +78,7 @@ static const sym_value *env_task(void *ctx, const expr_ref *ref, sym_value *tmp)
         one_task_value(r, ref, g->instances[0], tmp);
         return tmp;
     }
-    sym_value *items = g->ninstances ? arena_alloc(c->scratch, g->ninstances * sizeof *items)
+    sym_value *items = g->ninstances ? sym__arena_alloc(c->scratch, g->ninstances * sizeof *items)
                                      : NULL;
     if (g->ninstances && !items) {
         c->oom = true;
@@ -128,21 +128,21 @@ static int fail_oom(expr_error *e)
     return SYM_ENOMEM;
 }
 
-int dataflow_condition(sym_run *r, uint32_t i, bool *go, char **msg)
+int sym__dataflow_condition(sym_run *r, uint32_t i, bool *go, char **msg)
 {
     *go = false;
     *msg = NULL;
     arena scratch;
-    arena_init(&scratch);
+    sym__arena_init(&scratch);
     expr_env env;
     df_ctx c;
     env_init(&env, &c, r, i, &scratch);
     expr_error e;
     memset(&e, 0, sizeof e);
-    int rc = expr_eval_bool(r->df->tasks[i].condition, &env, &scratch, go, &e);
+    int rc = sym__expr_eval_bool(r->df->tasks[i].condition, &env, &scratch, go, &e);
     if (rc == SYM_OK && c.oom)
         rc = fail_oom(&e);
-    arena_free(&scratch);
+    sym__arena_free(&scratch);
     if (rc != SYM_OK) {
         *go = false;
         *msg = fmt_error(r, i, "`if`", &e);
@@ -174,7 +174,7 @@ static int copy_tree(const copy_ctx *c, sym_value *dst, const sym_value *src)
     dst->owned = 0;
     dst->room = 0;
     if (src->type == SYM_VALUE_LIST && src->n) {
-        sym_value *items = arena_alloc(c->a, src->n * sizeof *items);
+        sym_value *items = sym__arena_alloc(c->a, src->n * sizeof *items);
         if (!items)
             return SYM_ENOMEM;
         for (uint32_t k = 0; k < src->n; k++)
@@ -182,7 +182,7 @@ static int copy_tree(const copy_ctx *c, sym_value *dst, const sym_value *src)
                 return SYM_ENOMEM;
         dst->u.items = items;
     } else if (src->type == SYM_VALUE_MAP && src->n) {
-        value_entry *ents = arena_alloc(c->a, src->n * sizeof *ents);
+        value_entry *ents = sym__arena_alloc(c->a, src->n * sizeof *ents);
         if (!ents)
             return SYM_ENOMEM;
         for (uint32_t k = 0; k < src->n; k++) {
@@ -195,13 +195,13 @@ static int copy_tree(const copy_ctx *c, sym_value *dst, const sym_value *src)
     return SYM_OK;
 }
 
-int dataflow_inputs(sym_run *r, uint32_t i, arena *scratch, const sym_value **out, char **msg)
+int sym__dataflow_inputs(sym_run *r, uint32_t i, arena *scratch, const sym_value **out, char **msg)
 {
     *out = NULL;
     *msg = NULL;
     const wf_task_df *td = &r->df->tasks[i];
     const sym_value *with = wf_task_inputs(r->wf, i);
-    sym_value *vals = arena_alloc(scratch, (td->ninputs + 1) * sizeof *vals);
+    sym_value *vals = sym__arena_alloc(scratch, (td->ninputs + 1) * sizeof *vals);
     sym_value *root = vals ? &vals[td->ninputs] : NULL;
     expr_error e;
     memset(&e, 0, sizeof e);
@@ -210,7 +210,7 @@ int dataflow_inputs(sym_run *r, uint32_t i, arena *scratch, const sym_value **ou
     df_ctx c;
     env_init(&env, &c, r, i, scratch);
     for (uint32_t k = 0; rc == SYM_OK && k < td->ninputs; k++) {
-        rc = expr_eval(td->inputs[k].t, &env, scratch, &vals[k], &e);
+        rc = sym__expr_eval(td->inputs[k].t, &env, scratch, &vals[k], &e);
         if (rc == SYM_OK && c.oom)
             rc = fail_oom(&e);
     }
@@ -231,7 +231,7 @@ int dataflow_inputs(sym_run *r, uint32_t i, arena *scratch, const sym_value **ou
 
 /* ---- max_parallel ---- */
 
-int dataflow_run_init(sym_run *r)
+int sym__dataflow_run_init(sym_run *r)
 {
     const wf_dataflow *df = r->df;
     if (!df || !df->has_max_parallel || df->ngroups == 0)
@@ -241,18 +241,18 @@ int dataflow_run_init(sym_run *r)
         return SYM_ENOMEM;
     for (uint32_t g = 0; g < df->ngroups; g++)
         if (df->groups[g].max_parallel)
-            limiter_init(&r->glims[g], df->groups[g].max_parallel);
+            sym__limiter_init(&r->glims[g], df->groups[g].max_parallel);
     r->has_limits = true;
     return SYM_OK;
 }
 
-void dataflow_run_fini(sym_run *r)
+void sym__dataflow_run_fini(sym_run *r)
 {
     if (!r->glims)
         return;
     for (uint32_t g = 0; g < r->df->ngroups; g++)
         if (r->df->groups[g].max_parallel)
-            limiter_destroy(&r->glims[g]);
+            sym__limiter_destroy(&r->glims[g]);
     free(r->glims);
     r->glims = NULL;
 }

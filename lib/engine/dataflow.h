@@ -14,18 +14,18 @@
 /* Evaluates task i's `if` (it must have one): *go tells whether it runs.
  * SYM_OK, or an error code with *msg (owned; NULL when out of memory) the
  * reason, naming the task and the expression's position. */
-int dataflow_condition(sym_run *r, uint32_t i, bool *go, char **msg);
+int sym__dataflow_condition(sym_run *r, uint32_t i, bool *go, char **msg);
 
 /* Task i's inputs for one attempt (it must have templated leaves): a copy
  * of its `with` tree in scratch where each templated string is replaced by
  * its value. *out borrows from scratch, the run and the workflow. Errors as
- * for dataflow_condition. */
-int dataflow_inputs(sym_run *r, uint32_t i, arena *scratch, const sym_value **out, char **msg);
+ * for sym__dataflow_condition. */
+int sym__dataflow_inputs(sym_run *r, uint32_t i, arena *scratch, const sym_value **out, char **msg);
 
 /* The run's per-group max_parallel limiters (sym_run.glims), when the
  * workflow has any. SYM_OK or SYM_ENOMEM. */
-int dataflow_run_init(sym_run *r);
-void dataflow_run_fini(sym_run *r);
+int sym__dataflow_run_init(sym_run *r);
+void sym__dataflow_run_fini(sym_run *r);
 
 /* The max_parallel limiter of task i's group, or NULL. */
 static inline limiter *dataflow_group_limiter(const sym_run *r, uint32_t i)

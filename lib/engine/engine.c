@@ -17,7 +17,7 @@ static int64_t monotonic_ns(void *user)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-uint64_t engine_random(sym_engine *e)
+uint64_t sym__engine_random(sym_engine *e)
 {
     /* splitmix64 over an atomic counter: lock-free and good enough for
      * jitter and run ids. */
@@ -28,8 +28,8 @@ uint64_t engine_random(sym_engine *e)
     return z ^ (z >> 31);
 }
 
-void engine_emit(sym_engine *e, sym_event_type type, sym_run *r, uint32_t index, uint32_t attempt,
-                 int64_t delay_ms, const char *error)
+void sym__engine_emit(sym_engine *e, sym_event_type type, sym_run *r, uint32_t index,
+                      uint32_t attempt, int64_t delay_ms, const char *error)
 {
     sym_event ev = {0};
     ev.version = SYM_EVENT_VERSION;
@@ -46,21 +46,21 @@ void engine_emit(sym_engine *e, sym_event_type type, sym_run *r, uint32_t index,
     e->observer(&ev, e->cfg.observer_userdata);
 }
 
-void engine_clock_advanced(sym_engine *engine)
+void sym__engine_clock_advanced(sym_engine *engine)
 {
     if (engine)
-        timer_poke(&engine->timer);
+        sym__timer_poke(&engine->timer);
 }
 
-void xctx_init(xctx *cx, sym_engine *e, pool_slot *slot)
+void sym__xctx_init(xctx *cx, sym_engine *e, pool_slot *slot)
 {
     memset(cx, 0, sizeof *cx);
     cx->eng = e;
     cx->slot = slot;
-    cx->tid = slot ? pool_slot_index(slot) : 0;
+    cx->tid = slot ? sym__pool_slot_index(slot) : 0;
 }
 
-void xctx_fini(xctx *cx)
+void sym__xctx_fini(xctx *cx)
 {
     free(cx->work);
     cx->work = NULL;
@@ -79,7 +79,7 @@ static void slot_fini(void *data)
 {
     slot_data *sd = data;
     free(atomic_load(&sd->stats));
-    xctx_fini(&sd->cx);
+    sym__xctx_fini(&sd->cx);
     pthread_mutex_destroy(&sd->stats_mu);
 }
 
@@ -102,7 +102,7 @@ static unsigned in_flight(const reg_worker *w, void *arg)
     if (!e->pool)
         return 0;
     hazard_count hc = {w, 0};
-    pool_each_slot(e->pool, count_hazard, &hc);
+    sym__pool_each_slot(e->pool, count_hazard, &hc);
     return hc.n;
 }
 
@@ -126,7 +126,7 @@ static void forget_worker(uint32_t id, void *arg)
 {
     sym_engine *e = arg;
     if (e->pool)
-        pool_each_slot(e->pool, clear_stats, &id);
+        sym__pool_each_slot(e->pool, clear_stats, &id);
 }
 
 /* ---- life ---- */
@@ -138,9 +138,9 @@ int sym_engine_new(const sym_engine_config *cfg, sym_engine **out)
     *out = NULL;
     sym_engine_config own = SYM_ENGINE_CONFIG_INIT;
     if (cfg) {
-        if (!abi_known(ABI_ENGINE_CONFIG, cfg->version))
+        if (!sym__abi_known(ABI_ENGINE_CONFIG, cfg->version))
             return SYM_EINVAL;
-        abi_read(ABI_ENGINE_CONFIG, &own, cfg);
+        sym__abi_read(ABI_ENGINE_CONFIG, &own, cfg);
     }
     cfg = &own;
     unsigned threads = cfg->threads;
@@ -160,25 +160,26 @@ int sym_engine_new(const sym_engine_config *cfg, sym_engine **out)
     e->clock_user = cfg->clock ? cfg->clock_userdata : NULL;
     e->observer = cfg->observer;
     e->fast_clock = !cfg->clock && !cfg->observer;
-    e->ticks = e->fast_clock && ticks_usable();
+    e->ticks = e->fast_clock && sym__ticks_usable();
     uint64_t seed = cfg->seed ? cfg->seed : (uint64_t)monotonic_ns(NULL) ^ (uintptr_t)e;
     atomic_init(&e->rng, seed);
     pthread_mutex_init(&e->mu, NULL);
     pthread_cond_init(&e->cv, NULL);
-    registry_init(&e->reg, in_flight, forget_worker, e);
-    int rc = timer_init(&e->timer, e->clock, e->clock_user);
+    sym__registry_init(&e->reg, in_flight, forget_worker, e);
+    int rc = sym__timer_init(&e->timer, e->clock, e->clock_user);
     if (rc != SYM_OK) {
-        registry_destroy(&e->reg);
+        sym__registry_destroy(&e->reg);
         pthread_cond_destroy(&e->cv);
         pthread_mutex_destroy(&e->mu);
         free(e);
         return rc;
     }
-    pool_hooks hooks = {sched_exec, sched_idle, e, sizeof(slot_data), slot_init, slot_fini};
-    rc = pool_new(threads, &hooks, &e->pool);
+    pool_hooks hooks = {sym__sched_exec,   sym__sched_idle, e,
+                        sizeof(slot_data), slot_init,       slot_fini};
+    rc = sym__pool_new(threads, &hooks, &e->pool);
     if (rc != SYM_OK) {
-        timer_destroy(&e->timer);
-        registry_destroy(&e->reg);
+        sym__timer_destroy(&e->timer);
+        sym__registry_destroy(&e->reg);
         pthread_cond_destroy(&e->cv);
         pthread_mutex_destroy(&e->mu);
         free(e);
@@ -189,7 +190,7 @@ int sym_engine_new(const sym_engine_config *cfg, sym_engine **out)
 }
 
 /* Takes a hold on r (so it cannot end) unless it has already finished. */
-bool run_hold(sym_run *r)
+bool sym__run_hold(sym_run *r)
 {
     int64_t v = atomic_load(&r->remaining);
     while (v > 0)
@@ -208,7 +209,7 @@ void sym_engine_free(sym_engine *e)
         pthread_mutex_lock(&e->mu);
         sym_run *victim = NULL;
         for (sym_run *r = e->runs; r; r = r->next)
-            if (atomic_load(&r->stop) == STOP_NONE && run_hold(r)) {
+            if (atomic_load(&r->stop) == STOP_NONE && sym__run_hold(r)) {
                 victim = r;
                 break;
             }
@@ -216,20 +217,20 @@ void sym_engine_free(sym_engine *e)
         if (!victim)
             break;
         xctx cx;
-        xctx_init(&cx, e, NULL);
-        sched_stop(&cx, victim, STOP_CANCEL);
-        xctx_count(&cx, victim, 1);
-        xctx_flush(&cx);
-        xctx_fini(&cx);
+        sym__xctx_init(&cx, e, NULL);
+        sym__sched_stop(&cx, victim, STOP_CANCEL);
+        sym__xctx_count(&cx, victim, 1);
+        sym__xctx_flush(&cx);
+        sym__xctx_fini(&cx);
     }
     pthread_mutex_lock(&e->mu);
     while (e->runs_active > 0)
         pthread_cond_wait(&e->cv, &e->mu);
     pthread_mutex_unlock(&e->mu);
-    pool_free(e->pool);
+    sym__pool_free(e->pool);
     e->pool = NULL;
-    timer_destroy(&e->timer);
-    registry_destroy(&e->reg);
+    sym__timer_destroy(&e->timer);
+    sym__registry_destroy(&e->reg);
     pthread_cond_destroy(&e->cv);
     pthread_mutex_destroy(&e->mu);
     free(e);
@@ -239,12 +240,12 @@ int sym_engine_set_threads(sym_engine *engine, unsigned n)
 {
     if (!engine || n < 1)
         return SYM_EINVAL;
-    return pool_set_threads(engine->pool, n);
+    return sym__pool_set_threads(engine->pool, n);
 }
 
 unsigned sym_engine_threads(const sym_engine *engine)
 {
-    return engine ? pool_threads(engine->pool) : 0;
+    return engine ? sym__pool_threads(engine->pool) : 0;
 }
 
 /* ---- workers ---- */
@@ -252,18 +253,18 @@ unsigned sym_engine_threads(const sym_engine *engine)
 int sym_engine_register(sym_engine *engine, const char *name, sym_worker_fn fn, void *userdata,
                         const sym_worker_options *opts)
 {
-    if (!engine || (opts && !abi_known(ABI_WORKER_OPTIONS, opts->version)))
+    if (!engine || (opts && !sym__abi_known(ABI_WORKER_OPTIONS, opts->version)))
         return SYM_EINVAL;
     sym_worker_options own = SYM_WORKER_OPTIONS_INIT;
     if (opts)
-        abi_read(ABI_WORKER_OPTIONS, &own, opts);
-    return registry_add(&engine->reg, name, fn, userdata, &own);
+        sym__abi_read(ABI_WORKER_OPTIONS, &own, opts);
+    return sym__registry_add(&engine->reg, name, fn, userdata, &own);
 }
 
 static void requeue_waiter(pool_item it, void *arg)
 {
     sym_engine *e = arg;
-    while (pool_push(e->pool, NULL, it) != SYM_OK)
+    while (sym__pool_push(e->pool, NULL, it) != SYM_OK)
         sched_yield();
 }
 
@@ -272,15 +273,15 @@ int sym_engine_unregister(sym_engine *engine, const char *name)
     if (!engine)
         return SYM_EINVAL;
     reg_worker *w;
-    int rc = registry_remove(&engine->reg, name, &w);
+    int rc = sym__registry_remove(&engine->reg, name, &w);
     if (rc != SYM_OK)
         return rc;
     /* Tasks waiting for one of its slots would wait for calls that may
      * never come: send them on, to fail as unregistered. */
     if (w->concurrency)
-        limiter_flush(&w->lim, NULL, requeue_waiter, engine);
-    registry_reap(&engine->reg, w);
-    registry_put(&engine->reg, w);
+        sym__limiter_flush(&w->lim, NULL, requeue_waiter, engine);
+    sym__registry_reap(&engine->reg, w);
+    sym__registry_put(&engine->reg, w);
     return SYM_OK;
 }
 
@@ -288,7 +289,7 @@ int sym_engine_unregister(sym_engine *engine, const char *name)
 
 int sym_engine_metrics(sym_engine *engine, sym_metrics *out)
 {
-    if (!engine || !out || !abi_known(ABI_METRICS, out->version))
+    if (!engine || !out || !sym__abi_known(ABI_METRICS, out->version))
         return SYM_EINVAL;
     sym_metrics m = SYM_METRICS_INIT;
     pthread_mutex_lock(&engine->mu);
@@ -301,11 +302,11 @@ int sym_engine_metrics(sym_engine *engine, sym_metrics *out)
     pthread_mutex_unlock(&engine->mu);
     m.queue_depth = m.tasks[SYM_TASK_READY];
     m.retries = atomic_load(&engine->retries);
-    m.threads = pool_threads(engine->pool);
+    m.threads = sym__pool_threads(engine->pool);
     hazard_count hc = {NULL, 0};
-    pool_each_slot(engine->pool, count_hazard, &hc);
+    sym__pool_each_slot(engine->pool, count_hazard, &hc);
     m.busy_threads = hc.n;
-    abi_write(ABI_METRICS, out, &m);
+    sym__abi_write(ABI_METRICS, out, &m);
     return SYM_OK;
 }
 
@@ -340,9 +341,9 @@ static void sum_stats(void *data, void *arg)
 static bool worker_metrics_array_ok(const sym_worker_metrics *out, size_t cap, size_t *stride)
 {
     unsigned v = out->version;
-    if (!abi_known(ABI_WORKER_METRICS, v))
+    if (!sym__abi_known(ABI_WORKER_METRICS, v))
         return false;
-    *stride = abi_size(ABI_WORKER_METRICS, v);
+    *stride = sym__abi_size(ABI_WORKER_METRICS, v);
     for (size_t i = 1; i < cap; i++) {
         unsigned vi;
         memcpy(&vi, (const char *)out + i * *stride, sizeof vi);
@@ -361,17 +362,17 @@ int sym_engine_worker_metrics(sym_engine *engine, sym_worker_metrics *out, size_
     if (cap > 0 && !worker_metrics_array_ok(out, cap, &stride))
         return SYM_EINVAL;
     registry *reg = &engine->reg;
-    registry_lock(reg);
+    sym__registry_lock(reg);
     size_t n = reg->n;
     for (size_t i = 0; i < n && i < cap; i++) {
         reg_worker *w = reg->v[i];
         sym_worker_metrics m = SYM_WORKER_METRICS_INIT;
         strcpy(m.name, w->name);
         stat_sum ss = {w->id, w, &m};
-        pool_each_slot(engine->pool, sum_stats, &ss);
-        abi_write(ABI_WORKER_METRICS, (char *)out + i * stride, &m);
+        sym__pool_each_slot(engine->pool, sum_stats, &ss);
+        sym__abi_write(ABI_WORKER_METRICS, (char *)out + i * stride, &m);
     }
-    registry_unlock(reg);
+    sym__registry_unlock(reg);
     *count = n;
     return SYM_OK;
 }

@@ -208,12 +208,12 @@ struct sym_run {
     timer_entry deadline;
     bool has_deadline;
     struct sym_run *next, *prev;
-    rtask *rt; /* zeroed, from mem_big_calloc (see run_alloc) */
+    rtask *rt; /* zeroed, from sym__mem_big_calloc (see run_alloc) */
     /* Per task, its extras or NULL (zeroed; most runs never touch it).
      * Set under mu, read with acquire (run_aux). */
     _Atomic(rtask_aux *) *aux;
     rtask_aux *aux_list; /* every extra made, under mu */
-    /* The tasks ready at the start, in index order (sched_start), queued
+    /* The tasks ready at the start, in index order (sym__sched_start), queued
      * as ranges of this list rather than one by one; NULL when there was
      * no memory for it (they were queued one by one). */
     uint32_t *roots;
@@ -230,42 +230,42 @@ static inline int64_t engine_now(const sym_engine *e)
 {
     return e->clock(e->clock_user);
 }
-uint64_t engine_random(sym_engine *e);
-void engine_emit(sym_engine *e, sym_event_type type, sym_run *r, uint32_t index, uint32_t attempt,
-                 int64_t delay_ms, const char *error);
+uint64_t sym__engine_random(sym_engine *e);
+void sym__engine_emit(sym_engine *e, sym_event_type type, sym_run *r, uint32_t index,
+                      uint32_t attempt, int64_t delay_ms, const char *error);
 /* A test hook: the manual clock moved, fire what is due. */
-void engine_clock_advanced(sym_engine *engine);
-void xctx_init(xctx *cx, sym_engine *e, pool_slot *slot);
-void xctx_fini(xctx *cx);
+void sym__engine_clock_advanced(sym_engine *engine);
+void sym__xctx_init(xctx *cx, sym_engine *e, pool_slot *slot);
+void sym__xctx_fini(xctx *cx);
 /* Keeps r from ending (one more "remaining") unless it already has. */
-bool run_hold(sym_run *r);
+bool sym__run_hold(sym_run *r);
 
 /* sched.c */
-void sched_exec(pool_slot *slot, pool_item item, bool local, void *user);
-void sched_idle(pool_slot *slot, void *user);
+void sym__sched_exec(pool_slot *slot, pool_item item, bool local, void *user);
+void sym__sched_idle(pool_slot *slot, void *user);
 /* Counts n more final tasks of r (batched on pool threads). */
-void xctx_count(xctx *cx, sym_run *r, int64_t n);
+void sym__xctx_count(xctx *cx, sym_run *r, int64_t n);
 /* Applies the batch; may end the run (the last access to it). */
-void xctx_flush(xctx *cx);
+void sym__xctx_flush(xctx *cx);
 /* Marks the ready roots and queues them (run start). */
-void sched_start(sym_run *r);
+void sym__sched_start(sym_run *r);
 /* Stops a run: no more dispatch, pending and waiting tasks cancelled. */
-void sched_stop(xctx *cx, sym_run *r, int reason);
-void sched_deadline_fire(timer_entry *te);
+void sym__sched_stop(xctx *cx, sym_run *r, int reason);
+void sym__sched_deadline_fire(timer_entry *te);
 /* How a finished run ended; counts (when not NULL) gets tasks per state. */
-sym_run_status sched_status(const sym_run *r);
+sym_run_status sym__sched_status(const sym_run *r);
 /* Pushes a task: inline, own deque or injection queue. */
-void sched_push(xctx *cx, sym_run *r, uint32_t index);
+void sym__sched_push(xctx *cx, sym_run *r, uint32_t index);
 
 /* run.c */
 /* Called once when remaining reaches 0. */
-void run_end(sym_run *r);
-void run_free_memory(sym_run *r);
+void sym__run_end(sym_run *r);
+void sym__run_free_memory(sym_run *r);
 /* sym_run_task_result with run->mu held by the caller. */
-void run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out);
+void sym__run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out);
 
 /* task.c */
-extern const sym_value engine_empty_map;
-void task_discard(sym_task *t);
+extern const sym_value sym__engine_empty_map;
+void sym__task_discard(sym_task *t);
 
 #endif

@@ -5,14 +5,14 @@
 
 #include "symphony.h"
 
-void limiter_init(limiter *l, unsigned max)
+void sym__limiter_init(limiter *l, unsigned max)
 {
     *l = (limiter){0};
     pthread_mutex_init(&l->mu, NULL);
     l->max = max;
 }
 
-void limiter_destroy(limiter *l)
+void sym__limiter_destroy(limiter *l)
 {
     free(l->q);
     pthread_mutex_destroy(&l->mu);
@@ -37,7 +37,7 @@ static int enqueue(limiter *l, pool_item it)
     return SYM_OK;
 }
 
-int limiter_acquire(limiter *l, pool_item it)
+int sym__limiter_acquire(limiter *l, pool_item it)
 {
     pthread_mutex_lock(&l->mu);
     int rc = LIMIT_GOT;
@@ -49,7 +49,7 @@ int limiter_acquire(limiter *l, pool_item it)
     return rc;
 }
 
-int limiter_release(limiter *l, pool_item *next)
+int sym__limiter_release(limiter *l, pool_item *next)
 {
     pthread_mutex_lock(&l->mu);
     int handed = 0;
@@ -65,7 +65,8 @@ int limiter_release(limiter *l, pool_item *next)
     return handed;
 }
 
-void limiter_flush(limiter *l, const void *owner, void (*fn)(pool_item it, void *arg), void *arg)
+void sym__limiter_flush(limiter *l, const void *owner, void (*fn)(pool_item it, void *arg),
+                        void *arg)
 {
     pthread_mutex_lock(&l->mu);
     size_t kept = 0;

@@ -18,18 +18,19 @@ typedef struct limiter {
     size_t head, len, cap;
 } limiter;
 
-void limiter_init(limiter *l, unsigned max);
-void limiter_destroy(limiter *l);
+void sym__limiter_init(limiter *l, unsigned max);
+void sym__limiter_destroy(limiter *l);
 
 enum { LIMIT_GOT = 0, LIMIT_QUEUED = 1 };
 /* LIMIT_GOT: a slot is held. LIMIT_QUEUED: it is queued and will be handed
  * a slot by a release. SYM_ENOMEM: neither. */
-int limiter_acquire(limiter *l, pool_item it);
+int sym__limiter_acquire(limiter *l, pool_item it);
 /* Gives a slot back. Returns 1 with *next set when a waiter took it over
  * (the caller dispatches that waiter), else 0. */
-int limiter_release(limiter *l, pool_item *next);
+int sym__limiter_release(limiter *l, pool_item *next);
 /* Removes the waiters whose ptr is owner (or every waiter when owner is
  * NULL) and calls fn on each; they got no slot. */
-void limiter_flush(limiter *l, const void *owner, void (*fn)(pool_item it, void *arg), void *arg);
+void sym__limiter_flush(limiter *l, const void *owner, void (*fn)(pool_item it, void *arg),
+                        void *arg);
 
 #endif

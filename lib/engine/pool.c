@@ -194,12 +194,12 @@ struct pool {
     _Atomic uint64_t epoch;
 };
 
-unsigned pool_slot_index(const pool_slot *slot)
+unsigned sym__pool_slot_index(const pool_slot *slot)
 {
     return slot->index;
 }
 
-void *pool_slot_data(pool_slot *slot)
+void *sym__pool_slot_data(pool_slot *slot)
 {
     return slot->data;
 }
@@ -243,7 +243,7 @@ static int inj_reserve(pool *p, size_t more)
     return SYM_OK;
 }
 
-int pool_push_many(pool *p, const pool_item *items, size_t n)
+int sym__pool_push_many(pool *p, const pool_item *items, size_t n)
 {
     if (n == 0)
         return SYM_OK;
@@ -261,18 +261,18 @@ int pool_push_many(pool *p, const pool_item *items, size_t n)
     return rc;
 }
 
-bool pool_has_idle(pool *p)
+bool sym__pool_has_idle(pool *p)
 {
     return atomic_load_explicit(&p->idle, memory_order_relaxed) > 0;
 }
 
-int pool_push(pool *p, pool_slot *slot, pool_item item)
+int sym__pool_push(pool *p, pool_slot *slot, pool_item item)
 {
     if (slot && dq_push(&slot->dq, item) == SYM_OK) {
         notify(p);
         return SYM_OK;
     }
-    return pool_push_many(p, &item, 1);
+    return sym__pool_push_many(p, &item, 1);
 }
 
 /* Takes a share of the injection queue: one item to run, more onto the own
@@ -358,7 +358,7 @@ static void drain(pool *p, pool_slot *s)
 {
     pool_item it;
     while (dq_take(&s->dq, &it) == DQ_GOT) {
-        while (pool_push_many(p, &it, 1) != SYM_OK)
+        while (sym__pool_push_many(p, &it, 1) != SYM_OK)
             sched_yield(); /* out of memory: nothing better than to wait */
     }
 }
@@ -455,7 +455,7 @@ static int grow_to(pool *p, unsigned n)
     return SYM_OK;
 }
 
-int pool_new(unsigned n, const pool_hooks *hooks, pool **out)
+int sym__pool_new(unsigned n, const pool_hooks *hooks, pool **out)
 {
     *out = NULL;
     if (n < 1 || n > POOL_MAX_THREADS || !hooks || !hooks->exec || !hooks->idle)
@@ -474,7 +474,7 @@ int pool_new(unsigned n, const pool_hooks *hooks, pool **out)
     int rc = grow_to(p, n);
     pthread_mutex_unlock(&p->mu);
     if (rc != SYM_OK) {
-        pool_free(p);
+        sym__pool_free(p);
         return rc;
     }
     *out = p;
@@ -503,7 +503,7 @@ static void join_exited(pool *p, unsigned n)
     }
 }
 
-int pool_set_threads(pool *p, unsigned n)
+int sym__pool_set_threads(pool *p, unsigned n)
 {
     if (n < 1 || n > POOL_MAX_THREADS)
         return SYM_EINVAL;
@@ -526,12 +526,12 @@ int pool_set_threads(pool *p, unsigned n)
     return rc;
 }
 
-unsigned pool_threads(pool *p)
+unsigned sym__pool_threads(pool *p)
 {
     return atomic_load(&p->target);
 }
 
-void pool_each_slot(pool *p, void (*fn)(void *data, void *arg), void *arg)
+void sym__pool_each_slot(pool *p, void (*fn)(void *data, void *arg), void *arg)
 {
     pthread_mutex_lock(&p->mu);
     unsigned n = atomic_load(&p->nslots);
@@ -540,7 +540,7 @@ void pool_each_slot(pool *p, void (*fn)(void *data, void *arg), void *arg)
     pthread_mutex_unlock(&p->mu);
 }
 
-void pool_free(pool *p)
+void sym__pool_free(pool *p)
 {
     if (!p)
         return;

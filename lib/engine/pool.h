@@ -38,28 +38,28 @@ typedef struct pool_hooks {
 } pool_hooks;
 
 /* n threads started at once. SYM_OK, SYM_ENOMEM or SYM_EINVAL. */
-int pool_new(unsigned n, const pool_hooks *hooks, pool **out);
+int sym__pool_new(unsigned n, const pool_hooks *hooks, pool **out);
 /* Stops and joins every thread; items still queued are dropped (the engine
  * makes sure none are). */
-void pool_free(pool *p);
-int pool_set_threads(pool *p, unsigned n);
-unsigned pool_threads(pool *p);
+void sym__pool_free(pool *p);
+int sym__pool_set_threads(pool *p, unsigned n);
+unsigned sym__pool_threads(pool *p);
 
 /* Pushes an item: onto slot's own deque when slot is the calling pool
  * thread's, else onto the injection queue. SYM_OK or SYM_ENOMEM. */
-int pool_push(pool *p, pool_slot *slot, pool_item item);
+int sym__pool_push(pool *p, pool_slot *slot, pool_item item);
 /* Pushes many items onto the injection queue under one lock. */
-int pool_push_many(pool *p, const pool_item *items, size_t n);
+int sym__pool_push_many(pool *p, const pool_item *items, size_t n);
 /* True while some thread is looking for work (spinning or asleep): a
  * hint, read without a fence, for a thread holding work it could share. */
-bool pool_has_idle(pool *p);
+bool sym__pool_has_idle(pool *p);
 
 /* The slot's index (for traces), and the per-slot data the engine keeps
  * beside it (hazard pointer, statistics...), sized by pool_hooks. */
-unsigned pool_slot_index(const pool_slot *slot);
-void *pool_slot_data(pool_slot *slot);
+unsigned sym__pool_slot_index(const pool_slot *slot);
+void *sym__pool_slot_data(pool_slot *slot);
 /* Calls fn for every slot ever started (live or not) under the pool lock,
  * so fn may read slot data without racing a resize. */
-void pool_each_slot(pool *p, void (*fn)(void *data, void *arg), void *arg);
+void sym__pool_each_slot(pool *p, void (*fn)(void *data, void *arg), void *arg);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "common.h"
 
-void registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *),
+void sym__registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *),
                    void (*forget)(uint32_t id, void *), void *arg)
 {
     *r = (registry){0};
@@ -16,12 +16,12 @@ void registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *
     r->arg = arg;
 }
 
-void registry_lock(registry *r)
+void sym__registry_lock(registry *r)
 {
     pthread_mutex_lock(&r->mu);
 }
 
-void registry_unlock(registry *r)
+void sym__registry_unlock(registry *r)
 {
     pthread_mutex_unlock(&r->mu);
 }
@@ -29,7 +29,7 @@ void registry_unlock(registry *r)
 static void entry_free(reg_worker *w)
 {
     if (w->concurrency)
-        limiter_destroy(&w->lim);
+        sym__limiter_destroy(&w->lim);
     free(w);
 }
 
@@ -59,7 +59,7 @@ static bool unref_locked(reg_worker *w)
     return --w->refs == 0;
 }
 
-void registry_put(registry *r, reg_worker *w)
+void sym__registry_put(registry *r, reg_worker *w)
 {
     pthread_mutex_lock(&r->mu);
     bool last = unref_locked(w);
@@ -91,7 +91,7 @@ static size_t find(const registry *r, const char *name, bool *found)
     return lo;
 }
 
-reg_worker *registry_get_locked(registry *r, const char *name)
+reg_worker *sym__registry_get_locked(registry *r, const char *name)
 {
     bool found;
     size_t i = find(r, name, &found);
@@ -101,10 +101,10 @@ reg_worker *registry_get_locked(registry *r, const char *name)
     return r->v[i];
 }
 
-int registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata,
+int sym__registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata,
                  const sym_worker_options *opts)
 {
-    if (!name || !fn || !name_is_worker(name))
+    if (!name || !fn || !sym__name_is_worker(name))
         return SYM_EINVAL;
     reg_worker *w = calloc(1, sizeof *w);
     if (!w)
@@ -117,7 +117,7 @@ int registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata
         w->concurrency = opts->concurrency;
     }
     if (w->concurrency)
-        limiter_init(&w->lim, w->concurrency);
+        sym__limiter_init(&w->lim, w->concurrency);
     /* One reference for being registered, one until release has run. */
     w->refs = 2;
     pthread_mutex_lock(&r->mu);
@@ -148,7 +148,7 @@ int registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata
     return rc;
 }
 
-int registry_remove(registry *r, const char *name, reg_worker **out)
+int sym__registry_remove(registry *r, const char *name, reg_worker **out)
 {
     *out = NULL;
     if (!name)
@@ -171,7 +171,7 @@ int registry_remove(registry *r, const char *name, reg_worker **out)
     return SYM_OK;
 }
 
-void registry_reap(registry *r, reg_worker *w)
+void sym__registry_reap(registry *r, reg_worker *w)
 {
     pthread_mutex_lock(&r->mu);
     bool go = !w->released && atomic_load(&w->gone) && r->in_flight(w, r->arg) == 0;
@@ -182,10 +182,10 @@ void registry_reap(registry *r, reg_worker *w)
         return;
     if (w->release)
         w->release(w->userdata);
-    registry_put(r, w);
+    sym__registry_put(r, w);
 }
 
-void registry_destroy(registry *r)
+void sym__registry_destroy(registry *r)
 {
     for (size_t i = 0; i < r->n; i++) {
         reg_worker *w = r->v[i];

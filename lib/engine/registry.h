@@ -45,23 +45,23 @@ typedef struct registry {
     void *arg;
 } registry;
 
-void registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *),
+void sym__registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *),
                    void (*forget)(uint32_t id, void *), void *arg);
 /* Unregisters and releases everything left (no thread may be running). */
-void registry_destroy(registry *r);
-int registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata,
+void sym__registry_destroy(registry *r);
+int sym__registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata,
                  const sym_worker_options *opts);
 /* Marks name gone and takes it out; *out gets the entry (still referenced
- * for the caller, who must call registry_reap then registry_put). */
-int registry_remove(registry *r, const char *name, reg_worker **out);
+ * for the caller, who must call sym__registry_reap then sym__registry_put). */
+int sym__registry_remove(registry *r, const char *name, reg_worker **out);
 /* Runs w's release when it is gone and no call is in flight (once). Called
  * by unregister, and by a thread leaving a gone worker's callback. */
-void registry_reap(registry *r, reg_worker *w);
+void sym__registry_reap(registry *r, reg_worker *w);
 /* Under the lock: the entry for name with a reference taken, or NULL. */
-reg_worker *registry_get_locked(registry *r, const char *name);
+reg_worker *sym__registry_get_locked(registry *r, const char *name);
 /* Drops a reference. */
-void registry_put(registry *r, reg_worker *w);
-void registry_lock(registry *r);
-void registry_unlock(registry *r);
+void sym__registry_put(registry *r, reg_worker *w);
+void sym__registry_lock(registry *r);
+void sym__registry_unlock(registry *r);
 
 #endif

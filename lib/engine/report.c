@@ -7,7 +7,7 @@
 
 static void put_ms(strbuf *sb, int64_t ns)
 {
-    sb_printf(sb, "%.3f", (double)ns / 1e6);
+    sym__sb_printf(sb, "%.3f", (double)ns / 1e6);
 }
 
 /* The run's end, or now while it goes on. */
@@ -25,21 +25,21 @@ static void put_task(strbuf *sb, sym_run *r, uint32_t i)
     sym_task_result res;
     /* Under the run lock: a consistent snapshot of error and outputs. */
     pthread_mutex_lock(&r->mu);
-    run_task_result_locked(r, i, &res);
-    sb_puts(sb, "{\"id\":");
-    sb_json_string(sb, res.id);
-    sb_puts(sb, ",\"worker\":");
-    sb_json_string(sb, res.worker);
-    sb_puts(sb, ",\"status\":");
-    sb_json_string(sb, sym_task_state_name(res.state));
-    sb_printf(sb, ",\"attempts\":%d,\"duration_ms\":", res.attempts);
+    sym__run_task_result_locked(r, i, &res);
+    sym__sb_puts(sb, "{\"id\":");
+    sym__sb_json_string(sb, res.id);
+    sym__sb_puts(sb, ",\"worker\":");
+    sym__sb_json_string(sb, res.worker);
+    sym__sb_puts(sb, ",\"status\":");
+    sym__sb_json_string(sb, sym_task_state_name(res.state));
+    sym__sb_printf(sb, ",\"attempts\":%d,\"duration_ms\":", res.attempts);
     put_ms(sb, res.duration_ns);
-    sb_puts(sb, ",\"error\":");
-    sb_json_string(sb, res.error);
-    sb_puts(sb, ",\"outputs\":");
-    value_write_json(sb, res.outputs);
+    sym__sb_puts(sb, ",\"error\":");
+    sym__sb_json_string(sb, res.error);
+    sym__sb_puts(sb, ",\"outputs\":");
+    sym__value_write_json(sb, res.outputs);
     pthread_mutex_unlock(&r->mu);
-    sb_putc(sb, '}');
+    sym__sb_putc(sb, '}');
 }
 
 char *sym_run_report_json(sym_run *run)
@@ -49,47 +49,48 @@ char *sym_run_report_json(sym_run *run)
     bool ended;
     int64_t end = run_end_ns(run, &ended);
     strbuf sb;
-    sb_init(&sb);
-    sb_puts(&sb, "{\"workflow\":");
-    sb_json_string(&sb, run->wf->name);
-    sb_puts(&sb, ",\"run_id\":");
-    sb_json_string(&sb, run->id);
-    sb_puts(&sb, ",\"status\":");
-    sb_json_string(&sb, sym_run_status_name(sym_run_get_status(run)));
-    sb_puts(&sb, ",\"started_at\":");
-    sb_json_string(&sb, run->started_at);
-    sb_puts(&sb, ",\"duration_ms\":");
+    sym__sb_init(&sb);
+    sym__sb_puts(&sb, "{\"workflow\":");
+    sym__sb_json_string(&sb, run->wf->name);
+    sym__sb_puts(&sb, ",\"run_id\":");
+    sym__sb_json_string(&sb, run->id);
+    sym__sb_puts(&sb, ",\"status\":");
+    sym__sb_json_string(&sb, sym_run_status_name(sym_run_get_status(run)));
+    sym__sb_puts(&sb, ",\"started_at\":");
+    sym__sb_json_string(&sb, run->started_at);
+    sym__sb_puts(&sb, ",\"duration_ms\":");
     put_ms(&sb, end - run->start_ns);
-    sb_puts(&sb, ",\"tasks\":[");
+    sym__sb_puts(&sb, ",\"tasks\":[");
     for (uint32_t i = 0; i < run->wf->ntasks; i++) {
         if (i)
-            sb_putc(&sb, ',');
+            sym__sb_putc(&sb, ',');
         put_task(&sb, run, i);
     }
-    sb_puts(&sb, "]}");
-    return sb_finish(&sb);
+    sym__sb_puts(&sb, "]}");
+    return sym__sb_finish(&sb);
 }
 
 static void put_us(strbuf *sb, int64_t ns)
 {
-    sb_printf(sb, "%.3f", (double)ns / 1e3);
+    sym__sb_printf(sb, "%.3f", (double)ns / 1e3);
 }
 
 static void put_slice(strbuf *sb, sym_run *r, uint32_t i, const slice *s, uint32_t attempt,
                       bool *first)
 {
     if (!*first)
-        sb_putc(sb, ',');
+        sym__sb_putc(sb, ',');
     *first = false;
-    sb_puts(sb, "{\"name\":");
-    sb_json_string(sb, wf_task_id(r->wf, i));
-    sb_printf(sb, ",\"cat\":\"task\",\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":", (unsigned)s->tid);
+    sym__sb_puts(sb, "{\"name\":");
+    sym__sb_json_string(sb, wf_task_id(r->wf, i));
+    sym__sb_printf(sb,
+                   ",\"cat\":\"task\",\"ph\":\"X\",\"pid\":1,\"tid\":%u,\"ts\":", (unsigned)s->tid);
     put_us(sb, s->start - r->start_ns);
-    sb_puts(sb, ",\"dur\":");
+    sym__sb_puts(sb, ",\"dur\":");
     put_us(sb, s->end > s->start ? s->end - s->start : 0);
-    sb_printf(sb, ",\"args\":{\"attempt\":%u,\"outcome\":", attempt);
-    sb_json_string(sb, sym_task_state_name((sym_task_state)s->outcome));
-    sb_puts(sb, "}}");
+    sym__sb_printf(sb, ",\"args\":{\"attempt\":%u,\"outcome\":", attempt);
+    sym__sb_json_string(sb, sym_task_state_name((sym_task_state)s->outcome));
+    sym__sb_puts(sb, "}}");
 }
 
 /* Marks tid as used in a bitmap of 64-bit words (tids are < 1024). */
@@ -128,8 +129,8 @@ char *sym_run_trace_json(sym_run *run)
         return NULL;
     uint64_t used[POOL_MAX_THREADS / 64] = {0};
     strbuf sb;
-    sb_init(&sb);
-    sb_puts(&sb, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
+    sym__sb_init(&sb);
+    sym__sb_puts(&sb, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[");
     bool first = true;
     for (uint32_t i = 0; i < run->wf->ntasks; i++)
         put_task_slices(&sb, run, i, used, &first);
@@ -137,13 +138,13 @@ char *sym_run_trace_json(sym_run *run)
         if (!(used[tid / 64] >> (tid % 64) & 1))
             continue;
         if (!first)
-            sb_putc(&sb, ',');
+            sym__sb_putc(&sb, ',');
         first = false;
-        sb_printf(&sb,
+        sym__sb_printf(&sb,
                   "{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
                   "\"args\":{\"name\":\"symphony-%u\"}}",
                   tid, tid);
     }
-    sb_puts(&sb, "]}");
-    return sb_finish(&sb);
+    sym__sb_puts(&sb, "]}");
+    return sym__sb_finish(&sb);
 }

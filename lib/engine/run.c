@@ -38,7 +38,7 @@ static wfgroup *group_get(sym_engine *e, const sym_workflow *wf)
             if (strcmp(wf->workers[k], wf->limits[j].worker) != 0 || !wf->limits[j].concurrency)
                 continue;
             if (!g->has[k])
-                limiter_init(&g->lims[k], wf->limits[j].concurrency);
+                sym__limiter_init(&g->lims[k], wf->limits[j].concurrency);
             else if (wf->limits[j].concurrency < g->lims[k].max)
                 g->lims[k].max = wf->limits[j].concurrency;
             g->has[k] = true;
@@ -60,7 +60,7 @@ static void group_put(sym_engine *e, wfgroup *g)
         }
     for (uint32_t k = 0; k < g->wf->nworkers; k++)
         if (g->has[k])
-            limiter_destroy(&g->lims[k]);
+            sym__limiter_destroy(&g->lims[k]);
     free(g->lims);
     free(g->has);
     free(g);
@@ -73,14 +73,15 @@ static int check_params(const sym_workflow *wf, const sym_value *ov, sym_error *
     if (!ov)
         return SYM_OK;
     if (sym_value_type_of(ov) != SYM_VALUE_MAP)
-        return error_add(err, SYM_EINVAL, NULL, 0, 0, "params must be a map");
+        return sym__error_add(err, SYM_EINVAL, NULL, 0, 0, "params must be a map");
     int rc = SYM_OK;
     for (size_t i = 0; i < sym_value_count(ov); i++) {
         const char *key = sym_value_key_at(ov, i);
         if (!sym_value_get(wf->params, key))
-            rc = error_add(err, SYM_EINVAL, NULL, 0, 0, "unknown param '%s'", key);
-        else if (value_has_nul(sym_value_at(ov, i)))
-            rc = error_add(err, SYM_EINVAL, NULL, 0, 0, "param '%s': %s", key, VALUE_NUL_REFUSED);
+            rc = sym__error_add(err, SYM_EINVAL, NULL, 0, 0, "unknown param '%s'", key);
+        else if (sym__value_has_nul(sym_value_at(ov, i)))
+            rc = sym__error_add(err, SYM_EINVAL, NULL, 0, 0, "param '%s': %s", key,
+                                VALUE_NUL_REFUSED);
     }
     return rc;
 }
@@ -107,8 +108,8 @@ static int expand_for_run(const sym_workflow *wf, const sym_run_options *opts, s
 {
     sym_value *p = effective_params(wf, opts ? opts->params : NULL);
     if (!p)
-        return error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
-    int rc = workflow_expand_for_params(wf, p, own, err);
+        return sym__error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
+    int rc = sym__workflow_expand_for_params(wf, p, own, err);
     sym_value_free(p);
     return rc;
 }
@@ -118,14 +119,14 @@ static int expand_for_run(const sym_workflow *wf, const sym_run_options *opts, s
 static int resolve_workers(sym_engine *e, sym_run *r, sym_error *err)
 {
     int rc = SYM_OK;
-    registry_lock(&e->reg);
+    sym__registry_lock(&e->reg);
     for (uint32_t k = 0; k < r->wf->nworkers; k++) {
-        r->w[k] = registry_get_locked(&e->reg, r->wf->workers[k]);
+        r->w[k] = sym__registry_get_locked(&e->reg, r->wf->workers[k]);
         if (!r->w[k])
-            rc = error_add(err, SYM_ENOWORKER, NULL, 0, 0, "worker '%s' is not registered",
+            rc = sym__error_add(err, SYM_ENOWORKER, NULL, 0, 0, "worker '%s' is not registered",
                            r->wf->workers[k]);
     }
-    registry_unlock(&e->reg);
+    sym__registry_unlock(&e->reg);
     return rc;
 }
 
@@ -133,7 +134,7 @@ static void put_workers(sym_engine *e, sym_run *r)
 {
     for (uint32_t k = 0; k < r->wf->nworkers; k++)
         if (r->w[k]) {
-            registry_put(&e->reg, r->w[k]);
+            sym__registry_put(&e->reg, r->w[k]);
             r->w[k] = NULL;
         }
 }
@@ -173,12 +174,12 @@ static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
     /* The run touches every record once: a big array in huge pages, kept
      * for the next run when freed (bigmem.h). The extras stay in malloc's
      * zero pages: most runs never touch them. */
-    r->rt = mem_big_calloc(n, sizeof *r->rt);
+    r->rt = sym__mem_big_calloc(n, sizeof *r->rt);
     r->aux = calloc(n ? n : 1, sizeof *r->aux);
     if (!r->w || !r->wlim || !r->rt || !r->aux) {
         free(r->w);
         free(r->wlim);
-        mem_big_free(r->rt);
+        sym__mem_big_free(r->rt);
         free((void *)r->aux);
         free(r);
         return NULL;
@@ -193,7 +194,7 @@ static sym_run *run_alloc(sym_engine *e, sym_workflow *wf)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&r->cv, &ca);
     pthread_condattr_destroy(&ca);
-    limiter_init(&r->runlim, wf->concurrency);
+    sym__limiter_init(&r->runlim, wf->concurrency);
     atomic_init(&r->status, SYM_RUN_RUNNING);
     return r;
 }
@@ -209,20 +210,20 @@ static int run_setup(sym_engine *e, sym_run *r, const sym_run_options *opts, sym
         r->id = strdup(opts->run_id);
     } else {
         char buf[32];
-        snprintf(buf, sizeof buf, "run-%016llx", (unsigned long long)engine_random(e));
+        snprintf(buf, sizeof buf, "run-%016llx", (unsigned long long)sym__engine_random(e));
         r->id = strdup(buf);
     }
     if (!r->params || !r->id)
-        return error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
+        return sym__error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
     r->has_limits = wf->concurrency > 0;
     for (uint32_t k = 0; k < wf->nworkers; k++)
         r->has_limits |= r->w[k]->concurrency > 0;
-    if (SYM_UNLIKELY(r->df != NULL) && dataflow_run_init(r) != SYM_OK)
-        return error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
+    if (SYM_UNLIKELY(r->df != NULL) && sym__dataflow_run_init(r) != SYM_OK)
+        return sym__error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
     return SYM_OK;
 }
 
-void run_free_memory(sym_run *r)
+void sym__run_free_memory(sym_run *r)
 {
     for (rtask_aux *aux = r->aux_list, *next; aux; aux = next) {
         next = aux->next;
@@ -231,18 +232,18 @@ void run_free_memory(sym_run *r)
         free(aux->slices);
         free(aux);
     }
-    dataflow_run_fini(r);
+    sym__dataflow_run_fini(r);
     sym_value_free(r->params);
     free(r->id);
     free(r->w);
     free(r->wlim);
-    limiter_destroy(&r->runlim);
+    sym__limiter_destroy(&r->runlim);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
-    workflow_release(r->wf);
-    mem_big_free(r->rt);
+    sym__workflow_release(r->wf);
+    sym__mem_big_free(r->rt);
     free((void *)r->aux);
-    mem_big_free(r->roots);
+    sym__mem_big_free(r->roots);
     free(r);
 }
 
@@ -277,12 +278,12 @@ int sym_run_start(sym_engine *engine, sym_workflow *wf, const sym_run_options *o
     if (out)
         *out = NULL;
     if (!engine || !wf || !out)
-        return error_add(err, SYM_EINVAL, NULL, 0, 0, "engine, workflow and out are required");
+        return sym__error_add(err, SYM_EINVAL, NULL, 0, 0, "engine, workflow and out are required");
     sym_run_options given = SYM_RUN_OPTIONS_INIT;
     if (opts) {
-        if (!abi_known(ABI_RUN_OPTIONS, opts->version))
-            return abi_refuse(err, "sym_run_start", ABI_RUN_OPTIONS, opts->version);
-        abi_read(ABI_RUN_OPTIONS, &given, opts);
+        if (!sym__abi_known(ABI_RUN_OPTIONS, opts->version))
+            return sym__abi_refuse(err, "sym_run_start", ABI_RUN_OPTIONS, opts->version);
+        sym__abi_read(ABI_RUN_OPTIONS, &given, opts);
     }
     opts = &given;
     int rc = check_params(wf, opts ? opts->params : NULL, err);
@@ -297,18 +298,18 @@ int sym_run_start(sym_engine *engine, sym_workflow *wf, const sym_run_options *o
     sym_run *r = run_alloc(engine, own ? own : wf);
     if (!r) {
         if (own)
-            workflow_release(own);
-        return error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
+            sym__workflow_release(own);
+        return sym__error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
     }
     if (!own)
-        workflow_retain(wf);
+        sym__workflow_retain(wf);
     wf = r->wf;
     rc = run_setup(engine, r, opts, err);
     if (rc == SYM_OK && (rc = run_link(engine, r)) != SYM_OK)
-        error_add(err, rc, NULL, 0, 0, "out of memory");
+        sym__error_add(err, rc, NULL, 0, 0, "out of memory");
     if (rc != SYM_OK) {
         put_workers(engine, r);
-        run_free_memory(r);
+        sym__run_free_memory(r);
         return rc;
     }
     stamp_wall_clock(r);
@@ -316,30 +317,30 @@ int sym_run_start(sym_engine *engine, sym_workflow *wf, const sym_run_options *o
     /* Every task, plus a hold for the start itself. */
     atomic_store(&r->remaining, (int64_t)wf->ntasks + 1);
     if (engine->observer)
-        engine_emit(engine, SYM_EVENT_RUN_STARTED, r, TASK_NONE, 0, 0, NULL);
+        sym__engine_emit(engine, SYM_EVENT_RUN_STARTED, r, TASK_NONE, 0, 0, NULL);
     if (wf->deadline_ms > 0) {
         r->deadline.due = timer_due(r->start_ns, wf->deadline_ms);
-        r->deadline.fire = sched_deadline_fire;
-        r->has_deadline = timer_add(&engine->timer, &r->deadline) == SYM_OK;
+        r->deadline.fire = sym__sched_deadline_fire;
+        r->has_deadline = sym__timer_add(&engine->timer, &r->deadline) == SYM_OK;
     }
-    sched_start(r);
+    sym__sched_start(r);
     *out = r;
     xctx cx;
-    xctx_init(&cx, engine, NULL);
-    xctx_count(&cx, r, 1);
-    xctx_flush(&cx);
-    xctx_fini(&cx);
+    sym__xctx_init(&cx, engine, NULL);
+    sym__xctx_count(&cx, r, 1);
+    sym__xctx_flush(&cx);
+    sym__xctx_fini(&cx);
     return SYM_OK;
 }
 
 /* ---- end ---- */
 
-void run_end(sym_run *r)
+void sym__run_end(sym_run *r)
 {
     sym_engine *e = r->eng;
     if (r->has_deadline)
-        timer_cancel(&e->timer, &r->deadline);
-    sym_run_status status = sched_status(r);
+        sym__timer_cancel(&e->timer, &r->deadline);
+    sym_run_status status = sym__sched_status(r);
 #ifdef SYM_ASSERTS
     /* Every task reached exactly one final state, counted once. */
     uint64_t ended = 0;
@@ -350,7 +351,7 @@ void run_end(sym_run *r)
     r->end_ns = engine_now(e);
     atomic_store(&r->status, status);
     if (e->observer)
-        engine_emit(e, SYM_EVENT_RUN_FINISHED, r, TASK_NONE, 0, 0, NULL);
+        sym__engine_emit(e, SYM_EVENT_RUN_FINISHED, r, TASK_NONE, 0, 0, NULL);
     put_workers(e, r);
     pthread_mutex_lock(&e->mu);
     group_put(e, r->group);
@@ -408,15 +409,15 @@ int sym_run_cancel(sym_run *run)
     if (!run)
         return SYM_EINVAL;
     /* The hold keeps the run (and its engine) alive while it is stopped. */
-    if (!run_hold(run))
+    if (!sym__run_hold(run))
         return SYM_ESTATE;
     sym_engine *e = run->eng;
     xctx cx;
-    xctx_init(&cx, e, NULL);
-    sched_stop(&cx, run, STOP_CANCEL);
-    xctx_count(&cx, run, 1);
-    xctx_flush(&cx);
-    xctx_fini(&cx);
+    sym__xctx_init(&cx, e, NULL);
+    sym__sched_stop(&cx, run, STOP_CANCEL);
+    sym__xctx_count(&cx, run, 1);
+    sym__xctx_flush(&cx);
+    sym__xctx_fini(&cx);
     return SYM_OK;
 }
 
@@ -426,7 +427,7 @@ void sym_run_free(sym_run *run)
         return;
     sym_run_cancel(run);
     sym_run_wait(run, -1);
-    run_free_memory(run);
+    sym__run_free_memory(run);
 }
 
 /* ---- accessors ---- */
@@ -451,7 +452,7 @@ const sym_value *sym_run_params(const sym_run *run)
     return run ? run->params : NULL;
 }
 
-void run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out)
+void sym__run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out)
 {
     rtask *t = &run->rt[index];
     *out = (sym_task_result)SYM_TASK_RESULT_INIT;
@@ -463,7 +464,7 @@ void run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out)
     int64_t end = atomic_load_explicit(&t->end_ns, RLX);
     if (out->attempts > 0 && out->state >= SYM_TASK_SUCCEEDED && end >= first)
         out->duration_ns = end - first;
-    out->outputs = &engine_empty_map;
+    out->outputs = &sym__engine_empty_map;
     rtask_aux *aux = run_aux(run, index);
     if (aux) {
         out->error = aux->error;
@@ -474,14 +475,14 @@ void run_task_result_locked(sym_run *run, uint32_t index, sym_task_result *out)
 
 int sym_run_task_result(sym_run *run, size_t index, sym_task_result *out)
 {
-    if (!run || !out || !abi_known(ABI_TASK_RESULT, out->version))
+    if (!run || !out || !sym__abi_known(ABI_TASK_RESULT, out->version))
         return SYM_EINVAL;
     if (index >= run->wf->ntasks)
         return SYM_ENOTFOUND;
     sym_task_result res;
     pthread_mutex_lock(&run->mu);
-    run_task_result_locked(run, (uint32_t)index, &res);
+    sym__run_task_result_locked(run, (uint32_t)index, &res);
     pthread_mutex_unlock(&run->mu);
-    abi_write(ABI_TASK_RESULT, out, &res);
+    sym__abi_write(ABI_TASK_RESULT, out, &res);
     return SYM_OK;
 }

@@ -18,7 +18,7 @@
 #define EMIT(e, ...)                                                                               \
     do {                                                                                           \
         if (SYM_UNLIKELY((e)->observer != NULL))                                                   \
-            engine_emit((e), __VA_ARGS__);                                                         \
+            sym__engine_emit((e), __VA_ARGS__);                                                    \
     } while (0)
 
 /* What a task without a compiled policy does: the format's defaults. */
@@ -32,7 +32,7 @@ static inline const sym_task_policy *policy_of(const sym_run *r, uint32_t i)
 
 /* ---- counting final tasks ---- */
 
-void xctx_flush(xctx *cx)
+void sym__xctx_flush(xctx *cx)
 {
     sym_run *r = cx->batch_run;
     int64_t n = cx->batch_n;
@@ -40,7 +40,7 @@ void xctx_flush(xctx *cx)
     cx->batch_n = 0;
     if (!r)
         return;
-    /* Before the count below, which may end the run: run_end reads these.
+    /* Before the count below, which may end the run: sym__run_end reads these.
      * Even when no count is left to give back (holds taken out of the
      * batch used it up: the run is alive while they are out), these
      * belong to r, never to the next run the thread works on. */
@@ -58,7 +58,7 @@ void xctx_flush(xctx *cx)
     int64_t before = atomic_fetch_sub_explicit(&r->remaining, n, memory_order_acq_rel);
     SYM_ASSERT(before >= n); /* never below zero: nothing is counted twice */
     if (before == n)
-        run_end(r);
+        sym__run_end(r);
 }
 
 /* One more hold on r (a queued range). Taken from this thread's batch of
@@ -73,10 +73,10 @@ static void xctx_hold(xctx *cx, sym_run *r)
         atomic_fetch_add_explicit(&r->remaining, 1, RLX);
 }
 
-void xctx_count(xctx *cx, sym_run *r, int64_t n)
+void sym__xctx_count(xctx *cx, sym_run *r, int64_t n)
 {
     if (cx->batch_run != r) {
-        xctx_flush(cx);
+        sym__xctx_flush(cx);
         cx->batch_run = r;
     }
     cx->batch_n += n;
@@ -158,11 +158,11 @@ static void push_item(xctx *cx, pool_item it)
 {
     /* Out of memory for a queue slot: there is no other place the task can
      * go without being lost, so wait for memory rather than hang the run. */
-    while (pool_push(cx->eng->pool, cx->slot, it) != SYM_OK)
+    while (sym__pool_push(cx->eng->pool, cx->slot, it) != SYM_OK)
         sched_yield();
 }
 
-void sched_push(xctx *cx, sym_run *r, uint32_t index)
+void sym__sched_push(xctx *cx, sym_run *r, uint32_t index)
 {
     pool_item it = {r, index, 0};
     push_item(cx, it);
@@ -200,7 +200,7 @@ static void count_end(xctx *cx, sym_run *r, uint32_t i, uint8_t st)
 {
     EMIT(cx->eng, event_of(st), r, i, atomic_load_explicit(&r->rt[i].attempts, RLX), 0,
          st == SYM_TASK_SUCCEEDED ? NULL : aux_error(r, i));
-    xctx_count(cx, r, 1);
+    sym__xctx_count(cx, r, 1);
     cx->batch_final[st]++;
     if (SYM_UNLIKELY(st != SYM_TASK_SUCCEEDED)) {
         int cls = classify(r, i, st);
@@ -237,7 +237,7 @@ static void check_fail_fast(xctx *cx, sym_run *r, uint32_t i, uint8_t st)
 {
     int cls = classify(r, i, st);
     if ((cls == CLS_F || cls == CLS_U) && SYM_UNLIKELY(r->wf->fail_fast))
-        sched_stop(cx, r, STOP_FAILFAST);
+        sym__sched_stop(cx, r, STOP_FAILFAST);
 }
 
 static bool work_push(xctx *cx, uint32_t k)
@@ -264,7 +264,7 @@ static bool cond_allows(xctx *cx, sym_run *r, uint32_t s, int64_t when)
 {
     bool go;
     char *msg;
-    int rc = dataflow_condition(r, s, &go, &msg);
+    int rc = sym__dataflow_condition(r, s, &go, &msg);
     if (rc == SYM_OK && go)
         return true;
     if (!when)
@@ -273,7 +273,7 @@ static bool cond_allows(xctx *cx, sym_run *r, uint32_t s, int64_t when)
         end_owned(cx, r, s, SYM_TASK_READY, SYM_TASK_SKIPPED, when);
         return false;
     }
-    record_failure(r, s, msg ? msg : str_printf("out of memory"), 0, when, when,
+    record_failure(r, s, msg ? msg : sym__str_printf("out of memory"), 0, when, when,
                    (uint16_t)cx->tid, SYM_TASK_FAILED, false);
     end_owned(cx, r, s, SYM_TASK_READY, SYM_TASK_FAILED, when);
     check_fail_fast(cx, r, s, SYM_TASK_FAILED);
@@ -344,7 +344,7 @@ static inline int succ_done(xctx *cx, sym_run *r, uint32_t s, bool ok, int64_t w
 enum { RANGE_MIN = 64, RANGE_GRAIN = 32 };
 #define RANGE_OF_ROOTS (UINT32_C(1) << 31)
 #define RANGE_MAX (UINT32_C(1) << 30)
-/* sched_start queues the roots it has found every this many. */
+/* sym__sched_start queues the roots it has found every this many. */
 enum { ROOTS_CHUNK = 1024 };
 
 /* Queues positions [pos, pos + n) of the successor list (kind 0) or of
@@ -391,7 +391,7 @@ static void propagate(xctx *cx, sym_run *r, uint32_t i, int64_t when, uint32_t *
                     if (*next == TASK_NONE && cx->slot)
                         *next = s;
                     else
-                        sched_push(cx, r, s);
+                        sym__sched_push(cx, r, s);
                 } else if (SYM_UNLIKELY(got == SUCC_UPSTREAM) && !work_push(cx, s)) {
                     propagate(cx, r, s, when, next);
                 }
@@ -420,7 +420,7 @@ static int fanin_apply(xctx *cx)
         got = succ_ready(cx, r, s, 0);
     /* Into the batch: r stays alive until this thread flushes it, after
      * its caller is done with s. */
-    xctx_count(cx, r, 1);
+    sym__xctx_count(cx, r, 1);
     return got;
 }
 
@@ -442,7 +442,7 @@ static void fanin_flush(xctx *cx, bool idle)
         propagate(cx, r, s, 0, &next);
     if (next != TASK_NONE) {
         pool_item it = {r, next, 0};
-        while (pool_push(cx->eng->pool, idle ? NULL : cx->slot, it) != SYM_OK)
+        while (sym__pool_push(cx->eng->pool, idle ? NULL : cx->slot, it) != SYM_OK)
             sched_yield(); /* as push_item */
     }
 }
@@ -572,7 +572,7 @@ static int64_t backoff_ms(sym_engine *e, const sym_retry_policy *p, uint32_t n)
     if (p->max_delay_ms > 0 && w > p->max_delay_ms)
         w = p->max_delay_ms;
     if (p->jitter && w > 0)
-        w = (int64_t)(engine_random(e) % ((uint64_t)w + 1));
+        w = (int64_t)(sym__engine_random(e) % ((uint64_t)w + 1));
     return w;
 }
 
@@ -583,10 +583,10 @@ static int64_t backoff_ms(sym_engine *e, const sym_retry_policy *p, uint32_t n)
 static void drop_hold(sym_run *r)
 {
     xctx cx;
-    xctx_init(&cx, r->eng, NULL);
-    xctx_count(&cx, r, 1);
-    xctx_flush(&cx); /* may end the run: the last access to it */
-    xctx_fini(&cx);
+    sym__xctx_init(&cx, r->eng, NULL);
+    sym__xctx_count(&cx, r, 1);
+    sym__xctx_flush(&cx); /* may end the run: the last access to it */
+    sym__xctx_fini(&cx);
 }
 
 static void retry_fire(timer_entry *te)
@@ -599,7 +599,7 @@ static void retry_fire(timer_entry *te)
         sym_engine *e = r->eng;
         EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
         pool_item it = {r, i, 0};
-        while (pool_push(e->pool, NULL, it) != SYM_OK)
+        while (sym__pool_push(e->pool, NULL, it) != SYM_OK)
             sched_yield();
     }
     drop_hold(r);
@@ -609,8 +609,8 @@ static void retry_fire(timer_entry *te)
  * and gives back its hold on the run. */
 static void retry_timer_cancel(xctx *cx, sym_run *r, rtask_aux *aux)
 {
-    if (timer_cancel(&cx->eng->timer, &aux->retry))
-        xctx_count(cx, r, 1);
+    if (sym__timer_cancel(&cx->eng->timer, &aux->retry))
+        sym__xctx_count(cx, r, 1);
 }
 
 /* Task i (running) waits out a backoff of delay ms after t1, then goes
@@ -627,11 +627,11 @@ static void retry_later(xctx *cx, sym_run *r, uint32_t i, rtask_aux *aux, int64_
     bool moved = task_move(&t->state, SYM_TASK_RUNNING, SYM_TASK_RETRYING);
     SYM_ASSERT(moved);
     (void)moved;
-    if (timer_add(&cx->eng->timer, &aux->retry) != SYM_OK) {
+    if (sym__timer_add(&cx->eng->timer, &aux->retry) != SYM_OK) {
         /* No timer: retry at once rather than never. */
         if (task_move(&t->state, SYM_TASK_RETRYING, SYM_TASK_READY))
-            sched_push(cx, r, i);
-        xctx_count(cx, r, 1);
+            sym__sched_push(cx, r, i);
+        sym__xctx_count(cx, r, 1);
         return;
     }
     /* A stop's sweep that came before the timer was queued ended the task
@@ -674,7 +674,7 @@ static uint32_t retry_or_final(xctx *cx, sym_run *r, uint32_t i, uint8_t from, u
     EMIT(e, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
     if (cx->slot)
         return i;
-    sched_push(cx, r, i);
+    sym__sched_push(cx, r, i);
     return TASK_NONE;
 }
 
@@ -699,14 +699,14 @@ static void timeout_fire(timer_entry *te)
     /* The abandoned callback still runs: it holds the run until it returns. */
     atomic_fetch_add(&r->remaining, 1);
     xctx cx;
-    xctx_init(&cx, r->eng, NULL);
+    sym__xctx_init(&cx, r->eng, NULL);
     int64_t now = engine_now(cx.eng);
     const sym_task_policy *p = policy_of(r, c->index);
-    char *err = str_printf("timed out after %lld ms", (long long)p->timeout_ms);
+    char *err = sym__str_printf("timed out after %lld ms", (long long)p->timeout_ms);
     retry_or_final(&cx, r, c->index, SYM_TASK_RUNNING, c->attempt, SYM_TASK_TIMED_OUT, false, err,
                    c->start, now, c->tid);
-    xctx_flush(&cx);
-    xctx_fini(&cx);
+    sym__xctx_flush(&cx);
+    sym__xctx_fini(&cx);
 }
 
 static attempt_ctl *arm_timeout(xctx *cx, sym_run *r, uint32_t i, uint32_t attempt, int64_t t0,
@@ -722,7 +722,7 @@ static attempt_ctl *arm_timeout(xctx *cx, sym_run *r, uint32_t i, uint32_t attem
     c->tid = (uint16_t)cx->tid;
     c->te.due = timer_due(t0, timeout_ms);
     c->te.fire = timeout_fire;
-    if (timer_add(&cx->eng->timer, &c->te) != SYM_OK) {
+    if (sym__timer_add(&cx->eng->timer, &c->te) != SYM_OK) {
         free(c);
         return NULL;
     }
@@ -734,7 +734,7 @@ static attempt_ctl *arm_timeout(xctx *cx, sym_run *r, uint32_t i, uint32_t attem
 static bool settle_timeout(sym_engine *e, sym_task *task)
 {
     attempt_ctl *c = task->ctl;
-    timer_cancel(&e->timer, &c->te); /* waits out a firing in progress */
+    sym__timer_cancel(&e->timer, &c->te); /* waits out a firing in progress */
     int exp = 0;
     bool mine = atomic_compare_exchange_strong(&c->decided, &exp, 1);
     free(c);
@@ -775,11 +775,11 @@ static int take_limits(xctx *cx, sym_run *r, uint32_t i)
         uint8_t bit = (uint8_t)(1u << b);
         if (!ls[b] || (t->held & bit))
             continue;
-        int rc = limiter_acquire(ls[b], me);
+        int rc = sym__limiter_acquire(ls[b], me);
         if (rc != LIMIT_GOT) {
             /* Queued after a stop swept the waiters: take it back out. */
             if (rc == LIMIT_QUEUED && atomic_load(&r->stop) != STOP_NONE)
-                limiter_flush(ls[b], r, requeue, cx);
+                sym__limiter_flush(ls[b], r, requeue, cx);
             return rc;
         }
         t->held |= bit;
@@ -794,7 +794,7 @@ static void release_limits(xctx *cx, sym_run *r, uint32_t i, uint8_t held)
     for (int b = 0; b < NLIMITS; b++) {
         uint8_t bit = (uint8_t)(1u << b);
         pool_item nx;
-        if (!(held & bit) || !limiter_release(ls[b], &nx))
+        if (!(held & bit) || !sym__limiter_release(ls[b], &nx))
             continue;
         /* The slot passed to a waiter, which now holds it. */
         sym_run *r2 = nx.ptr;
@@ -849,7 +849,7 @@ static void hazard_set(sym_engine *e, slot_data *sd, reg_worker *w)
     sd->cur = w;
     atomic_store(&sd->hazard, w);
     if (old && atomic_load(&old->gone))
-        registry_reap(&e->reg, old);
+        sym__registry_reap(&e->reg, old);
 }
 
 /* A ready task of a stopping run: it ends cancelled without running. */
@@ -871,16 +871,16 @@ static uint32_t attempt_done(xctx *cx, sym_run *r, uint32_t i, sym_task *task, i
         if (SYM_UNLIKELY(task->outputs != NULL || task->attempt > 1))
             commit_success(r, i, task, t0, t1, (uint16_t)cx->tid);
         if (SYM_UNLIKELY(task->error != NULL || task->outputs != NULL))
-            task_discard(task); /* an error set, yet the callback succeeded */
+            sym__task_discard(task); /* an error set, yet the callback succeeded */
         task_final(cx, r, i, SYM_TASK_RUNNING, SYM_TASK_SUCCEEDED, t1, &next);
         return next;
     }
     char *err = task->error;
     task->error = NULL;
     if (!err)
-        err = str_printf("%s", rc == SYM_EFAILED ? "task failed" : sym_strerror(rc));
+        err = sym__str_printf("%s", rc == SYM_EFAILED ? "task failed" : sym_strerror(rc));
     bool fatal = task->fatal;
-    task_discard(task);
+    sym__task_discard(task);
     return retry_or_final(cx, r, i, SYM_TASK_RUNNING, task->attempt, SYM_TASK_FAILED, fatal, err,
                           t0, t1, (uint16_t)cx->tid);
 }
@@ -910,7 +910,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
         if (rc == LIMIT_QUEUED)
             return TASK_NONE;
         if (rc != LIMIT_GOT)
-            return fail_now(cx, r, i, str_printf("out of memory"));
+            return fail_now(cx, r, i, sym__str_printf("out of memory"));
     }
     /* The attempt owns its slots from here; a retry started after a
      * timeout takes its own while this callback may still run. */
@@ -927,20 +927,20 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
         hazard_set(e, sd, NULL);
         if (held)
             release_limits(cx, r, i, held);
-        return fail_now(cx, r, i, str_printf("worker '%s' is not registered", w->name));
+        return fail_now(cx, r, i, sym__str_printf("worker '%s' is not registered", w->name));
     }
     sym_task task = {.run = r, .index = i};
     arena scratch;
     if (SYM_UNLIKELY(r->df != NULL) && r->df->tasks[i].ninputs) {
         /* Templated inputs: evaluated per attempt, kept for the callback. */
-        arena_init(&scratch);
+        sym__arena_init(&scratch);
         task.scratch = &scratch;
         char *msg;
-        if (dataflow_inputs(r, i, &scratch, &task.inputs, &msg) != SYM_OK) {
-            arena_free(&scratch);
+        if (sym__dataflow_inputs(r, i, &scratch, &task.inputs, &msg) != SYM_OK) {
+            sym__arena_free(&scratch);
             if (held)
                 release_limits(cx, r, i, held);
-            return fail_now(cx, r, i, msg ? msg : str_printf("out of memory"));
+            return fail_now(cx, r, i, msg ? msg : sym__str_printf("out of memory"));
         }
     }
     uint32_t attempt = atomic_load_explicit(&t->attempts, RLX) + 1;
@@ -997,7 +997,7 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
     int rc = w->fn(&task, w->userdata);
     atomic_store_explicit(&sd->busy, false, RLX);
     if (SYM_UNLIKELY(task.scratch != NULL)) {
-        arena_free(task.scratch);
+        sym__arena_free(task.scratch);
         task.inputs = NULL;
         task.scratch = NULL;
     }
@@ -1015,8 +1015,8 @@ static uint32_t attempt_task(xctx *cx, sym_run *r, uint32_t i, int64_t *clk, boo
         release_limits(cx, r, i, held);
     if (SYM_UNLIKELY(task.ctl != NULL) && !settle_timeout(e, &task)) {
         /* Abandoned at its timeout: the result is discarded. */
-        task_discard(&task);
-        xctx_count(cx, r, 1);
+        sym__task_discard(&task);
+        sym__xctx_count(cx, r, 1);
         return TASK_NONE;
     }
     return attempt_done(cx, r, i, &task, rc, t0, t1);
@@ -1047,12 +1047,12 @@ static void run_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, uint32_t k
      * the run's cancellation (a sensor), and the tasks after it must not
      * wait for it while a thread is free. Alone, the thread keeps the
      * grain, unless the pool has grown and a thread looks for work. */
-    bool share = pool_threads(p) > 1;
+    bool share = sym__pool_threads(p) > 1;
     for (uint32_t k = pos, end = pos + n; k < end; k++) {
-        if (SYM_UNLIKELY(end - k > 1) && (share || pool_has_idle(p))) {
+        if (SYM_UNLIKELY(end - k > 1) && (share || sym__pool_has_idle(p))) {
             /* A thread looking for work gets the upper half (thieves take
              * the oldest item); the lower part comes back to this one. */
-            if (pool_has_idle(p)) {
+            if (sym__pool_has_idle(p)) {
                 uint32_t half = (end - k) / 2;
                 push_range(cx, r, end - half, half, kind);
                 end -= half;
@@ -1077,21 +1077,21 @@ static void run_range(xctx *cx, sym_run *r, uint32_t pos, uint32_t n, uint32_t k
         while (next != TASK_NONE)
             next = attempt_task(cx, r, next, clk, stale);
     }
-    xctx_count(cx, r, 1); /* the range's hold on the run */
+    sym__xctx_count(cx, r, 1); /* the range's hold on the run */
 }
 
-void sched_exec(pool_slot *slot, pool_item item, bool local, void *user)
+void sym__sched_exec(pool_slot *slot, pool_item item, bool local, void *user)
 {
-    slot_data *sd = pool_slot_data(slot);
+    slot_data *sd = sym__pool_slot_data(slot);
     xctx *cx = &sd->cx;
     if (SYM_UNLIKELY(cx->slot == NULL)) {
-        xctx_init(cx, user, slot);
+        sym__xctx_init(cx, user, slot);
         cx->sd = sd;
     }
     sym_run *r = item.ptr;
     /* A batch of another run must not wait behind this task's callback. */
     if (cx->batch_run && cx->batch_run != r)
-        xctx_flush(cx);
+        sym__xctx_flush(cx);
     /* Off the own deque the item was ready when the last attempt here
      * ended; otherwise (taken from elsewhere) read the clock afresh. */
     int64_t clk = local && cx->eng->fast_clock ? cx->last_end : 0;
@@ -1106,17 +1106,17 @@ void sched_exec(pool_slot *slot, pool_item item, bool local, void *user)
         i = attempt_task(cx, r, i, &clk, &stale);
 }
 
-void sched_idle(pool_slot *slot, void *user)
+void sym__sched_idle(pool_slot *slot, void *user)
 {
     sym_engine *e = user;
-    slot_data *sd = pool_slot_data(slot);
+    slot_data *sd = sym__pool_slot_data(slot);
     sd->cx.last_end = 0;
     /* Off the worker before the batch may end a run: its release then
      * runs before the run is seen to end. */
     if (sd->cur)
         hazard_set(e, sd, NULL);
     fanin_flush(&sd->cx, true);
-    xctx_flush(&sd->cx);
+    sym__xctx_flush(&sd->cx);
 }
 
 /* ---- run start and stop ---- */
@@ -1128,7 +1128,7 @@ static void start_conditional_roots(sym_run *r)
 {
     const sym_workflow *wf = r->wf;
     xctx cx;
-    xctx_init(&cx, r->eng, NULL);
+    sym__xctx_init(&cx, r->eng, NULL);
     for (uint32_t i = 0; i < wf->ntasks; i++) {
         if (r->hot[i].dep_count != 0 || !r->df->tasks[i].condition)
             continue;
@@ -1136,20 +1136,20 @@ static void start_conditional_roots(sym_run *r)
             continue; /* swept to cancelled by a stop */
         if (cond_allows(&cx, r, i, 0)) {
             EMIT(cx.eng, SYM_EVENT_TASK_READY, r, i, 0, 0, NULL);
-            sched_push(&cx, r, i);
+            sym__sched_push(&cx, r, i);
         } else {
             uint32_t next = TASK_NONE;
             propagate(&cx, r, i, 0, &next);
         }
     }
-    xctx_flush(&cx);
-    xctx_fini(&cx);
+    sym__xctx_flush(&cx);
+    sym__xctx_fini(&cx);
 }
 
 /* Marks every root ready and queues it: as ranges of run->roots, a chunk
  * at a time so that threads start while the scan goes on, or, with no
  * memory for that list, one item per root. */
-void sched_start(sym_run *r)
+void sym__sched_start(sym_run *r)
 {
     sym_engine *e = r->eng;
     enum { CHUNK = 256 };
@@ -1157,8 +1157,8 @@ void sched_start(sym_run *r)
     size_t n = 0;
     const sym_workflow *wf = r->wf;
     xctx cx;
-    xctx_init(&cx, e, NULL);
-    r->roots = mem_big_alloc(((size_t)wf->ntasks + 1) * sizeof *r->roots);
+    sym__xctx_init(&cx, e, NULL);
+    r->roots = sym__mem_big_alloc(((size_t)wf->ntasks + 1) * sizeof *r->roots);
     uint32_t nroots = 0, queued = 0;
     bool conds = false;
     for (uint32_t i = 0; i < wf->ntasks; i++) {
@@ -1184,14 +1184,14 @@ void sched_start(sym_run *r)
         }
         items[n++] = (pool_item){r, i, 0};
         if (n == CHUNK) {
-            while (pool_push_many(e->pool, items, n) != SYM_OK)
+            while (sym__pool_push_many(e->pool, items, n) != SYM_OK)
                 sched_yield();
             n = 0;
         }
     }
     push_range(&cx, r, queued, nroots - queued, RANGE_OF_ROOTS);
-    xctx_fini(&cx);
-    while (pool_push_many(e->pool, items, n) != SYM_OK)
+    sym__xctx_fini(&cx);
+    while (sym__pool_push_many(e->pool, items, n) != SYM_OK)
         sched_yield();
     if (SYM_UNLIKELY(conds))
         start_conditional_roots(r);
@@ -1202,18 +1202,18 @@ static void flush_waiters(xctx *cx, sym_run *r)
     if (r->glims)
         for (uint32_t g = 0; g < r->df->ngroups; g++)
             if (r->df->groups[g].max_parallel)
-                limiter_flush(&r->glims[g], r, requeue, cx);
+                sym__limiter_flush(&r->glims[g], r, requeue, cx);
     if (r->wf->concurrency)
-        limiter_flush(&r->runlim, r, requeue, cx);
+        sym__limiter_flush(&r->runlim, r, requeue, cx);
     for (uint32_t k = 0; k < r->wf->nworkers; k++) {
         if (r->wlim[k])
-            limiter_flush(r->wlim[k], r, requeue, cx);
+            sym__limiter_flush(r->wlim[k], r, requeue, cx);
         if (r->w[k]->concurrency)
-            limiter_flush(&r->w[k]->lim, r, requeue, cx);
+            sym__limiter_flush(&r->w[k]->lim, r, requeue, cx);
     }
 }
 
-void sched_stop(xctx *cx, sym_run *r, int reason)
+void sym__sched_stop(xctx *cx, sym_run *r, int reason)
 {
     int exp = STOP_NONE;
     if (!atomic_compare_exchange_strong(&r->stop, &exp, reason))
@@ -1232,23 +1232,23 @@ void sched_stop(xctx *cx, sym_run *r, int reason)
         flush_waiters(cx, r);
 }
 
-/* Runs on the timer thread; run_end takes the deadline off (waiting out
+/* Runs on the timer thread; sym__run_end takes the deadline off (waiting out
  * this firing), so r is valid here, and the hold keeps it from ending
  * while it is swept. */
-void sched_deadline_fire(timer_entry *te)
+void sym__sched_deadline_fire(timer_entry *te)
 {
     sym_run *r = (sym_run *)((char *)te - offsetof(sym_run, deadline));
-    if (!run_hold(r))
+    if (!sym__run_hold(r))
         return;
     xctx cx;
-    xctx_init(&cx, r->eng, NULL);
-    sched_stop(&cx, r, STOP_CANCEL);
-    xctx_count(&cx, r, 1);
-    xctx_flush(&cx);
-    xctx_fini(&cx);
+    sym__xctx_init(&cx, r->eng, NULL);
+    sym__sched_stop(&cx, r, STOP_CANCEL);
+    sym__xctx_count(&cx, r, 1);
+    sym__xctx_flush(&cx);
+    sym__xctx_fini(&cx);
 }
 
-sym_run_status sched_status(const sym_run *r)
+sym_run_status sym__sched_status(const sym_run *r)
 {
     if (atomic_load(&r->stop) == STOP_CANCEL)
         return SYM_RUN_CANCELLED;

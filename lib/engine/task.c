@@ -11,9 +11,9 @@
 
 /* Read-only, so not mutable global state: the map a task without inputs
  * or outputs reports. */
-const sym_value engine_empty_map = {.type = SYM_VALUE_MAP};
+const sym_value sym__engine_empty_map = {.type = SYM_VALUE_MAP};
 
-void task_discard(sym_task *t)
+void sym__task_discard(sym_task *t)
 {
     free(t->error);
     t->error = NULL;
@@ -50,7 +50,7 @@ const sym_value *sym_task_inputs(const sym_task *task)
     if (task->inputs)
         return task->inputs;
     const sym_value *in = wf_task_inputs(task->run->wf, task->index);
-    return in ? in : &engine_empty_map;
+    return in ? in : &sym__engine_empty_map;
 }
 
 const sym_value *sym_task_input(const sym_task *task, const char *path)
@@ -78,9 +78,9 @@ static size_t output_size(const char *key, const sym_value *v)
     if (v->type == SYM_VALUE_STRING)
         return k + v->n;
     strbuf sb;
-    sb_init(&sb);
-    value_write_json(&sb, v);
-    char *text = sb_finish(&sb);
+    sym__sb_init(&sb);
+    sym__value_write_json(&sb, v);
+    char *text = sym__sb_finish(&sb);
     size_t n = text ? strlen(text) : SIZE_MAX - k;
     free(text);
     return k + n;

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-bool ticks_usable(void)
+bool sym__ticks_usable(void)
 {
 #if TICKS_HAVE_COUNTER && defined(__linux__)
     /* The kernel keeps CLOCK_MONOTONIC on the counter only once it has
@@ -53,7 +53,7 @@ static void note_reading(ticks_clock *c, uint64_t at, int64_t now)
 }
 #endif
 
-int64_t ticks_read(ticks_clock *c, sym_clock_fn clock, void *user)
+int64_t sym__ticks_read(ticks_clock *c, sym_clock_fn clock, void *user)
 {
 #if TICKS_HAVE_COUNTER
     uint64_t before = __rdtsc();

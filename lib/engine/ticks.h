@@ -43,10 +43,10 @@ typedef struct ticks_clock {
 
 /* Whether this machine's CLOCK_MONOTONIC runs on the counter (checked once
  * per engine). */
-bool ticks_usable(void);
+bool sym__ticks_usable(void);
 
 /* Reads the clock, and notes the counter beside it. */
-int64_t ticks_read(ticks_clock *c, sym_clock_fn clock, void *user);
+int64_t sym__ticks_read(ticks_clock *c, sym_clock_fn clock, void *user);
 
 /* CLOCK_MONOTONIC through c (see above); c is one thread's own. */
 static inline int64_t ticks_now(ticks_clock *c, sym_clock_fn clock, void *user)
@@ -60,7 +60,7 @@ static inline int64_t ticks_now(ticks_clock *c, sym_clock_fn clock, void *user)
         return c->last = v;
     }
 #endif
-    return ticks_read(c, clock, user);
+    return sym__ticks_read(c, clock, user);
 }
 
 #endif

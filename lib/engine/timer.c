@@ -109,7 +109,7 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
-int timer_init(timer *t, sym_clock_fn clock, void *clock_user)
+int sym__timer_init(timer *t, sym_clock_fn clock, void *clock_user)
 {
     *t = (timer){0};
     t->clock = clock;
@@ -131,7 +131,7 @@ int timer_init(timer *t, sym_clock_fn clock, void *clock_user)
     return SYM_OK;
 }
 
-void timer_destroy(timer *t)
+void sym__timer_destroy(timer *t)
 {
     if (!t->started)
         return;
@@ -147,7 +147,7 @@ void timer_destroy(timer *t)
     t->started = false;
 }
 
-int timer_add(timer *t, timer_entry *e)
+int sym__timer_add(timer *t, timer_entry *e)
 {
     pthread_mutex_lock(&t->mu);
     if (t->len == t->cap) {
@@ -170,7 +170,7 @@ int timer_add(timer *t, timer_entry *e)
     return SYM_OK;
 }
 
-bool timer_cancel(timer *t, timer_entry *e)
+bool sym__timer_cancel(timer *t, timer_entry *e)
 {
     pthread_mutex_lock(&t->mu);
     bool removed = e->pos != 0;
@@ -183,7 +183,7 @@ bool timer_cancel(timer *t, timer_entry *e)
     return removed;
 }
 
-void timer_poke(timer *t)
+void sym__timer_poke(timer *t)
 {
     pthread_mutex_lock(&t->mu);
     pthread_cond_signal(&t->cv);

@@ -1,7 +1,7 @@
 /* timer.h - one thread that fires timers (retry backoffs, attempt timeouts,
  * run deadlines) when the engine clock reaches them. It waits on a condvar
  * with a real timeout worked out from the clock, so a manual clock only
- * needs timer_poke after it moves. */
+ * needs sym__timer_poke after it moves. */
 #ifndef SYM_TIMER_H
 #define SYM_TIMER_H
 
@@ -44,15 +44,15 @@ static inline int64_t timer_due(int64_t now_ns, int64_t ms)
     return now_ns > INT64_MAX - ns ? INT64_MAX : now_ns + ns;
 }
 
-int timer_init(timer *t, sym_clock_fn clock, void *clock_user);
+int sym__timer_init(timer *t, sym_clock_fn clock, void *clock_user);
 /* Stops the thread; entries still queued are dropped unfired. */
-void timer_destroy(timer *t);
+void sym__timer_destroy(timer *t);
 /* Queues e to fire at e->due. SYM_OK or SYM_ENOMEM. */
-int timer_add(timer *t, timer_entry *e);
+int sym__timer_add(timer *t, timer_entry *e);
 /* Makes sure e will not fire, or has finished firing, when this returns
  * (unless called from e's own fire). True when it was taken off unfired. */
-bool timer_cancel(timer *t, timer_entry *e);
+bool sym__timer_cancel(timer *t, timer_entry *e);
 /* The clock moved (a manual clock): look again at what is due. */
-void timer_poke(timer *t);
+void sym__timer_poke(timer *t);
 
 #endif

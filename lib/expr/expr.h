@@ -7,19 +7,19 @@
  * text. It goes through three stages, and the integration is meant to be:
  *
  *   load (schema/compile, once per string)
- *     expr_has_template(s, n)        cheap test: no "${{" means plain text,
+ *     sym__expr_has_template(s, n)        cheap test: no "${{" means plain text,
  *                                    keep the string as it is and stop here
- *     expr_template_parse(...)       compile into the workflow's arena;
+ *     sym__expr_template_parse(...)       compile into the workflow's arena;
  *                                    syntax errors go to the load's diag
- *     expr_check(t, &scope, d)       names, upstream rule, static types; also
+ *     sym__expr_check(t, &scope, d)       names, upstream rule, static types; also
  *                                    records each reference's param/task
  *                                    index so evaluation needs no lookups
  *   run (engine, per dispatch; any thread, t is read-only by then)
- *     expr_eval(t, &env, scratch, &v, &e)       a `with` value
- *     expr_eval_bool(t, &env, scratch, &b, &e)  an `if` condition
+ *     sym__expr_eval(t, &env, scratch, &v, &e)       a `with` value
+ *     sym__expr_eval_bool(t, &env, scratch, &b, &e)  an `if` condition
  *
- * Templates live in the arena given to expr_template_parse and are freed
- * with it; after expr_check they are never written again, so one template
+ * Templates live in the arena given to sym__expr_template_parse and are freed
+ * with it; after sym__expr_check they are never written again, so one template
  * may be evaluated by any number of threads at once.
  *
  * Evaluation has no side effects and reads nothing but the template and
@@ -68,7 +68,7 @@ typedef struct expr_ref {
     expr_ref_kind kind;
     const char *name;      /* param, matrix key or task id; NULL for run.* */
     const char *key;       /* output key (EXPR_REF_TASK_OUTPUT), else NULL */
-    uint32_t index;        /* set by expr_check: the param's entry index in
+    uint32_t index;        /* set by sym__expr_check: the param's entry index in
                               scope->params, or the task's index from
                               scope->task; EXPR_NO_INDEX before or otherwise */
     uint32_t line, column; /* where the reference starts */
@@ -79,7 +79,7 @@ typedef struct expr_template expr_template;
 /* ---- load time ---------------------------------------------------------- */
 
 /* True when s (n bytes) contains "${{": only such strings need a template. */
-bool expr_has_template(const char *s, size_t n);
+bool sym__expr_has_template(const char *s, size_t n);
 
 /* Compiles the n bytes at text into *out, allocated in a (the template
  * borrows nothing from text). line:column is the position of text's first
@@ -98,24 +98,24 @@ bool expr_has_template(const char *s, size_t n);
  * malformed number, trailing tokens, empty expression.
  *
  * Returns SYM_OK, the code of the first error (*out NULL), or SYM_ENOMEM.
- * Text with no "${{" gives a literal template (expr_template_is_literal). */
-int expr_template_parse(const char *text, size_t n, uint32_t line, uint32_t column, arena *a,
+ * Text with no "${{" gives a literal template (sym__expr_template_is_literal). */
+int sym__expr_template_parse(const char *text, size_t n, uint32_t line, uint32_t column, arena *a,
                         diag *d, expr_template **out);
 /* The same for text that lives in a already and is never written (a
  * string of a `with` tree): the template points into it, not at a copy. */
-int expr_template_parse_kept(const char *text, size_t n, uint32_t line, uint32_t column,
+int sym__expr_template_parse_kept(const char *text, size_t n, uint32_t line, uint32_t column,
                              arena *a, diag *d, expr_template **out);
 
-/* True when t is plain text (no expression): use expr_template_text. */
-bool expr_template_is_literal(const expr_template *t);
+/* True when t is plain text (no expression): use sym__expr_template_text. */
+bool sym__expr_template_is_literal(const expr_template *t);
 /* True when t is exactly one `${{ }}` and nothing around it (blanks
  * included): its value keeps its type (a list param can feed a matrix). */
-bool expr_template_is_single(const expr_template *t);
+bool sym__expr_template_is_single(const expr_template *t);
 /* The text of a literal template (NUL-terminated, *len set when not NULL);
  * NULL when t holds expressions. */
-const char *expr_template_text(const expr_template *t, size_t *len);
+const char *sym__expr_template_text(const expr_template *t, size_t *len);
 /* The references of t in the order written (*refs borrowed from t). */
-size_t expr_template_refs(const expr_template *t, const expr_ref **refs);
+size_t sym__expr_template_refs(const expr_template *t, const expr_ref **refs);
 
 /* What an expression may refer to, for the static checks. */
 typedef enum expr_task_rel {
@@ -157,7 +157,7 @@ typedef struct expr_scope {
  * Records each reference's index (see expr_ref), so t is written here:
  * check before sharing it. Returns SYM_OK or the first error's code
  * (SYM_ESCHEMA). A literal template always passes. */
-int expr_check(expr_template *t, const expr_scope *scope, diag *d);
+int sym__expr_check(expr_template *t, const expr_scope *scope, diag *d);
 
 /* ---- run time ----------------------------------------------------------- */
 
@@ -191,22 +191,22 @@ typedef struct expr_error {
  * compact JSON). Strings made here go to scratch (which must not be NULL
  * for templates that make strings; an arena the caller frees or reuses
  * after copying what it keeps). *out may borrow from t, from the env's
- * values and from scratch: copy it (value_copy_to_arena, sym_value_copy)
+ * values and from scratch: copy it (sym__value_copy_to_arena, sym_value_copy)
  * to keep it beyond them. Returns SYM_OK, or an error code with *err
  * filled when err is not NULL (*out is then null). Thread-safe for a
  * checked t; env, scratch and err belong to the calling thread. */
-int expr_eval(const expr_template *t, const expr_env *env, arena *scratch, sym_value *out,
+int sym__expr_eval(const expr_template *t, const expr_env *env, arena *scratch, sym_value *out,
               expr_error *err);
 
-/* Evaluates t as an `if` condition: the truthiness of expr_eval's value
+/* Evaluates t as an `if` condition: the truthiness of sym__expr_eval's value
  * (false for null, false, 0, 0.0, NaN and ''; true for anything else,
  * empty lists and maps included). A literal template is text, so `if:
  * false` written without `${{ }}` reads the string "false": the loader
  * should refuse a literal condition or parse it as YAML, not call this. */
-int expr_eval_bool(const expr_template *t, const expr_env *env, arena *scratch, bool *out,
+int sym__expr_eval_bool(const expr_template *t, const expr_env *env, arena *scratch, bool *out,
                    expr_error *err);
 
 /* The truthiness rule above, for one value (NULL is null). */
-bool expr_truthy(const sym_value *v);
+bool sym__expr_truthy(const sym_value *v);
 
 #endif

@@ -46,7 +46,7 @@ static void report(checker *c, uint32_t line, uint32_t column, const char *fmt, 
 {
     va_list ap;
     va_start(ap, fmt);
-    diag_addv(c->d, SYM_ESCHEMA, line, column, fmt, ap);
+    sym__diag_addv(c->d, SYM_ESCHEMA, line, column, fmt, ap);
     va_end(ap);
     if (c->first == SYM_OK)
         c->first = SYM_ESCHEMA;
@@ -71,7 +71,8 @@ static stype check_param(checker *c, expr_ref *r)
                 r->index = i;
                 return stype_of(&params->u.entries[i].value);
             }
-        const char *hint = did_you_mean(r->name, params->u.entries, params->n, sizeof(value_entry));
+        const char *hint =
+            sym__did_you_mean(r->name, params->u.entries, params->n, sizeof(value_entry));
         report(c, r->line, r->column, "unknown param '%s'%s", r->name, hint_text(hint, hb, sizeof hb));
     } else {
         report(c, r->line, r->column, "unknown param '%s' (the workflow declares no params)",
@@ -95,7 +96,7 @@ static void check_matrix(checker *c, const expr_ref *r)
             return;
     }
     char hb[96];
-    const char *hint = did_you_mean(r->name, s->matrix_keys, s->nmatrix, s->matrix_stride);
+    const char *hint = sym__did_you_mean(r->name, s->matrix_keys, s->nmatrix, s->matrix_stride);
     report(c, r->line, r->column, "unknown matrix key '%s' in task '%s'%s", r->name, self,
            hint_text(hint, hb, sizeof hb));
 }
@@ -120,8 +121,8 @@ static void check_task(checker *c, expr_ref *r)
                    s->self ? s->self : "?");
         return;
     }
-    const char *hint = s->task_ids ? did_you_mean(r->name, s->task_ids, s->ntasks, s->task_stride)
-                                   : NULL;
+    const char *hint =
+        s->task_ids ? sym__did_you_mean(r->name, s->task_ids, s->ntasks, s->task_stride) : NULL;
     report(c, r->line, r->column, "task '%s' does not exist%s", r->name,
            hint_text(hint, hb, sizeof hb));
 }
@@ -149,7 +150,7 @@ static stype check_call(checker *c, const expr_node *n)
     stype a[EXPR_MAX_ARGS];
     for (uint16_t i = 0; i < n->nargs; i++)
         a[i] = check_node(c, n->u.args[i]);
-    const char *name = expr_fn_name((expr_fn)n->op);
+    const char *name = sym__expr_fn_name((expr_fn)n->op);
     switch ((expr_fn)n->op) {
     case FN_CONTAINS:
         if (a[0] == ST_MAP)
@@ -213,7 +214,7 @@ static stype check_node(checker *c, const expr_node *n)
     return ST_UNKNOWN;
 }
 
-int expr_check(expr_template *t, const expr_scope *scope, diag *d)
+int sym__expr_check(expr_template *t, const expr_scope *scope, diag *d)
 {
     static const expr_scope empty;
     checker c = {t, scope ? scope : &empty, d, SYM_OK};

@@ -40,7 +40,7 @@ static void *ev_alloc(void *ctx, size_t size)
     eval *e = ctx;
     if (!e->a || size > EXPR_MAX_EVAL_BYTES - e->used)
         return NULL;
-    void *m = arena_alloc(e->a, size);
+    void *m = sym__arena_alloc(e->a, size);
     if (!m)
         e->oom = true;
     else
@@ -59,7 +59,7 @@ static int alloc_fail(eval *e, const expr_node *at)
                  EXPR_MAX_EVAL_BYTES);
 }
 
-bool expr_truthy(const sym_value *v)
+bool sym__expr_truthy(const sym_value *v)
 {
     if (!v)
         return false;
@@ -113,28 +113,28 @@ static void float_text(double f, text_buf *tb)
 static int json_text(eval *e, const expr_node *at, const sym_value *v, const char **s, size_t *n)
 {
     strbuf sb;
-    sb_init(&sb);
-    value_write_json(&sb, v);
+    sym__sb_init(&sb);
+    sym__value_write_json(&sb, v);
     if (sb.failed) {
-        sb_free(&sb);
+        sym__sb_free(&sb);
         return efail(e, SYM_ENOMEM, at, "out of memory");
     }
     if (sb.len > EXPR_MAX_STRING) {
         size_t len = sb.len;
-        sb_free(&sb);
+        sym__sb_free(&sb);
         return efail(e, SYM_ETOOBIG, at, "the JSON text is %zu bytes, over the limit of %d", len,
                      EXPR_MAX_STRING);
     }
     char *copy = ev_alloc(e, sb.len + 1);
     if (!copy) {
-        sb_free(&sb);
+        sym__sb_free(&sb);
         return alloc_fail(e, at);
     }
     memcpy(copy, sb.buf ? sb.buf : "", sb.len);
     copy[sb.len] = '\0';
     *s = copy;
     *n = sb.len;
-    sb_free(&sb);
+    sym__sb_free(&sb);
     return SYM_OK;
 }
 
@@ -176,9 +176,9 @@ static bool coerce_pair(const sym_value *a, const sym_value *b, sym_value *na, s
     *na = *a;
     *nb = *b;
     if (is_number(a) && b->type == SYM_VALUE_STRING)
-        return expr_parse_number(b->u.s, b->n, nb);
+        return sym__expr_parse_number(b->u.s, b->n, nb);
     if (a->type == SYM_VALUE_STRING && is_number(b))
-        return expr_parse_number(a->u.s, a->n, na);
+        return sym__expr_parse_number(a->u.s, a->n, na);
     return true;
 }
 
@@ -259,7 +259,7 @@ static int compare(eval *e, const expr_node *n, const sym_value *a, const sym_va
 {
     expr_cmp op = (expr_cmp)n->op;
     if (op == CMP_EQ || op == CMP_NE) {
-        value_set_bool(out, values_equal(a, b) == (op == CMP_EQ));
+        sym__value_set_bool(out, values_equal(a, b) == (op == CMP_EQ));
         return SYM_OK;
     }
     if (!orderable(a) || !orderable(b))
@@ -273,7 +273,7 @@ static int compare(eval *e, const expr_node *n, const sym_value *a, const sym_va
             c = str_cmp(&x, &y);
     }
     bool r = c != 2 && (op == CMP_LT ? c < 0 : op == CMP_LE ? c <= 0 : op == CMP_GT ? c > 0 : c >= 0);
-    value_set_bool(out, r);
+    sym__value_set_bool(out, r);
     return SYM_OK;
 }
 
@@ -296,11 +296,11 @@ static int fn_contains(eval *e, const expr_node *n, const sym_value *h, const sy
         bool found = false;
         for (uint32_t i = 0; i < h->n && !found; i++)
             found = values_equal(&h->u.items[i], nd);
-        value_set_bool(out, found);
+        sym__value_set_bool(out, found);
         return SYM_OK;
     }
     if (h->type == SYM_VALUE_NULL) {
-        value_set_bool(out, false);
+        sym__value_set_bool(out, false);
         return SYM_OK;
     }
     if (h->type == SYM_VALUE_MAP)
@@ -312,14 +312,14 @@ static int fn_contains(eval *e, const expr_node *n, const sym_value *h, const sy
     if (rc == SYM_OK)
         rc = to_text(e, n, nd, &tb2, false, "contains", &ns, &nn);
     if (rc == SYM_OK)
-        value_set_bool(out, has_substring(hs, hn, ns, nn));
+        sym__value_set_bool(out, has_substring(hs, hn, ns, nn));
     return rc;
 }
 
 static int fn_affix(eval *e, const expr_node *n, const sym_value *s, const sym_value *x,
                     sym_value *out)
 {
-    const char *name = expr_fn_name((expr_fn)n->op);
+    const char *name = sym__expr_fn_name((expr_fn)n->op);
     text_buf tb1, tb2;
     const char *a, *b;
     size_t an, bn;
@@ -329,7 +329,7 @@ static int fn_affix(eval *e, const expr_node *n, const sym_value *s, const sym_v
     if (rc != SYM_OK)
         return rc;
     bool hit = bn <= an && memcmp(n->op == FN_STARTSWITH ? a : a + an - bn, b, bn) == 0;
-    value_set_bool(out, hit);
+    sym__value_set_bool(out, hit);
     return SYM_OK;
 }
 
@@ -402,7 +402,7 @@ static int fn_fromjson(eval *e, const expr_node *n, const sym_value *s, sym_valu
                      s->n, EXPR_MAX_STRING);
     char msg[sizeof e->err->message];
     msg[0] = '\0';
-    int rc = expr_json_parse(s->u.s, s->n, ev_alloc, e, out, msg, sizeof msg);
+    int rc = sym__expr_json_parse(s->u.s, s->n, ev_alloc, e, out, msg, sizeof msg);
     if (rc == SYM_OK)
         return SYM_OK;
     if (rc == SYM_ETOOBIG)
@@ -450,7 +450,7 @@ static int eval_call(eval *e, const expr_node *n, sym_value *out)
 static void set_borrowed_string(sym_value *out, const char *s)
 {
     if (!s) {
-        value_set_null(out);
+        sym__value_set_null(out);
         return;
     }
     memset(out, 0, sizeof *out);
@@ -463,7 +463,7 @@ static const sym_value *lookup(const sym_value *map, const expr_ref *r)
 {
     if (!map || map->type != SYM_VALUE_MAP)
         return NULL;
-    /* The index expr_check found in the declared params is right whenever
+    /* The index sym__expr_check found in the declared params is right whenever
      * the run's map keeps the declared order; the name decides. */
     if (r->index < map->n && strcmp(map->u.entries[r->index].key, r->name) == 0)
         return &map->u.entries[r->index].value;
@@ -489,7 +489,7 @@ static void eval_ref(eval *e, const expr_ref *r, sym_value *out)
     if (v)
         *out = *v;
     else
-        value_set_null(out);
+        sym__value_set_null(out);
 }
 
 static void eval_index(const sym_value *obj, const sym_value *idx, sym_value *out)
@@ -512,7 +512,7 @@ static void eval_index(const sym_value *obj, const sym_value *idx, sym_value *ou
     if (v)
         *out = *v;
     else
-        value_set_null(out);
+        sym__value_set_null(out);
 }
 
 static int eval_node(eval *e, const expr_node *n, sym_value *out)
@@ -525,13 +525,13 @@ static int eval_node(eval *e, const expr_node *n, sym_value *out)
     case N_NOT:
         if ((rc = eval_node(e, n->u.bin.l, &l)) != SYM_OK)
             return rc;
-        value_set_bool(out, !expr_truthy(&l));
+        sym__value_set_bool(out, !sym__expr_truthy(&l));
         return SYM_OK;
     case N_AND:
     case N_OR:
         if ((rc = eval_node(e, n->u.bin.l, out)) != SYM_OK)
             return rc;
-        if (expr_truthy(out) == (n->kind == N_OR))
+        if (sym__expr_truthy(out) == (n->kind == N_OR))
             return SYM_OK; /* decided by the left operand, which is the value */
         return eval_node(e, n->u.bin.r, out);
     case N_CMP:
@@ -549,7 +549,7 @@ static int eval_node(eval *e, const expr_node *n, sym_value *out)
         if (v)
             *out = *v;
         else
-            value_set_null(out);
+            sym__value_set_null(out);
         return SYM_OK;
     }
     case N_INDEX:
@@ -612,12 +612,12 @@ static int interpolate(eval *e, sym_value *out)
     return SYM_OK;
 }
 
-int expr_eval(const expr_template *t, const expr_env *env, arena *scratch, sym_value *out,
+int sym__expr_eval(const expr_template *t, const expr_env *env, arena *scratch, sym_value *out,
               expr_error *err)
 {
     static const expr_env no_env;
     eval e = {t, env ? env : &no_env, scratch, 0, false, err};
-    value_set_null(out);
+    sym__value_set_null(out);
     if (err)
         memset(err, 0, sizeof *err);
     int rc;
@@ -631,15 +631,15 @@ int expr_eval(const expr_template *t, const expr_env *env, arena *scratch, sym_v
     else
         rc = interpolate(&e, out);
     if (rc != SYM_OK)
-        value_set_null(out);
+        sym__value_set_null(out);
     return rc;
 }
 
-int expr_eval_bool(const expr_template *t, const expr_env *env, arena *scratch, bool *out,
+int sym__expr_eval_bool(const expr_template *t, const expr_env *env, arena *scratch, bool *out,
                    expr_error *err)
 {
     sym_value v;
-    int rc = expr_eval(t, env, scratch, &v, err);
-    *out = rc == SYM_OK && expr_truthy(&v);
+    int rc = sym__expr_eval(t, env, scratch, &v, err);
+    *out = rc == SYM_OK && sym__expr_truthy(&v);
     return rc;
 }

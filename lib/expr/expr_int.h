@@ -75,20 +75,20 @@ struct expr_template {
 };
 
 /* The name of function fn ("startsWith"). */
-const char *expr_fn_name(expr_fn fn);
+const char *sym__expr_fn_name(expr_fn fn);
 
 /* Parses the whole of s (n bytes, blanks around allowed) as a number in
  * the expression syntax without hex (decimal int or float): true and *v
  * set (int when it has no '.'/exponent and fits int64). Used for the
  * string-to-number rule of comparisons. */
-bool expr_parse_number(const char *s, size_t n, sym_value *v);
+bool sym__expr_parse_number(const char *s, size_t n, sym_value *v);
 
 /* Strict JSON (RFC 8259) of n bytes into *v, allocated through alloc(ctx,
  * size) (NULL: out of memory or budget). Depth up to EXPR_MAX_JSON_DEPTH.
  * SYM_OK; SYM_EINVAL with msg filled for bad JSON; SYM_ENOMEM/SYM_ETOOBIG
  * as reported by *alloc_fail. */
 typedef void *(*expr_alloc_fn)(void *ctx, size_t size);
-int expr_json_parse(const char *s, size_t n, expr_alloc_fn alloc, void *ctx, sym_value *v,
+int sym__expr_json_parse(const char *s, size_t n, expr_alloc_fn alloc, void *ctx, sym_value *v,
                     char *msg, size_t msglen);
 
 #endif

@@ -246,7 +246,7 @@ static int read_number(jp *p, sym_value *v)
         return jfail(p, "leading zero in number");
     while (p->i < p->n && strchr("0123456789+-.eE", p->s[p->i]) && p->s[p->i])
         p->i++;
-    if (!expr_parse_number(p->s + start, p->i - start, v) || p->s[start] == '+' ||
+    if (!sym__expr_parse_number(p->s + start, p->i - start, v) || p->s[start] == '+' ||
         p->s[p->i - 1] == '.')
         return jfail(p, "malformed number");
     return SYM_OK;
@@ -283,7 +283,7 @@ static int read_value(jp *p, sym_value *v)
     return jfail(p, "unexpected character");
 }
 
-int expr_json_parse(const char *s, size_t n, expr_alloc_fn alloc, void *ctx, sym_value *v,
+int sym__expr_json_parse(const char *s, size_t n, expr_alloc_fn alloc, void *ctx, sym_value *v,
                     char *msg, size_t msglen)
 {
     jp p = {s, n, 0, alloc, ctx, msg, msglen, 0};

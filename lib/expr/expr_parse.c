@@ -88,7 +88,7 @@ static void fail(parser *p, int code, const cursor *at, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    diag_add(p->d, code, at->line, at->col, "%s", msg);
+    sym__diag_add(p->d, code, at->line, at->col, "%s", msg);
 }
 
 /* A byte as readable text for messages. */
@@ -167,7 +167,8 @@ static void lex_number(parser *p, token *t)
         return;
     }
     sym_value v;
-    if (!expr_parse_number(s + start, i - start, &v) || (!is_float && v.type != SYM_VALUE_INT)) {
+    if (!sym__expr_parse_number(s + start, i - start, &v) ||
+        (!is_float && v.type != SYM_VALUE_INT)) {
         fail(p, SYM_ESCHEMA, &t->at, "number out of range in expression");
         return;
     }
@@ -277,11 +278,11 @@ static const char *const fn_names[FN_COUNT] = {"contains", "startsWith", "endsWi
 static const uint8_t fn_min[FN_COUNT] = {2, 2, 2, 1, 1, 1};
 static const uint8_t fn_max[FN_COUNT] = {2, 2, 2, EXPR_MAX_ARGS, 1, 1};
 
-const char *expr_fn_name(expr_fn fn) { return (unsigned)fn < FN_COUNT ? fn_names[fn] : "?"; }
+const char *sym__expr_fn_name(expr_fn fn) { return (unsigned)fn < FN_COUNT ? fn_names[fn] : "?"; }
 
 static expr_node *new_node(parser *p, expr_node_kind kind, const cursor *at)
 {
-    expr_node *n = arena_calloc(p->a, 1, sizeof *n);
+    expr_node *n = sym__arena_calloc(p->a, 1, sizeof *n);
     if (!n) {
         fail(p, SYM_ENOMEM, at, "out of memory");
         return NULL;
@@ -303,7 +304,7 @@ static char *string_value(parser *p, const token *t, uint32_t *len)
 {
     const char *s = p->s + t->at.off + 1;
     size_t n = t->len - 2;
-    char *out = arena_alloc(p->a, n + 1);
+    char *out = sym__arena_alloc(p->a, n + 1);
     if (!out) {
         fail(p, SYM_ENOMEM, &t->at, "out of memory");
         return NULL;
@@ -321,7 +322,7 @@ static char *string_value(parser *p, const token *t, uint32_t *len)
 
 static char *ident_value(parser *p, const token *t)
 {
-    char *s = arena_strndup(p->a, p->s + t->at.off, t->len);
+    char *s = sym__arena_strndup(p->a, p->s + t->at.off, t->len);
     if (!s)
         fail(p, SYM_ENOMEM, &t->at, "out of memory");
     return s;
@@ -421,7 +422,7 @@ static expr_node *parse_task_ref(parser *p, const cursor *at)
         return ref_node(p, add_ref(p, EXPR_REF_TASK_STATUS, id, NULL, at), at);
     if (strcmp(what, "outputs") != 0) {
         static const char *const words[] = {"outputs", "status"};
-        const char *hint = did_you_mean(what, words, 2, sizeof words[0]);
+        const char *hint = sym__did_you_mean(what, words, 2, sizeof words[0]);
         fail(p, SYM_ESCHEMA, &what_at, "'tasks.%s.%s': a task has 'outputs' and 'status'%s%s%s",
              id, what, hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
         return NULL;
@@ -487,9 +488,9 @@ static expr_node *parse_reference(parser *p)
     static const char *const roots[] = {"params", "matrix", "tasks", "run", "true", "false", "null"};
     char word[72];
     snprintf(word, sizeof word, "%.*s", (int)(root.len > 64 ? 64 : root.len), p->s + root.at.off);
-    const char *hint = did_you_mean(word, roots, sizeof roots / sizeof roots[0], sizeof roots[0]);
-    fail(p, SYM_ESCHEMA, &at,
-         "unknown name '%s' in expression (did you mean '%s'?)", word,
+    const char *hint =
+        sym__did_you_mean(word, roots, sizeof roots / sizeof roots[0], sizeof roots[0]);
+    fail(p, SYM_ESCHEMA, &at, "unknown name '%s' in expression (did you mean '%s'?)", word,
          hint ? hint : "params.NAME, matrix.KEY, tasks.ID or run.id");
     return NULL;
 }
@@ -554,7 +555,7 @@ static expr_node *parse_call(parser *p)
         if (strcmp(word, fn_names[k]) == 0)
             fn = k;
     if (fn < 0) {
-        const char *hint = did_you_mean(word, fn_names, FN_COUNT, sizeof fn_names[0]);
+        const char *hint = sym__did_you_mean(word, fn_names, FN_COUNT, sizeof fn_names[0]);
         if (hint)
             fail(p, SYM_ESCHEMA, &name.at, "unknown function '%s' (did you mean '%s'?)", word, hint);
         else
@@ -596,7 +597,7 @@ static expr_node *parse_call(parser *p)
     if (fn == FN_FORMAT)
         check_format(p, args[0], n - 1);
     expr_node *node = new_node(p, N_CALL, &name.at);
-    const expr_node **copy = arena_alloc(p->a, n * sizeof *copy);
+    const expr_node **copy = sym__arena_alloc(p->a, n * sizeof *copy);
     if (!node || !copy) {
         fail(p, SYM_ENOMEM, &name.at, "out of memory");
         return NULL;
@@ -618,9 +619,9 @@ static expr_node *parse_primary(parser *p)
         if (!(n = new_node(p, N_LIT, &t.at)))
             return NULL;
         if (t.kind == T_INT)
-            value_set_int(&n->u.lit, t.i);
+            sym__value_set_int(&n->u.lit, t.i);
         else
-            value_set_float(&n->u.lit, t.f);
+            sym__value_set_float(&n->u.lit, t.f);
         lex(p);
         return n;
     case T_STRING: {
@@ -648,7 +649,7 @@ static expr_node *parse_primary(parser *p)
             if (!(n = new_node(p, N_LIT, &t.at)))
                 return NULL;
             if (is_true || is_false)
-                value_set_bool(&n->u.lit, is_true);
+                sym__value_set_bool(&n->u.lit, is_true);
             lex(p);
             return n;
         }
@@ -812,7 +813,7 @@ static expr_node *parse_or(parser *p)
 
 /* ---- templates ------------------------------------------------------------------ */
 
-bool expr_has_template(const char *s, size_t n)
+bool sym__expr_has_template(const char *s, size_t n)
 {
     for (size_t i = 0; i + 3 <= n; i++)
         if (s[i] == '$' && s[i + 1] == '{' && s[i + 2] == '{')
@@ -908,8 +909,8 @@ static int finish(parser *p, part_list *parts, const char *text, size_t n, bool 
 {
     bool literal = parts->n == 0 || (parts->n == 1 && !parts->v[0].root);
     uint32_t nparts = literal ? 0 : parts->n;
-    expr_template *t = arena_calloc(p->a, 1, sizeof *t + nparts * sizeof *t->parts);
-    const char *copy = !t ? NULL : kept ? text : arena_strndup(p->a, text, n);
+    expr_template *t = sym__arena_calloc(p->a, 1, sizeof *t + nparts * sizeof *t->parts);
+    const char *copy = !t ? NULL : kept ? text : sym__arena_strndup(p->a, text, n);
     if (!copy)
         return SYM_ENOMEM;
     t->text = copy;
@@ -925,7 +926,7 @@ static int finish(parser *p, part_list *parts, const char *text, size_t n, bool 
         t->nparts = parts->n;
     }
     if (p->nrefs) {
-        if (!(t->refs = arena_alloc(p->a, p->nrefs * sizeof *t->refs)))
+        if (!(t->refs = sym__arena_alloc(p->a, p->nrefs * sizeof *t->refs)))
             return SYM_ENOMEM;
         memcpy(t->refs, p->refs, p->nrefs * sizeof *t->refs);
         t->nrefs = p->nrefs;
@@ -941,7 +942,7 @@ static int parse_template(const char *text, size_t n, uint32_t line, uint32_t co
     if (!text)
         text = "";
     if (n > UINT32_MAX) {
-        diag_add(d, SYM_ETOOBIG, line, column, "a string of more than %u bytes",
+        sym__diag_add(d, SYM_ETOOBIG, line, column, "a string of more than %u bytes",
                  (unsigned)UINT32_MAX);
         return SYM_ETOOBIG;
     }
@@ -975,35 +976,35 @@ static int parse_template(const char *text, size_t n, uint32_t line, uint32_t co
             first = first ? first : SYM_ENOMEM;
         pos = close_at + 2;
         cur_to(&c, text, pos);
-        broken = diag_full(d);
+        broken = sym__diag_full(d);
     }
     int rc = first;
     if (rc == SYM_OK)
         rc = finish(&p, &parts, text, n, kept, out);
     if (rc == SYM_ENOMEM && first == SYM_OK)
-        diag_add(d, SYM_ENOMEM, line, column, "out of memory");
+        sym__diag_add(d, SYM_ENOMEM, line, column, "out of memory");
     free(parts.v);
     free(p.refs);
     return rc;
 }
 
-int expr_template_parse(const char *text, size_t n, uint32_t line, uint32_t column, arena *a,
+int sym__expr_template_parse(const char *text, size_t n, uint32_t line, uint32_t column, arena *a,
                         diag *d, expr_template **out)
 {
     return parse_template(text, n, line, column, a, d, false, out);
 }
 
-int expr_template_parse_kept(const char *text, size_t n, uint32_t line, uint32_t column,
+int sym__expr_template_parse_kept(const char *text, size_t n, uint32_t line, uint32_t column,
                              arena *a, diag *d, expr_template **out)
 {
     return parse_template(text, n, line, column, a, d, true, out);
 }
 
-bool expr_template_is_literal(const expr_template *t) { return t->literal; }
+bool sym__expr_template_is_literal(const expr_template *t) { return t->literal; }
 
-bool expr_template_is_single(const expr_template *t) { return t->single; }
+bool sym__expr_template_is_single(const expr_template *t) { return t->single; }
 
-const char *expr_template_text(const expr_template *t, size_t *len)
+const char *sym__expr_template_text(const expr_template *t, size_t *len)
 {
     if (!t->literal)
         return NULL;
@@ -1012,7 +1013,7 @@ const char *expr_template_text(const expr_template *t, size_t *len)
     return t->text;
 }
 
-size_t expr_template_refs(const expr_template *t, const expr_ref **refs)
+size_t sym__expr_template_refs(const expr_template *t, const expr_ref **refs)
 {
     *refs = t->refs;
     return t->nrefs;
@@ -1020,7 +1021,7 @@ size_t expr_template_refs(const expr_template *t, const expr_ref **refs)
 
 /* ---- numbers ------------------------------------------------------------------------ */
 
-bool expr_parse_number(const char *s, size_t n, sym_value *v)
+bool sym__expr_parse_number(const char *s, size_t n, sym_value *v)
 {
     while (n && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) {
         s++;
@@ -1067,7 +1068,7 @@ bool expr_parse_number(const char *s, size_t n, sym_value *v)
     if (!is_float) {
         long long ll = strtoll(buf, NULL, 10);
         if (errno == 0) {
-            value_set_int(v, (int64_t)ll);
+            sym__value_set_int(v, (int64_t)ll);
             return true;
         }
         errno = 0;
@@ -1075,6 +1076,6 @@ bool expr_parse_number(const char *s, size_t n, sym_value *v)
     double f = strtod(buf, NULL);
     if (errno == ERANGE && !isinf(f) && f != 0)
         errno = 0; /* underflow to a subnormal is fine */
-    value_set_float(v, f);
+    sym__value_set_float(v, f);
     return true;
 }

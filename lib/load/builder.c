@@ -49,7 +49,7 @@ static int fail(sym_builder *b, int code, const char *fmt, ...)
         b->errors = sym_error_new();
     va_list ap;
     va_start(ap, fmt);
-    error_addv(b->errors, code, NULL, 0, 0, fmt, ap); /* a NULL list is ignored */
+    sym__error_addv(b->errors, code, NULL, 0, 0, fmt, ap); /* a NULL list is ignored */
     va_end(ap);
     return code;
 }
@@ -61,11 +61,11 @@ static int oom(sym_builder *b)
 
 static int reset(sym_builder *b)
 {
-    draft_init(&b->d, NULL, NULL, SOURCE);
+    sym__draft_init(&b->d, NULL, NULL, SOURCE);
     b->d.from_code = true;
     b->last_worker = NULL;
     if (b->name) {
-        b->d.name = arena_strdup(&b->d.arena, b->name);
+        b->d.name = sym__arena_strdup(&b->d.arena, b->name);
         if (!b->d.name)
             return SYM_ENOMEM;
     }
@@ -95,7 +95,7 @@ sym_builder *sym_builder_new(const char *name)
 
 static void empty(sym_builder *b)
 {
-    draft_free(&b->d);
+    sym__draft_free(&b->d);
     free(b->inputs);
     free(b->params);
     b->inputs = b->params = NULL;
@@ -124,7 +124,7 @@ int sym_builder_set_description(sym_builder *b, const char *text)
         b->d.description = NULL;
         return SYM_OK;
     }
-    const char *copy = arena_strdup(&b->d.arena, text);
+    const char *copy = sym__arena_strdup(&b->d.arena, text);
     if (!copy)
         return oom(b);
     b->d.description = copy;
@@ -171,8 +171,8 @@ int sym_builder_set_fail_fast(sym_builder *b, bool fail_fast)
 static int put_value(sym_builder *b, builder_value **arr, size_t *n, size_t *cap, uint32_t task,
                      const char *key, sym_value *value)
 {
-    builder_value rec = {task, arena_strdup(&b->d.arena, key), {0}};
-    int rc = rec.key ? value_copy_to_arena(&rec.value, value, &b->d.arena) : SYM_ENOMEM;
+    builder_value rec = {task, sym__arena_strdup(&b->d.arena, key), {0}};
+    int rc = rec.key ? sym__value_copy_to_arena(&rec.value, value, &b->d.arena) : SYM_ENOMEM;
     sym_value_free(value);
     if (rc != SYM_OK)
         return oom(b);
@@ -194,7 +194,7 @@ int sym_builder_set_param(sym_builder *b, const char *name, sym_value *value)
         sym_value_free(value);
         return SYM_EINVAL;
     }
-    if (!name || !name_is_identifier(name)) {
+    if (!name || !sym__name_is_identifier(name)) {
         sym_value_free(value);
         return fail(b, SYM_EINVAL,
                     "param name '%s' is not valid: names start with a letter or '_' and hold "
@@ -203,7 +203,7 @@ int sym_builder_set_param(sym_builder *b, const char *name, sym_value *value)
     }
     if (!value)
         return fail(b, SYM_EINVAL, "param '%s' has no value", name);
-    if (value_has_nul(value)) {
+    if (sym__value_has_nul(value)) {
         sym_value_free(value);
         return fail(b, SYM_EINVAL, "param '%s': " VALUE_NUL_REFUSED, name);
     }
@@ -214,7 +214,7 @@ int sym_builder_set_worker_limit(sym_builder *b, const char *worker, unsigned co
 {
     if (!b)
         return SYM_EINVAL;
-    if (!worker || !name_is_worker(worker))
+    if (!worker || !sym__name_is_worker(worker))
         return fail(b, SYM_EINVAL,
                     "worker name '%s' is not valid: worker names hold letters, digits, '_', '.' "
                     "and '-' (at most 64)",
@@ -224,9 +224,9 @@ int sym_builder_set_worker_limit(sym_builder *b, const char *worker, unsigned co
             b->d.limits[i].concurrency = concurrency;
             return SYM_OK;
         }
-    draft_limit limit = {.worker = arena_strdup(&b->d.arena, worker),
+    draft_limit limit = {.worker = sym__arena_strdup(&b->d.arena, worker),
                          .concurrency = concurrency};
-    if (!limit.worker || draft_add_limit(&b->d, &limit) != SYM_OK)
+    if (!limit.worker || sym__draft_add_limit(&b->d, &limit) != SYM_OK)
         return oom(b);
     return SYM_OK;
 }
@@ -236,9 +236,9 @@ static int check_policy(sym_builder *b, const sym_task_policy *p, const char *fn
 {
     if (!p)
         return fail(b, SYM_EINVAL, "%s: no policy given", whose);
-    if (!abi_known(ABI_TASK_POLICY, p->version)) {
+    if (!sym__abi_known(ABI_TASK_POLICY, p->version)) {
         char msg[256];
-        abi_message(msg, sizeof msg, fn, ABI_TASK_POLICY, p->version);
+        sym__abi_message(msg, sizeof msg, fn, ABI_TASK_POLICY, p->version);
         return fail(b, SYM_EINVAL, "%s (%s)", msg, whose);
     }
     if (p->timeout_ms > DRAFT_DURATION_MAX_MS)
@@ -273,7 +273,7 @@ int sym_builder_set_defaults(sym_builder *b, const sym_task_policy *policy)
     if (rc != SYM_OK)
         return rc;
     sym_task_policy_init(&b->d.defaults);
-    abi_read(ABI_TASK_POLICY, &b->d.defaults, policy);
+    sym__abi_read(ABI_TASK_POLICY, &b->d.defaults, policy);
     b->d.defaults_set = DRAFT_SET_ALL;
     return SYM_OK;
 }
@@ -287,14 +287,14 @@ static const char *intern_worker(sym_builder *b, const char *id, const char *wor
 {
     if (b->last_worker && strcmp(b->last_worker, worker) == 0)
         return b->last_worker;
-    if (!name_is_worker(worker)) {
+    if (!sym__name_is_worker(worker)) {
         fail(b, SYM_EINVAL,
              "worker name '%s' of task '%s' is not valid: worker names hold letters, digits, "
              "'_', '.' and '-' (at most 64)",
              worker, id);
         return NULL;
     }
-    const char *copy = arena_strdup(&b->d.arena, worker);
+    const char *copy = sym__arena_strdup(&b->d.arena, worker);
     if (!copy) {
         oom(b);
         return NULL;
@@ -318,7 +318,7 @@ static const unsigned char ID_CHAR[256] = {
     ['y'] = 2, ['z'] = 2,
 };
 
-/* name_is_task_id, measuring the id on the way (one pass instead of two on
+/* sym__name_is_task_id, measuring the id on the way (one pass instead of two on
  * the hot path); 0 when not valid. */
 static size_t task_id_length(const char *id)
 {
@@ -365,14 +365,14 @@ int sym_builder_add_task(sym_builder *b, const char *id, const char *worker, siz
     const char *w = intern_worker(b, id, worker);
     if (!w)
         return b->first == SYM_ENOMEM ? SYM_ENOMEM : SYM_EINVAL;
-    char *copy = arena_alloc(&b->d.arena, len + 1);
+    char *copy = sym__arena_alloc(&b->d.arena, len + 1);
     if (!copy)
         return oom(b);
     copy_short(copy, id, len + 1);
     /* A repeated id is found at build, where every id goes into the index
-     * at once (ids_fill): checking each as it comes costs a lookup in a
+     * at once (sym__ids_fill): checking each as it comes costs a lookup in a
      * table that keeps growing. */
-    if (draft_add_slot(&b->d, copy, w) != SYM_OK)
+    if (sym__draft_add_slot(&b->d, copy, w) != SYM_OK)
         return oom(b);
     if (index)
         *index = b->d.nslots - 1;
@@ -395,7 +395,7 @@ static draft_task *task_at(sym_builder *b, size_t task, const char *what)
 {
     if (!task_ok(b, task, what))
         return NULL;
-    draft_task *t = draft_slot_full(&b->d, task);
+    draft_task *t = sym__draft_slot_full(&b->d, task);
     if (!t)
         oom(b);
     return t;
@@ -410,7 +410,7 @@ int sym_builder_add_dep(sym_builder *b, size_t task, size_t dep)
                     task >= b->d.nslots ? task : dep, b->d.nslots);
     if (task == dep)
         return fail(b, SYM_EINVAL, "task '%s' needs itself", b->d.slots[task].id);
-    int rc = draft_add_edge(&b->d, (uint32_t)task, (uint32_t)dep);
+    int rc = sym__draft_add_edge(&b->d, (uint32_t)task, (uint32_t)dep);
     if (rc == SYM_EEXIST) /* the words compile uses for a repeat it finds */
         return fail(b, SYM_EINVAL, "task '%s' lists '%s' twice in needs", b->d.slots[task].id,
                     b->d.slots[dep].id);
@@ -425,9 +425,9 @@ int sym_builder_add_dep_id(sym_builder *b, size_t task, const char *dep_id)
         return SYM_EINVAL;
     if (!dep_id)
         return fail(b, SYM_EINVAL, "task '%s' needs a task with no id", b->d.slots[task].id);
-    draft_need need = {.name = arena_strdup(&b->d.arena, dep_id)};
+    draft_need need = {.name = sym__arena_strdup(&b->d.arena, dep_id)};
     draft_task *t = need.name ? task_at(b, task, "dependency") : NULL;
-    if (!t || draft_add_need(&b->d, t, &need) != SYM_OK)
+    if (!t || sym__draft_add_need(&b->d, t, &need) != SYM_OK)
         return oom(b);
     return SYM_OK;
 }
@@ -446,7 +446,7 @@ int sym_builder_set_input(sym_builder *b, size_t task, const char *key, sym_valu
         return fail(b, SYM_EINVAL, "input of task '%s' needs a key and a value",
                     b->d.slots[task].id);
     }
-    if (value_has_nul(value)) {
+    if (sym__value_has_nul(value)) {
         sym_value_free(value);
         return fail(b, SYM_EINVAL, "input '%s' of task '%s': " VALUE_NUL_REFUSED, key,
                     b->d.slots[task].id);
@@ -468,10 +468,10 @@ int sym_builder_set_policy(sym_builder *b, size_t task, const sym_task_policy *p
     draft_task *t = task_at(b, task, "policy");
     if (!t)
         return SYM_ENOMEM;
-    if (!t->policy && !(t->policy = arena_calloc(&b->d.arena, 1, sizeof *t->policy)))
+    if (!t->policy && !(t->policy = sym__arena_calloc(&b->d.arena, 1, sizeof *t->policy)))
         return SYM_ENOMEM;
     sym_task_policy_init(t->policy);
-    abi_read(ABI_TASK_POLICY, t->policy, policy);
+    sym__abi_read(ABI_TASK_POLICY, t->policy, policy);
     t->set = DRAFT_SET_ALL;
     return SYM_OK;
 }
@@ -499,7 +499,7 @@ static int relay(sym_builder *b, const sym_error *tmp, const char *what, diag *t
         }
         if (b->first == SYM_OK)
             b->first = code;
-        diag_add(to, code, 0, 0, "%s: %s%s", what, e->message, where);
+        sym__diag_add(to, code, 0, 0, "%s: %s%s", what, e->message, where);
     }
     return first;
 }
@@ -509,7 +509,7 @@ static sym_error *parse_sink(diag *dg)
 {
     sym_error *tmp = sym_error_new();
     if (tmp)
-        diag_init(dg, tmp, NULL, 0);
+        sym__diag_init(dg, tmp, NULL, 0);
     return tmp;
 }
 
@@ -529,7 +529,7 @@ int sym_builder_set_condition(sym_builder *b, size_t task, const char *expr)
         sym_error *tmp = parse_sink(&dg);
         if (!tmp)
             return oom(b);
-        int rc = dfl_parse_condition(&b->d.arena, expr, strlen(expr), 1, 1, &dg, &cond);
+        int rc = sym__dfl_parse_condition(&b->d.arena, expr, strlen(expr), 1, 1, &dg, &cond);
         char what[128];
         snprintf(what, sizeof what, "condition of task '%s'", b->d.slots[task].id);
         if (rc != SYM_OK && rc != SYM_ENOMEM)
@@ -538,7 +538,7 @@ int sym_builder_set_condition(sym_builder *b, size_t task, const char *expr)
         if (rc != SYM_OK)
             return rc == SYM_ENOMEM ? oom(b) : rc;
     }
-    const char *copy = expr ? arena_strdup(&b->d.arena, expr) : NULL;
+    const char *copy = expr ? sym__arena_strdup(&b->d.arena, expr) : NULL;
     draft_task *t = !expr || copy ? task_at(b, task, "condition") : NULL;
     if (!t)
         return expr && !copy ? oom(b) : SYM_ENOMEM;
@@ -558,7 +558,7 @@ int sym_builder_add_matrix(sym_builder *b, size_t task, const char *key, sym_val
     int rc = SYM_OK;
     if (!t)
         rc = task < b->d.nslots ? SYM_ENOMEM : SYM_EINVAL;
-    else if (!key || !name_is_identifier(key))
+    else if (!key || !sym__name_is_identifier(key))
         rc = fail(b, SYM_EINVAL,
                   "matrix key '%s' of task '%s' is not valid: keys start with a letter or '_' "
                   "and hold letters, digits and '_' (at most 64)",
@@ -576,7 +576,7 @@ int sym_builder_add_matrix(sym_builder *b, size_t task, const char *key, sym_val
                       "matrix '%s' of task '%s': value %zu is a %s, but matrix values must be "
                       "strings, numbers, booleans or null",
                       key, t->id, i + 1, sym_value_type_name(type));
-        else if (value_has_nul(sym_value_at(values, i)))
+        else if (sym__value_has_nul(sym_value_at(values, i)))
             rc = fail(b, SYM_EINVAL, "matrix '%s' of task '%s': value %zu: " VALUE_NUL_REFUSED, key,
                       t->id, i + 1);
     }
@@ -584,11 +584,11 @@ int sym_builder_add_matrix(sym_builder *b, size_t task, const char *key, sym_val
         sym_value_free(values);
         return rc;
     }
-    sym_value *copy = arena_alloc(&b->d.arena, sizeof *copy);
-    draft_axis axis = {.key = arena_strdup(&b->d.arena, key), .values = copy};
-    rc = copy && axis.key ? value_copy_to_arena(copy, values, &b->d.arena) : SYM_ENOMEM;
+    sym_value *copy = sym__arena_alloc(&b->d.arena, sizeof *copy);
+    draft_axis axis = {.key = sym__arena_strdup(&b->d.arena, key), .values = copy};
+    rc = copy && axis.key ? sym__value_copy_to_arena(copy, values, &b->d.arena) : SYM_ENOMEM;
     sym_value_free(values);
-    if (rc != SYM_OK || draft_add_axis(&b->d, t, &axis) != SYM_OK)
+    if (rc != SYM_OK || sym__draft_add_axis(&b->d, t, &axis) != SYM_OK)
         return oom(b);
     return SYM_OK;
 }
@@ -601,7 +601,7 @@ int sym_builder_add_matrix_expr(sym_builder *b, size_t task, const char *key, co
     if (!t)
         return task < b->d.nslots ? SYM_ENOMEM : SYM_EINVAL;
     const char *id = b->d.slots[task].id;
-    if (!key || !name_is_identifier(key))
+    if (!key || !sym__name_is_identifier(key))
         return fail(b, SYM_EINVAL,
                     "matrix key '%s' of task '%s' is not valid: keys start with a letter or "
                     "'_' and hold letters, digits and '_' (at most 64)",
@@ -611,15 +611,15 @@ int sym_builder_add_matrix_expr(sym_builder *b, size_t task, const char *key, co
             return fail(b, SYM_EEXIST, "matrix key '%s' of task '%s' is given twice", key, id);
     if (!expr)
         return fail(b, SYM_EINVAL, "matrix '%s' of task '%s' has no expression", key, id);
-    draft_axis axis = {.key = arena_strdup(&b->d.arena, key),
-                       .expr = arena_strdup(&b->d.arena, expr)};
+    draft_axis axis = {.key = sym__arena_strdup(&b->d.arena, key),
+                       .expr = sym__arena_strdup(&b->d.arena, expr)};
     if (!axis.key || !axis.expr)
         return oom(b);
     diag dg;
     sym_error *tmp = parse_sink(&dg);
     if (!tmp)
         return oom(b);
-    int rc = expr_template_parse(expr, strlen(expr), 1, 1, &b->d.arena, &dg, &axis.tmpl);
+    int rc = sym__expr_template_parse(expr, strlen(expr), 1, 1, &b->d.arena, &dg, &axis.tmpl);
     char what[160];
     snprintf(what, sizeof what, "matrix '%s' of task '%s'", key, id);
     if (rc != SYM_OK && rc != SYM_ENOMEM)
@@ -627,12 +627,12 @@ int sym_builder_add_matrix_expr(sym_builder *b, size_t task, const char *key, co
     sym_error_free(tmp);
     if (rc != SYM_OK)
         return rc == SYM_ENOMEM ? oom(b) : rc;
-    if (!expr_template_is_single(axis.tmpl))
+    if (!sym__expr_template_is_single(axis.tmpl))
         return fail(b, SYM_EINVAL,
                     "matrix '%s' of task '%s' must be exactly one expression such as "
                     "\"${{ params.shards }}\", not '%s'",
                     key, id, expr);
-    if (draft_add_axis(&b->d, t, &axis) != SYM_OK)
+    if (sym__draft_add_axis(&b->d, t, &axis) != SYM_OK)
         return oom(b);
     b->d.has_df = true;
     return SYM_OK;
@@ -661,8 +661,8 @@ int sym_builder_set_max_parallel(sym_builder *b, size_t task, unsigned n)
  * replaces an earlier one with the same key. */
 static sym_value *make_map(arena *a, const builder_value *recs, const size_t *which, size_t n)
 {
-    sym_value *map = arena_calloc(a, 1, sizeof *map);
-    value_entry *entries = arena_alloc(a, (n ? n : 1) * sizeof *entries);
+    sym_value *map = sym__arena_calloc(a, 1, sizeof *map);
+    value_entry *entries = sym__arena_alloc(a, (n ? n : 1) * sizeof *entries);
     if (!map || !entries)
         return NULL;
     uint32_t count = 0;
@@ -691,7 +691,7 @@ static int scan_inputs(sym_builder *b, uint32_t t, const sym_value *with)
     if (!tmp)
         return SYM_ENOMEM;
     bool bad = false;
-    int rc = dfl_scan_with(&b->d, t, with, NULL, NULL, &dg, &bad);
+    int rc = sym__dfl_scan_with(&b->d, t, with, NULL, NULL, &dg, &bad);
     if (rc == SYM_OK && bad) {
         char what[128];
         snprintf(what, sizeof what, "an input of task '%s'", b->d.slots[t].id);
@@ -731,7 +731,7 @@ static int finish_draft(sym_builder *b)
             if (start[t] > from) {
                 const sym_value *with = make_map(&d->arena, b->inputs, which + from,
                                                  start[t] - from);
-                draft_task *full = with ? draft_slot_full(d, t) : NULL;
+                draft_task *full = with ? sym__draft_slot_full(d, t) : NULL;
                 if (full)
                     full->with = with;
                 else
@@ -756,16 +756,16 @@ int sym_builder_build(sym_builder *b, sym_workflow **out, sym_error *err)
     /* The setters' errors come first, in the order they happened. */
     for (size_t i = 0; b->errors && i < b->errors->count; i++) {
         const error_entry *e = &b->errors->entries[i];
-        error_add(err, e->code, e->file, e->line, e->column, "%s", e->message);
+        sym__error_add(err, e->code, e->file, e->line, e->column, "%s", e->message);
     }
     diag dg;
-    diag_init(&dg, err, NULL, b->d.opts->max_errors);
+    sym__diag_init(&dg, err, NULL, b->d.opts->max_errors);
     b->d.diag = &dg;
     int rc = finish_draft(b);
     if (rc == SYM_OK)
-        rc = draft_compile(&b->d, out);
+        rc = sym__draft_compile(&b->d, out);
     else
-        diag_add(&dg, rc, 0, 0, "out of memory while building the workflow");
+        sym__diag_add(&dg, rc, 0, 0, "out of memory while building the workflow");
     if (b->first != SYM_OK) {
         /* Something the host asked for was refused: no partial workflow. */
         sym_workflow_free(*out);

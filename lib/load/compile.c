@@ -4,7 +4,7 @@
  * as flat arrays in topological order.
  *
  * Everything is O(tasks + edges): ids resolve through one hash insert per
- * task (batched: ids_fill), dependency lists are CSR
+ * task (batched: sym__ids_fill), dependency lists are CSR
  * arrays built by counting, and the order is Kahn's algorithm (a heap keeps
  * ties in file order only when the file order is not already topological).
  *
@@ -84,7 +84,7 @@ static const draft_pos no_pos = {0, 0};
 
 static bool full(const compiler *c)
 {
-    return c->d->diag && diag_full(c->d->diag);
+    return c->d->diag && sym__diag_full(c->d->diag);
 }
 
 /* A file's errors are schema errors; the builder's carry the code its
@@ -99,18 +99,18 @@ static int code_for(const compiler *c, int code)
         if ((c)->first == SYM_OK)                                                        \
             (c)->first = (code);                                                         \
         if ((c)->d->diag)                                                                \
-            diag_add((c)->d->diag, (code), (pos).line, (pos).column, __VA_ARGS__);       \
+            sym__diag_add((c)->d->diag, (code), (pos).line, (pos).column, __VA_ARGS__);       \
     } while (0)
 
-/* The per-task arrays below are big for big workflows: see mem_big_alloc. */
+/* The per-task arrays below are big for big workflows: see sym__mem_big_alloc. */
 static void *xcalloc(size_t n, size_t size)
 {
-    return mem_big_calloc(n ? n : 1, size);
+    return sym__mem_big_calloc(n ? n : 1, size);
 }
 
 static void *xmalloc(size_t size)
 {
-    return mem_big_alloc(size);
+    return sym__mem_big_alloc(size);
 }
 
 /* ---- names and ids ---------------------------------------------------- */
@@ -121,7 +121,7 @@ static void check_workflow(compiler *c)
     if (!d->name)
         REPORT(c, code_for(c, SYM_EINVAL), no_pos, "the workflow has no name%s",
                d->from_code ? "" : " (add `name:` at the top level)");
-    else if (!name_is_workflow(d->name))
+    else if (!sym__name_is_workflow(d->name))
         REPORT(c, code_for(c, SYM_EINVAL), d->name_pos,
                "workflow name '%s' is not valid: names hold letters, digits, '_', '.' and '-' "
                "(at most 128)",
@@ -129,7 +129,7 @@ static void check_workflow(compiler *c)
     if (c->n == 0)
         REPORT(c, code_for(c, SYM_EINVAL), no_pos, "the workflow has no tasks");
     for (size_t i = 0; i < d->nlimits && !full(c); i++)
-        if (!d->limits[i].worker || !name_is_worker(d->limits[i].worker))
+        if (!d->limits[i].worker || !sym__name_is_worker(d->limits[i].worker))
             REPORT(c, code_for(c, SYM_EINVAL), d->limits[i].pos,
                    "worker name '%s' under workers is not valid: worker names hold letters, "
                    "digits, '_', '.' and '-' (at most 64)",
@@ -156,8 +156,8 @@ static int check_tasks(compiler *c)
     draft *d = c->d;
     size_t stride;
     const void *base = draft_id_base(d, &stride);
-    if (!(d->ids = ids_new(c->n)) ||
-        ids_fill(d->ids, c->n, base, stride, report_duplicate, c) != SYM_OK)
+    if (!(d->ids = sym__ids_new(c->n)) ||
+        sym__ids_fill(d->ids, c->n, base, stride, report_duplicate, c) != SYM_OK)
         return SYM_ENOMEM;
     if (d->slots)
         return SYM_OK;
@@ -165,7 +165,7 @@ static int check_tasks(compiler *c)
     for (uint32_t i = 0; i < c->n && !full(c); i++) {
         const draft_task *t = T(c, i);
         const char *id = ID(c, i);
-        if (!name_is_task_id(id))
+        if (!sym__name_is_task_id(id))
             REPORT(c, code_for(c, SYM_EINVAL), t->pos,
                    "task id '%s' is not valid: ids start with a letter or '_' and hold "
                    "letters, digits, '_' and '-' (at most 64)",
@@ -173,7 +173,7 @@ static int check_tasks(compiler *c)
         const char *worker = WORKER(c, i);
         if (!worker)
             REPORT(c, code_for(c, SYM_EINVAL), t->pos, "task '%s' has no worker", id);
-        else if (worker != last_worker && !name_is_worker(worker))
+        else if (worker != last_worker && !sym__name_is_worker(worker))
             REPORT(c, code_for(c, SYM_EINVAL), t->worker_pos,
                    "worker name '%s' of task '%s' is not valid: worker names hold letters, "
                    "digits, '_', '.' and '-' (at most 64)",
@@ -190,7 +190,7 @@ static void report_missing(compiler *c, const char *id, const draft_need *need)
 {
     size_t stride;
     const void *base = draft_id_base(c->d, &stride);
-    const char *hint = did_you_mean(need->name, base, c->n, stride);
+    const char *hint = sym__did_you_mean(need->name, base, c->n, stride);
     if (hint)
         REPORT(c, code_for(c, SYM_ENOTFOUND), need->pos,
                "task '%s' needs '%s', which does not exist (did you mean '%s'?)", id,
@@ -208,7 +208,7 @@ static uint32_t resolve_need(compiler *c, uint32_t ti, const draft_need *need, u
     if (need->name) {
         size_t stride;
         const void *base = draft_id_base(c->d, &stride);
-        dep = ids_find(c->d->ids, need->name, strlen(need->name), base, stride);
+        dep = sym__ids_find(c->d->ids, need->name, strlen(need->name), base, stride);
         if (dep == IDS_NONE) {
             report_missing(c, id, need);
             return NONE;
@@ -289,7 +289,7 @@ static int adopt_builder_deps(compiler *c)
         return SYM_OK;
     }
     if (d->edge_at_cap < (size_t)c->n + 1) { /* room for the end */
-        uint32_t *at = mem_big_realloc(d->edge_at, ((size_t)c->n + 1) * sizeof *at);
+        uint32_t *at = sym__mem_big_realloc(d->edge_at, ((size_t)c->n + 1) * sizeof *at);
         if (!at)
             return SYM_ENOMEM;
         d->edge_at = at;
@@ -298,7 +298,7 @@ static int adopt_builder_deps(compiler *c)
     c->dbeg[c->n] = (uint32_t)d->nedge_dep;
     c->ddep = d->nedge_dep ? d->edge_dep : xmalloc(sizeof *c->ddep);
     if (d->nedge_dep == 0)
-        mem_big_free(d->edge_dep);
+        sym__mem_big_free(d->edge_dep);
     d->edge_at = d->edge_dep = NULL;
     d->nedge_dep = d->edge_dep_cap = 0;
     c->dcnt = xmalloc((c->n ? c->n : 1) * sizeof *c->dcnt);
@@ -307,7 +307,7 @@ static int adopt_builder_deps(compiler *c)
     for (uint32_t i = 0; i < c->n; i++)
         c->dcnt[i] = c->dbeg[i + 1] - c->dbeg[i];
     c->forward = true; /* each edge went to the newest task */
-    /* Short lists were kept free of repeats as they grew (draft_add_edge). */
+    /* Short lists were kept free of repeats as they grew (sym__draft_add_edge). */
     return d->edge_long ? drop_repeats(c, false) : SYM_OK;
 }
 
@@ -316,7 +316,7 @@ static int build_deps(compiler *c)
     draft *d = c->d;
     if (d->edge_at && !d->edge_pairs && d->nneed_store == 0)
         return adopt_builder_deps(c);
-    if (d->edge_at && draft_edges_to_pairs(d) != SYM_OK)
+    if (d->edge_at && sym__draft_edges_to_pairs(d) != SYM_OK)
         return SYM_ENOMEM;
     c->dbeg = xmalloc(((size_t)c->n + 1) * sizeof *c->dbeg);
     c->dcnt = xcalloc(c->n, sizeof *c->dcnt);
@@ -407,9 +407,9 @@ static int build_succs(const compiler *c, uint32_t **sbeg_out, uint32_t **succ_o
     uint32_t *succ = malloc(((size_t)c->dbeg[c->n] + 1) * sizeof *succ);
     uint32_t *fill = xcalloc(c->n, sizeof *fill);
     if (!sbeg || !succ || !fill) {
-        mem_big_free(sbeg);
+        sym__mem_big_free(sbeg);
         free(succ);
-        mem_big_free(fill);
+        sym__mem_big_free(fill);
         return SYM_ENOMEM;
     }
     for (uint32_t i = 0; i < c->n; i++)
@@ -422,7 +422,7 @@ static int build_succs(const compiler *c, uint32_t **sbeg_out, uint32_t **succ_o
             uint32_t dep = c->ddep[c->dbeg[i] + k];
             succ[sbeg[dep] + fill[dep]++] = i;
         }
-    mem_big_free(fill);
+    sym__mem_big_free(fill);
     *sbeg_out = sbeg;
     *succ_out = succ;
     return SYM_OK;
@@ -459,16 +459,16 @@ static int report_cycle(compiler *c, uint32_t s, const uint32_t *comp, const uin
     for (uint32_t x = last; x != s; x = parent[x])
         queue[len++] = x; /* the path backwards, reusing the queue */
     strbuf sb;
-    sb_init(&sb);
-    sb_puts(&sb, "cycle: ");
-    sb_puts(&sb, ID(c, s));
+    sym__sb_init(&sb);
+    sym__sb_puts(&sb, "cycle: ");
+    sym__sb_puts(&sb, ID(c, s));
     while (len > 0) {
-        sb_puts(&sb, " -> ");
-        sb_puts(&sb, ID(c, queue[--len]));
+        sym__sb_puts(&sb, " -> ");
+        sym__sb_puts(&sb, ID(c, queue[--len]));
     }
-    sb_puts(&sb, " -> ");
-    sb_puts(&sb, ID(c, s));
-    char *text = sb_finish(&sb);
+    sym__sb_puts(&sb, " -> ");
+    sym__sb_puts(&sb, ID(c, s));
+    char *text = sym__sb_finish(&sb);
     if (!text)
         return SYM_ENOMEM;
     REPORT(c, SYM_ECYCLE, no_pos, "%s", text);
@@ -548,7 +548,7 @@ static int report_cycles(compiler *c, const uint32_t *indeg, const uint32_t *sbe
         seen[comp[i]] = true;
         rc = report_cycle(c, i, comp, sbeg, succ, num, low);
     }
-    mem_big_free(seen);
+    sym__mem_big_free(seen);
 out:
     free(num);
     free(low);
@@ -556,7 +556,7 @@ out:
     free(stack);
     free(call);
     free(edge);
-    mem_big_free(size);
+    sym__mem_big_free(size);
     return rc;
 }
 
@@ -605,7 +605,7 @@ static int order_tasks(compiler *c)
 out:
     free(indeg);
     free(h.v);
-    mem_big_free(sbeg);
+    sym__mem_big_free(sbeg);
     free(succ);
     return rc;
 }
@@ -619,7 +619,7 @@ static const sym_value *axis_list(compiler *c, const char *id, const draft_axis 
 {
     const sym_value *list = ax->values;
     if (ax->expr) {
-        list = dfl_axis_list(c->d, id, (draft_axis *)ax, &c->first);
+        list = sym__dfl_axis_list(c->d, id, (draft_axis *)ax, &c->first);
         if (!list) {
             /* Reported, here or by the schema when it refused the
              * expression: either way nothing may be built from this draft. */
@@ -702,7 +702,7 @@ static int expand_counts(compiler *c)
         bool ok = true;
         for (uint32_t a = 0; a < t->naxes && !full(c); a++) {
             const draft_axis *ax = &t->axes[a];
-            if (!ax->key || !name_is_identifier(ax->key)) {
+            if (!ax->key || !sym__name_is_identifier(ax->key)) {
                 REPORT(c, code_for(c, SYM_EINVAL), ax->pos,
                        "matrix key '%s' of task '%s' is not valid: keys start with a letter or "
                        "'_' and hold letters, digits and '_' (at most 64)",
@@ -837,8 +837,8 @@ static const sym_task_policy *intern_policy(arena *a, policy_item **set,
     HASH_FIND(hh, *set, key, sizeof key, found);
     if (found)
         return found->policy;
-    policy_item *item = arena_alloc(a, sizeof *item);
-    sym_task_policy *copy = arena_alloc(a, sizeof *copy);
+    policy_item *item = sym__arena_alloc(a, sizeof *item);
+    sym_task_policy *copy = sym__arena_alloc(a, sizeof *copy);
     if (!item || !copy)
         return NULL;
     *copy = *p;
@@ -858,7 +858,7 @@ typedef struct worker_set {
 /* *at gets w's index in the set, w being added when new. */
 static int worker_index(worker_set *ws, const char *w, uint32_t *at)
 {
-    if (!ws->index && !(ws->index = ids_new(8)))
+    if (!ws->index && !(ws->index = sym__ids_new(8)))
         return SYM_ENOMEM;
     if (ws->count == ws->cap) {
         uint32_t cap = ws->cap ? ws->cap * 2 : 8;
@@ -868,7 +868,7 @@ static int worker_index(worker_set *ws, const char *w, uint32_t *at)
         ws->list = grown;
         ws->cap = cap;
     }
-    int rc = ids_put(ws->index, w, strlen(w), ws->count, ws->list, sizeof *ws->list, at);
+    int rc = sym__ids_put(ws->index, w, strlen(w), ws->count, ws->list, sizeof *ws->list, at);
     if (rc == SYM_OK) {
         ws->list[ws->count] = w;
         *at = ws->count++;
@@ -878,7 +878,7 @@ static int worker_index(worker_set *ws, const char *w, uint32_t *at)
 
 static int set_workers(compiler *c, sym_workflow *wf, worker_set *ws)
 {
-    wf->workers = arena_alloc(&c->d->arena, (ws->count ? ws->count : 1) * sizeof *wf->workers);
+    wf->workers = sym__arena_alloc(&c->d->arena, (ws->count ? ws->count : 1) * sizeof *wf->workers);
     if (!wf->workers)
         return SYM_ENOMEM;
     if (ws->count)
@@ -897,8 +897,8 @@ static int expand_matrix(compiler *c, sym_workflow *wf, uint32_t i)
     const sym_value **lists = &c->axis_list[c->axis_off[i]];
     size_t name_len = strlen(name);
     for (uint32_t k = 0; k < INST(c, i); k++) {
-        sym_value *map = arena_alloc(&d->arena, sizeof *map);
-        value_entry *entries = arena_alloc(&d->arena, t->naxes * sizeof *entries);
+        sym_value *map = sym__arena_alloc(&d->arena, sizeof *map);
+        value_entry *entries = sym__arena_alloc(&d->arena, t->naxes * sizeof *entries);
         if (!map || !entries)
             return SYM_ENOMEM;
         /* Digits of k in mixed radix, the last axis turning fastest. */
@@ -919,7 +919,7 @@ static int expand_matrix(compiler *c, sym_workflow *wf, uint32_t i)
             scalar_text(&entries[a].value, bufs[0], sizeof bufs[0], &vlen);
             len += strlen(entries[a].key) + 1 + vlen + (a > 0);
         }
-        char *id = arena_alloc(&d->arena, len + 1), *p = id;
+        char *id = sym__arena_alloc(&d->arena, len + 1), *p = id;
         if (!id)
             return SYM_ENOMEM;
         memcpy(p, name, name_len);
@@ -967,10 +967,10 @@ static wf_hot hot_of(const wf_task *t)
 }
 
 /* ntasks + 1 entries, aligned to a cache line (four to a line, none across
- * two); free with mem_big_free. */
+ * two); free with sym__mem_big_free. */
 static wf_hot *alloc_hot(uint32_t ntasks)
 {
-    return mem_big_alloc(((size_t)ntasks + 1) * sizeof(wf_hot));
+    return sym__mem_big_alloc(((size_t)ntasks + 1) * sizeof(wf_hot));
 }
 
 /* Every entry from the laid-out tasks, and the end of the last list. */
@@ -1043,7 +1043,7 @@ static int fill_tasks(compiler *c, sym_workflow *wf)
     HASH_CLEAR(hh, set);
     if (rc == SYM_OK)
         rc = set_workers(c, wf, &ws);
-    ids_free(ws.index);
+    sym__ids_free(ws.index);
     free(ws.list);
     return rc;
 }
@@ -1057,15 +1057,15 @@ static int set_instances(compiler *c, sym_workflow *wf)
     draft *d = c->d;
     struct wf_id *x = d->ids;
     if (c->base) {
-        x = ids_new(wf->ntasks);
+        x = sym__ids_new(wf->ntasks);
         if (!x)
             return SYM_ENOMEM;
         for (size_t s = 0; s <= d->ids->mask; s++) {
             uint64_t slot = d->ids->slots[s];
             uint32_t i = (uint32_t)slot - 1;
             if (slot != 0 && T(c, i)->naxes == 0 &&
-                ids_put_new(x, (uint32_t)(slot >> 32), BASE(c, i)) != SYM_OK) {
-                ids_free(x);
+                sym__ids_put_new(x, (uint32_t)(slot >> 32), BASE(c, i)) != SYM_OK) {
+                sym__ids_free(x);
                 return SYM_ENOMEM;
             }
         }
@@ -1073,20 +1073,20 @@ static int set_instances(compiler *c, sym_workflow *wf)
             const draft_task *t = T(c, i);
             for (uint32_t k = 0; t->naxes > 0 && k < INST(c, i); k++) {
                 const char *id = wf->tasks[BASE(c, i) + k].id;
-                int rc = ids_put(x, id, strlen(id), BASE(c, i) + k, wf->tasks, sizeof *wf->tasks,
-                                 NULL);
+                int rc = sym__ids_put(x, id, strlen(id), BASE(c, i) + k, wf->tasks,
+                                      sizeof *wf->tasks, NULL);
                 if (rc == SYM_EEXIST && !full(c))
                     REPORT(c, code_for(c, SYM_EEXIST), t->pos,
                            "task '%s' has two matrix instances named '%s': give its matrix "
                            "distinct values",
                            ID(c, i), id);
                 if (rc == SYM_ENOMEM) {
-                    ids_free(x);
+                    sym__ids_free(x);
                     return rc;
                 }
             }
         }
-        ids_free(d->ids);
+        sym__ids_free(d->ids);
     }
     d->ids = NULL;
     wf->ids = x;
@@ -1114,9 +1114,9 @@ static int set_flat_edges(compiler *c, sym_workflow *wf)
         wf->deps_block = c->ddep;
         c->ddep = NULL;
     } else {
-        wf->deps = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->deps);
+        wf->deps = sym__arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->deps);
     }
-    wf->succs = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->succs);
+    wf->succs = sym__arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->succs);
     c->send = xcalloc((size_t)c->n + 1, sizeof *c->send);
     if (!wf->deps || !wf->succs || !c->send)
         return SYM_ENOMEM;
@@ -1159,7 +1159,7 @@ static int set_flat_edges(compiler *c, sym_workflow *wf)
         task += starts[e]; /* the last task whose list starts at or before e */
         succs[send[deps[e]]++] = task;
     }
-    mem_big_free(starts);
+    sym__mem_big_free(starts);
     return SYM_OK;
 }
 
@@ -1187,12 +1187,12 @@ static int set_edges(compiler *c, sym_workflow *wf)
         }
     }
     wf->nedges = (uint32_t)nedges;
-    wf->deps = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->deps);
-    wf->succs = arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->succs);
+    wf->deps = sym__arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->deps);
+    wf->succs = sym__arena_alloc(&d->arena, (nedges ? nedges : 1) * sizeof *wf->succs);
     /* Per instance: its successor count, then where the next one goes. */
     uint32_t *next = xcalloc(wf->ntasks, sizeof *next);
     if (!wf->deps || !wf->succs || !next) {
-        mem_big_free(next);
+        sym__mem_big_free(next);
         return SYM_ENOMEM;
     }
     uint32_t at = 0;
@@ -1223,7 +1223,7 @@ static int set_edges(compiler *c, sym_workflow *wf)
         for (uint32_t j = w->dep_begin; j < w->dep_begin + w->dep_count; j++)
             wf->succs[next[wf->deps[j]]++] = i;
     }
-    mem_big_free(next);
+    sym__mem_big_free(next);
     return SYM_OK;
 }
 
@@ -1239,14 +1239,14 @@ static int set_header(compiler *c, sym_workflow *wf)
     if (d->params && d->params->type == SYM_VALUE_MAP) {
         wf->params = d->params;
     } else {
-        sym_value *empty = arena_calloc(&d->arena, 1, sizeof *empty);
+        sym_value *empty = sym__arena_calloc(&d->arena, 1, sizeof *empty);
         if (!empty)
             return SYM_ENOMEM;
         empty->type = SYM_VALUE_MAP;
         wf->params = empty;
     }
     wf->nlimits = (uint32_t)d->nlimits;
-    wf->limits = arena_alloc(&d->arena, (d->nlimits ? d->nlimits : 1) * sizeof *wf->limits);
+    wf->limits = sym__arena_alloc(&d->arena, (d->nlimits ? d->nlimits : 1) * sizeof *wf->limits);
     if (!wf->limits)
         return SYM_ENOMEM;
     for (size_t i = 0; i < d->nlimits; i++)
@@ -1285,13 +1285,13 @@ static int build(compiler *c, sym_workflow *wf)
     } else {
         /* Not zeroed: fill_tasks writes every field of every task. Aligned
          * to a cache line, so that each task is one line. */
-        char *block = arena_alloc(&d->arena, (at ? at : 1) * sizeof *wf->tasks + 63);
+        char *block = sym__arena_alloc(&d->arena, (at ? at : 1) * sizeof *wf->tasks + 63);
         if (!block)
             return SYM_ENOMEM;
         wf->tasks = (wf_task *)(void *)(block + (64 - (uintptr_t)block % 64) % 64);
     }
     /* A file's tasks laid out in place get theirs once compile has freed
-     * what it used (draft_compile): made here, it would raise the load's
+     * what it used (sym__draft_compile): made here, it would raise the load's
      * peak memory by its size. */
     if (!c->in_place && !(wf->hot = alloc_hot(at)))
         return SYM_ENOMEM;
@@ -1299,7 +1299,7 @@ static int build(compiler *c, sym_workflow *wf)
      * own (freed with the workflow), so the arena is not grown by a block
      * that this array would leave mostly empty. */
     if (!d->from_code) {
-        wf->pos = mem_big_alloc((at ? at : 1) * sizeof *wf->pos);
+        wf->pos = sym__mem_big_alloc((at ? at : 1) * sizeof *wf->pos);
         if (!wf->pos)
             return SYM_ENOMEM;
     }
@@ -1327,9 +1327,9 @@ static int check(compiler *c)
     if (rc == SYM_OK)
         rc = build_deps(c);
     if (rc == SYM_OK && c->d->has_df && c->ddep && !full(c))
-        rc = dfl_check(c->d, c->n, c->dbeg, c->dcnt, c->ddep, &c->first);
+        rc = sym__dfl_check(c->d, c->n, c->dbeg, c->dcnt, c->ddep, &c->first);
     if (c->d->need_store)
-        draft_drop_needs(c->d); /* resolved into c->ddep: not read again */
+        sym__draft_drop_needs(c->d); /* resolved into c->ddep: not read again */
     if (rc == SYM_OK)
         rc = expand_counts(c);
     if (rc == SYM_OK && c->ddep && !full(c))
@@ -1337,7 +1337,7 @@ static int check(compiler *c)
     return rc;
 }
 
-int draft_compile(draft *d, sym_workflow **out)
+int sym__draft_compile(draft *d, sym_workflow **out)
 {
     if (!d || !out)
         return SYM_EINVAL;
@@ -1351,13 +1351,13 @@ int draft_compile(draft *d, sym_workflow **out)
         /* Data flow only when the draft has some: one test otherwise. The
          * flat layout moved the dependency lists into wf->deps. */
         if (rc == SYM_OK && c.first == SYM_OK && d->has_df)
-            rc = dfl_build(d, wf, c.n, c.base, c.ninst, c.dbeg, c.dcnt,
+            rc = sym__dfl_build(d, wf, c.n, c.base, c.ninst, c.dbeg, c.dcnt,
                            c.send ? wf->deps : c.ddep);
     }
     if (rc == SYM_OK && c.first != SYM_OK)
         rc = c.first;
     if (rc == SYM_ENOMEM && d->diag)
-        diag_add(d->diag, SYM_ENOMEM, 0, 0, "out of memory while compiling the workflow");
+        sym__diag_add(d->diag, SYM_ENOMEM, 0, 0, "out of memory while compiling the workflow");
     if (c.in_place) {
         /* The draft records are overwritten: the draft keeps the block only
          * to free it (no record has axes to free: no matrices here). */
@@ -1389,8 +1389,8 @@ int draft_compile(draft *d, sym_workflow **out)
     }
     if (rc == SYM_OK) {
         atomic_init(&wf->refs, 1);
-        arena_init(&wf->arena);
-        arena_adopt(&wf->arena, &d->arena);
+        sym__arena_init(&wf->arena);
+        sym__arena_adopt(&wf->arena, &d->arena);
         if (wf->slots_block) /* for memory figures, as if in the arena */
             wf->arena.bytes += (size_t)wf->ntasks * (sizeof(draft_slot) + sizeof *wf->dep_at);
         if (wf->tasks_block) /* for memory figures, as if in the arena */
@@ -1401,27 +1401,28 @@ int draft_compile(draft *d, sym_workflow **out)
             wf->arena.bytes += (size_t)wf->nedges * sizeof *wf->deps;
         *out = wf;
     } else if (wf) {
-        ids_free(wf->ids);
-        mem_big_free(wf->hot);
-        mem_big_free(wf->pos);
-        mem_big_free(wf->deps_block);
+        sym__ids_free(wf->ids);
+        sym__mem_big_free(wf->hot);
+        sym__mem_big_free(wf->pos);
+        sym__mem_big_free(wf->deps_block);
         free(wf);
     }
-    mem_big_free(c.dbeg);
-    mem_big_free(c.dcnt);
-    mem_big_free(c.ddep);
+    sym__mem_big_free(c.dbeg);
+    sym__mem_big_free(c.dcnt);
+    sym__mem_big_free(c.ddep);
     free(c.order);
     free(c.ninst);
     free(c.base);
-    mem_big_free(c.axis_list);
+    sym__mem_big_free(c.axis_list);
     free(c.axis_off);
-    mem_big_free(c.send);
+    sym__mem_big_free(c.send);
     if (rc == SYM_OK && !wf->hot) { /* laid out in place: see build */
         wf->hot = alloc_hot(wf->ntasks);
         if (!wf->hot) {
             if (d->diag)
-                diag_add(d->diag, SYM_ENOMEM, 0, 0, "out of memory while compiling the workflow");
-            workflow_release(wf);
+                sym__diag_add(d->diag, SYM_ENOMEM, 0, 0,
+                              "out of memory while compiling the workflow");
+            sym__workflow_release(wf);
             *out = NULL;
             return SYM_ENOMEM;
         }

@@ -18,17 +18,17 @@
 
 /* ---- parsing ------------------------------------------------------------ */
 
-int dfl_parse_condition(arena *a, const char *s, size_t n, uint32_t line, uint32_t column,
+int sym__dfl_parse_condition(arena *a, const char *s, size_t n, uint32_t line, uint32_t column,
                         diag *dg, expr_template **out)
 {
     *out = NULL;
-    if (expr_has_template(s, n))
-        return expr_template_parse(s, n, line, column, a, dg, out);
+    if (sym__expr_has_template(s, n))
+        return sym__expr_template_parse(s, n, line, column, a, dg, out);
     /* GitHub-Actions style: the whole string is one expression. It is
      * parsed inside "${{ " ... " }}", shifted so positions stay exact. */
     for (size_t i = 0; i + 1 < n; i++)
         if (s[i] == '}' && s[i + 1] == '}') {
-            diag_add(dg, SYM_ESCHEMA, line, column,
+            sym__diag_add(dg, SYM_ESCHEMA, line, column,
                      "an 'if' without ${{ }} is one expression and cannot hold '}}'");
             return SYM_ESCHEMA;
         }
@@ -38,7 +38,7 @@ int dfl_parse_condition(arena *a, const char *s, size_t n, uint32_t line, uint32
     memcpy(buf, "${{ ", 4);
     memcpy(buf + 4, s, n);
     memcpy(buf + 4 + n, " }}", 3);
-    int rc = expr_template_parse(buf, n + 7, line, column > 4 ? column - 4 : 1, a, dg, out);
+    int rc = sym__expr_template_parse(buf, n + 7, line, column > 4 ? column - 4 : 1, a, dg, out);
     free(buf);
     return rc;
 }
@@ -55,7 +55,7 @@ static int add_leaf(draft *d, uint32_t task, const char *key, const sym_value *l
     if (pos)
         pos(ctx, leaf, &line, &column);
     expr_template *t;
-    int rc = expr_template_parse_kept(leaf->u.s, leaf->n, line, column, &d->arena, dg, &t);
+    int rc = sym__expr_template_parse_kept(leaf->u.s, leaf->n, line, column, &d->arena, dg, &t);
     if (rc == SYM_ENOMEM)
         return rc;
     if (rc != SYM_OK) {
@@ -63,16 +63,16 @@ static int add_leaf(draft *d, uint32_t task, const char *key, const sym_value *l
         return SYM_OK;
     }
     draft_input in = {task, {line, column}, leaf, t, key};
-    return draft_add_input(d, &in);
+    return sym__draft_add_input(d, &in);
 }
 
-int dfl_scan_with(draft *d, uint32_t task, const sym_value *with, dfl_pos_fn pos, void *ctx,
+int sym__dfl_scan_with(draft *d, uint32_t task, const sym_value *with, dfl_pos_fn pos, void *ctx,
                   diag *dg, bool *bad)
 {
     if (!with)
         return SYM_OK;
     if (with->type == SYM_VALUE_STRING)
-        return expr_has_template(with->u.s, with->n)
+        return sym__expr_has_template(with->u.s, with->n)
                    ? add_leaf(d, task, NULL, with, pos, ctx, dg, bad)
                    : SYM_OK;
     if (with->type != SYM_VALUE_LIST && with->type != SYM_VALUE_MAP)
@@ -104,7 +104,7 @@ int dfl_scan_with(draft *d, uint32_t task, const sym_value *with, dfl_pos_fn pos
                 cap *= 2;
             }
             stack[sp++] = (wframe){c, 0};
-        } else if (c->type == SYM_VALUE_STRING && expr_has_template(c->u.s, c->n)) {
+        } else if (c->type == SYM_VALUE_STRING && sym__expr_has_template(c->u.s, c->n)) {
             /* The entry of `with` the leaf lies in: the bottom frame's. */
             const char *key = with->type == SYM_VALUE_MAP
                                   ? with->u.entries[stack[0].next - 1].key
@@ -136,7 +136,7 @@ static void report(draft *d, int *first, int code, draft_pos pos, const char *fm
     va_end(ap);
     note(first, code);
     if (d->diag)
-        diag_add(d->diag, code, pos.line, pos.column, "%s", msg);
+        sym__diag_add(d->diag, code, pos.line, pos.column, "%s", msg);
 }
 
 /* A builder's template was parsed at 1:1 of its own string: its errors
@@ -156,12 +156,12 @@ static void relay(draft *d, const sym_error *tmp, const char *what, int *first)
     }
 }
 
-/* expr_check into d's diag (a file) or relayed (the builder). */
+/* sym__expr_check into d's diag (a file) or relayed (the builder). */
 static int check_one(draft *d, expr_template *t, const expr_scope *sc, const char *what,
                      int *first)
 {
     if (!d->from_code) {
-        int rc = expr_check(t, sc, d->diag);
+        int rc = sym__expr_check(t, sc, d->diag);
         if (rc != SYM_OK)
             note(first, rc);
         return rc;
@@ -170,8 +170,8 @@ static int check_one(draft *d, expr_template *t, const expr_scope *sc, const cha
     if (!tmp)
         return SYM_ENOMEM;
     diag td;
-    diag_init(&td, tmp, NULL, 0);
-    int rc = expr_check(t, sc, &td);
+    sym__diag_init(&td, tmp, NULL, 0);
+    int rc = sym__expr_check(t, sc, &td);
     relay(d, tmp, what, first);
     sym_error_free(tmp);
     return rc;
@@ -230,7 +230,7 @@ static expr_task_rel task_rel(void *ctx, const char *id, uint32_t *index)
     upstream *u = ctx;
     size_t stride;
     const void *base = draft_id_base(u->d, &stride);
-    uint32_t j = ids_find(u->d->ids, id, strlen(id), base, stride);
+    uint32_t j = sym__ids_find(u->d->ids, id, strlen(id), base, stride);
     if (j == IDS_NONE || j >= u->n)
         return EXPR_TASK_UNKNOWN;
     *index = j; /* the group: draft task j */
@@ -280,7 +280,7 @@ static int check_axis(draft *d, uint32_t i, draft_axis *ax, const expr_scope *pa
 {
     const char *id = draft_id(d, i);
     const expr_ref *refs;
-    size_t nrefs = expr_template_refs(ax->tmpl, &refs);
+    size_t nrefs = sym__expr_template_refs(ax->tmpl, &refs);
     for (size_t k = 0; k < nrefs; k++) {
         if (refs[k].kind == EXPR_REF_PARAM)
             continue;
@@ -331,7 +331,7 @@ static int check_task(draft *d, uint32_t i, upstream *u, expr_scope *sc,
     return SYM_OK;
 }
 
-int dfl_check(draft *d, uint32_t n, const uint32_t *dbeg, const uint32_t *dcnt,
+int sym__dfl_check(draft *d, uint32_t n, const uint32_t *dbeg, const uint32_t *dcnt,
               const uint32_t *ddep, int *first)
 {
     if (d->prechecked)
@@ -387,15 +387,15 @@ static int eval_axis(const draft_axis *ax, const sym_value *params, arena *scrat
                      sym_value *out, expr_error *e)
 {
     expr_env env = {.params = params};
-    return expr_eval(ax->tmpl, &env, scratch, out, e);
+    return sym__expr_eval(ax->tmpl, &env, scratch, out, e);
 }
 
-const sym_value *dfl_axis_list(draft *d, const char *id, draft_axis *ax, int *first)
+const sym_value *sym__dfl_axis_list(draft *d, const char *id, draft_axis *ax, int *first)
 {
     if (!ax->tmpl || ax->bad)
         return NULL; /* refused already */
     arena scratch;
-    arena_init(&scratch);
+    sym__arena_init(&scratch);
     sym_value v;
     expr_error e;
     const sym_value *params = d->expand_params ? d->expand_params : d->params;
@@ -432,15 +432,15 @@ const sym_value *dfl_axis_list(draft *d, const char *id, draft_axis *ax, int *fi
                    "must be strings, numbers or booleans",
                    ax->key, id, text, (unsigned)bad + 1,
                    sym_value_type_name((sym_value_type)v.u.items[bad].type));
-        } else if (!(copy = arena_alloc(&d->arena, sizeof *copy)) ||
-                   value_copy_to_arena(copy, &v, &d->arena) != SYM_OK) {
+        } else if (!(copy = sym__arena_alloc(&d->arena, sizeof *copy)) ||
+                   sym__value_copy_to_arena(copy, &v, &d->arena) != SYM_OK) {
             note(first, SYM_ENOMEM);
         } else {
             list = copy;
             ax->values = copy; /* what re-expansion compares a run's values with */
         }
     }
-    arena_free(&scratch);
+    sym__arena_free(&scratch);
     return list;
 }
 
@@ -480,7 +480,7 @@ typedef struct dfl_source {
 
 static void *dup_arena(arena *a, const void *p, size_t size)
 {
-    void *q = arena_alloc(a, size ? size : 1);
+    void *q = sym__arena_alloc(a, size ? size : 1);
     if (q && size)
         memcpy(q, p, size);
     return q;
@@ -490,7 +490,7 @@ static const dfl_root *keep_root(draft *d, uint32_t n, const uint32_t *dbeg,
                                  const uint32_t *dcnt, const uint32_t *ddep)
 {
     arena *a = &d->arena;
-    dfl_root *r = arena_calloc(a, 1, sizeof *r);
+    dfl_root *r = sym__arena_calloc(a, 1, sizeof *r);
     if (!r)
         return NULL;
     r->opts = *d->opts;
@@ -507,12 +507,12 @@ static const dfl_root *keep_root(draft *d, uint32_t n, const uint32_t *dbeg,
     r->nlimits = d->nlimits;
     r->limits = dup_arena(a, d->limits, d->nlimits * sizeof *d->limits);
     r->n = n;
-    r->tasks = arena_alloc(a, (n ? n : 1) * sizeof *r->tasks);
+    r->tasks = sym__arena_alloc(a, (n ? n : 1) * sizeof *r->tasks);
     size_t nedges = 0;
     for (uint32_t i = 0; i < n; i++)
         nedges += dcnt[i];
     r->nedges = nedges;
-    r->edges = arena_alloc(a, (nedges ? nedges : 1) * sizeof *r->edges);
+    r->edges = sym__arena_alloc(a, (nedges ? nedges : 1) * sizeof *r->edges);
     r->ninputs = d->ninputs;
     r->inputs = dup_arena(a, d->inputs, d->ninputs * sizeof *d->inputs);
     if (!r->limits || !r->tasks || !r->edges || !r->inputs)
@@ -539,22 +539,22 @@ static const dfl_root *keep_root(draft *d, uint32_t n, const uint32_t *dbeg,
     return r;
 }
 
-int dfl_build(draft *d, sym_workflow *wf, uint32_t n, const uint32_t *base,
+int sym__dfl_build(draft *d, sym_workflow *wf, uint32_t n, const uint32_t *base,
               const uint32_t *ninst, const uint32_t *dbeg, const uint32_t *dcnt,
               const uint32_t *ddep)
 {
     arena *a = &d->arena;
     size_t nt = wf->ntasks;
-    wf_dataflow *df = arena_calloc(a, 1, sizeof *df);
-    uint32_t *ident = arena_alloc(a, (nt ? nt : 1) * sizeof *ident);
-    wf_input_tmpl *tmpls = arena_alloc(a, (d->ninputs ? d->ninputs : 1) * sizeof *tmpls);
+    wf_dataflow *df = sym__arena_calloc(a, 1, sizeof *df);
+    uint32_t *ident = sym__arena_alloc(a, (nt ? nt : 1) * sizeof *ident);
+    wf_input_tmpl *tmpls = sym__arena_alloc(a, (d->ninputs ? d->ninputs : 1) * sizeof *tmpls);
     uint32_t *start = calloc((size_t)n + 1, sizeof *start);
     if (!df || !ident || !tmpls || !start) {
         free(start);
         return SYM_ENOMEM;
     }
-    df->tasks = arena_alloc(a, (nt ? nt : 1) * sizeof *df->tasks);
-    df->groups = arena_alloc(a, (n ? n : 1) * sizeof *df->groups);
+    df->tasks = sym__arena_alloc(a, (nt ? nt : 1) * sizeof *df->tasks);
+    df->groups = sym__arena_alloc(a, (n ? n : 1) * sizeof *df->groups);
     if (!df->tasks || !df->groups) {
         free(start);
         return SYM_ENOMEM;
@@ -586,10 +586,10 @@ int dfl_build(draft *d, sym_workflow *wf, uint32_t n, const uint32_t *base,
     }
     free(start);
     if (df->has_param_matrix) {
-        dfl_source *src = arena_calloc(a, 1, sizeof *src);
+        dfl_source *src = sym__arena_calloc(a, 1, sizeof *src);
         if (!src)
             return SYM_ENOMEM;
-        /* A re-expansion gets its root from workflow_expand_for_params. */
+        /* A re-expansion gets its root from sym__workflow_expand_for_params. */
         if (!d->expand_params && !(src->root = keep_root(d, n, dbeg, dcnt, ddep)))
             return SYM_ENOMEM;
         for (uint32_t i = 0; i < n; i++) {
@@ -597,7 +597,7 @@ int dfl_build(draft *d, sym_workflow *wf, uint32_t n, const uint32_t *base,
             for (uint32_t k = 0; t && k < t->naxes; k++)
                 src->nloaded += t->axes[k].tmpl != NULL;
         }
-        src->loaded = arena_alloc(a, src->nloaded * sizeof *src->loaded);
+        src->loaded = sym__arena_alloc(a, src->nloaded * sizeof *src->loaded);
         if (!src->loaded)
             return SYM_ENOMEM;
         uint32_t at = 0;
@@ -613,13 +613,13 @@ int dfl_build(draft *d, sym_workflow *wf, uint32_t n, const uint32_t *base,
     return SYM_OK;
 }
 
-void dfl_release(sym_workflow *wf)
+void sym__dfl_release(sym_workflow *wf)
 {
     if (!wf->df || !wf->df->expand_source)
         return;
     dfl_source *src = wf->df->expand_source;
     if (src->parent)
-        workflow_release(src->parent);
+        sym__workflow_release(src->parent);
 }
 
 /* ---- re-expansion ------------------------------------------------------- */
@@ -658,7 +658,7 @@ static int axes_changed(const dfl_source *src, const sym_value *params, bool *ch
     *changed = false;
     names[0] = '\0';
     arena scratch;
-    arena_init(&scratch);
+    sym__arena_init(&scratch);
     for (uint32_t i = 0; i < root->n; i++) {
         const draft_task *t = &root->tasks[i];
         for (uint32_t a = 0; a < t->naxes; a++) {
@@ -669,7 +669,7 @@ static int axes_changed(const dfl_source *src, const sym_value *params, bool *ch
             expr_error e;
             int rc = eval_axis(ax, params, &scratch, &v, &e);
             if (rc == SYM_ENOMEM) {
-                arena_free(&scratch);
+                sym__arena_free(&scratch);
                 return rc;
             }
             const sym_value *had = at < src->nloaded ? src->loaded[at] : NULL;
@@ -678,7 +678,7 @@ static int axes_changed(const dfl_source *src, const sym_value *params, bool *ch
                 continue;
             *changed = true;
             const expr_ref *refs;
-            size_t nrefs = expr_template_refs(ax->tmpl, &refs);
+            size_t nrefs = sym__expr_template_refs(ax->tmpl, &refs);
             for (size_t k = 0; k < nrefs; k++) {
                 size_t len = strlen(names);
                 if (strstr(names, refs[k].name) == NULL && len + strlen(refs[k].name) + 10 < cap)
@@ -687,12 +687,12 @@ static int axes_changed(const dfl_source *src, const sym_value *params, bool *ch
             }
         }
     }
-    arena_free(&scratch);
+    sym__arena_free(&scratch);
     return SYM_OK;
 }
 
 /* d (initialised, empty) as root says, its arrays malloc'd as the draft's
- * are (draft_free frees them). */
+ * are (sym__draft_free frees them). */
 static int fill_draft(draft *d, const dfl_root *root, const sym_value *params)
 {
     d->from_code = root->from_code;
@@ -708,7 +708,7 @@ static int fill_draft(draft *d, const dfl_root *root, const sym_value *params)
     d->prechecked = true;
     d->expand_params = params;
     for (size_t i = 0; i < root->nlimits; i++)
-        if (draft_add_limit(d, &root->limits[i]) != SYM_OK)
+        if (sym__draft_add_limit(d, &root->limits[i]) != SYM_OK)
             return SYM_ENOMEM;
     d->tasks = malloc((root->n ? root->n : 1) * sizeof *d->tasks);
     if (!d->tasks)
@@ -721,19 +721,19 @@ static int fill_draft(draft *d, const dfl_root *root, const sym_value *params)
         t->naxes = t->axes_cap = 0;
         d->ntasks++;
         for (uint32_t a = 0; a < root->tasks[i].naxes; a++)
-            if (draft_add_axis(d, t, &root->tasks[i].axes[a]) != SYM_OK)
+            if (sym__draft_add_axis(d, t, &root->tasks[i].axes[a]) != SYM_OK)
                 return SYM_ENOMEM;
     }
     for (size_t e = 0; e < root->nedges; e++)
-        if (draft_add_edge(d, root->edges[e].task, root->edges[e].dep) != SYM_OK)
+        if (sym__draft_add_edge(d, root->edges[e].task, root->edges[e].dep) != SYM_OK)
             return SYM_ENOMEM;
     for (size_t k = 0; k < root->ninputs; k++)
-        if (draft_add_input(d, &root->inputs[k]) != SYM_OK)
+        if (sym__draft_add_input(d, &root->inputs[k]) != SYM_OK)
             return SYM_ENOMEM;
     return SYM_OK;
 }
 
-int workflow_expand_for_params(const sym_workflow *wf, const sym_value *params,
+int sym__workflow_expand_for_params(const sym_workflow *wf, const sym_value *params,
                                sym_workflow **out, sym_error *err)
 {
     if (!out)
@@ -751,31 +751,31 @@ int workflow_expand_for_params(const sym_workflow *wf, const sym_value *params,
     char names[200];
     int rc = axes_changed(src, params, &changed, names, sizeof names);
     if (rc != SYM_OK || !changed)
-        return rc == SYM_ENOMEM ? error_add(err, rc, NULL, 0, 0, "out of memory") : rc;
+        return rc == SYM_ENOMEM ? sym__error_add(err, rc, NULL, 0, 0, "out of memory") : rc;
     sym_error *tmp = sym_error_new();
     if (!tmp)
-        return error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
+        return sym__error_add(err, SYM_ENOMEM, NULL, 0, 0, "out of memory");
     diag dg;
-    diag_init(&dg, tmp, NULL, root->opts.max_errors);
+    sym__diag_init(&dg, tmp, NULL, root->opts.max_errors);
     draft d;
-    draft_init(&d, &dg, &root->opts, NULL);
+    sym__draft_init(&d, &dg, &root->opts, NULL);
     d.source = root->source;
     sym_workflow *nwf = NULL;
     rc = fill_draft(&d, root, params);
     if (rc == SYM_OK)
-        rc = draft_compile(&d, &nwf);
+        rc = sym__draft_compile(&d, &nwf);
     else
-        diag_add(&dg, rc, 0, 0, "out of memory while expanding the matrix");
-    draft_free(&d);
+        sym__diag_add(&dg, rc, 0, 0, "out of memory while expanding the matrix");
+    sym__draft_free(&d);
     if (rc == SYM_OK) {
         dfl_source *nsrc = nwf->df->expand_source;
         nsrc->root = root;
         nsrc->parent = owner;
-        workflow_retain(owner);
+        sym__workflow_retain(owner);
         *out = nwf;
     } else {
         for (size_t i = 0; i < tmp->count; i++)
-            error_add(err, tmp->entries[i].code, NULL, 0, 0, "with this run's %s: %s", names,
+            sym__error_add(err, tmp->entries[i].code, NULL, 0, 0, "with this run's %s: %s", names,
                       tmp->entries[i].message);
     }
     sym_error_free(tmp);

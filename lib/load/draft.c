@@ -11,39 +11,39 @@
 #include "common.h"
 
 
-void draft_init(draft *d, diag *dg, const sym_load_options *opts, const char *source)
+void sym__draft_init(draft *d, diag *dg, const sym_load_options *opts, const char *source)
 {
     memset(d, 0, sizeof *d);
-    arena_init(&d->arena);
+    sym__arena_init(&d->arena);
     d->diag = dg;
     sym_load_options_init(&d->default_opts);
     d->opts = opts ? opts : &d->default_opts;
     sym_task_policy_init(&d->defaults);
     /* A failed copy leaves source NULL; messages then go without it. */
-    d->source = source ? arena_strdup(&d->arena, source) : NULL;
+    d->source = source ? sym__arena_strdup(&d->arena, source) : NULL;
 }
 
-void draft_free(draft *d)
+void sym__draft_free(draft *d)
 {
     for (size_t i = 0; i < d->ntasks; i++)
         free(d->tasks[i].axes);
     free(d->tasks);
     free(d->limits);
-    mem_big_free(d->edges);
-    mem_big_free(d->edge_at);
-    mem_big_free(d->edge_dep);
+    sym__mem_big_free(d->edges);
+    sym__mem_big_free(d->edge_at);
+    sym__mem_big_free(d->edge_dep);
     d->edge_at = d->edge_dep = NULL;
     d->nedge_dep = d->edge_dep_cap = d->edge_at_cap = 0;
     d->edge_pairs = d->edge_long = false;
     free(d->need_store);
-    mem_big_free(d->slots);
+    sym__mem_big_free(d->slots);
     free(d->full);
-    mem_big_free(d->inputs);
+    sym__mem_big_free(d->inputs);
     d->inputs = NULL;
     d->ninputs = d->inputs_cap = 0;
-    ids_free(d->ids);
+    sym__ids_free(d->ids);
     d->ids = NULL;
-    arena_free(&d->arena);
+    sym__arena_free(&d->arena);
     d->tasks = NULL;
     d->limits = NULL;
     d->edges = NULL;
@@ -67,7 +67,7 @@ static void *grow_slow(void *arr, size_t count, size_t *cap, size_t size, size_t
         ncap = max;
     if (ncap > SIZE_MAX / size)
         return NULL;
-    void *p = huge ? mem_big_realloc(arr, ncap * size) : realloc(arr, ncap * size);
+    void *p = huge ? sym__mem_big_realloc(arr, ncap * size) : realloc(arr, ncap * size);
     if (p)
         *cap = ncap;
     return p;
@@ -80,20 +80,20 @@ static inline void *grow(void *arr, size_t count, size_t *cap, size_t size, size
 }
 
 /* The builder's arrays, which reach a million entries and more: their
- * growth asks for huge pages (see mem_big_realloc). */
+ * growth asks for huge pages (see sym__mem_big_realloc). */
 static inline void *grow_big(void *arr, size_t count, size_t *cap, size_t size, size_t max)
 {
     return count < *cap ? arr : grow_slow(arr, count, cap, size, max, true);
 }
 
-draft_task *draft_add_task(draft *d, const char *id, size_t id_len)
+draft_task *sym__draft_add_task(draft *d, const char *id, size_t id_len)
 {
     /* Task indices are uint32_t in the compiled layout. */
     draft_task *tasks = grow(d->tasks, d->ntasks, &d->tasks_cap, sizeof *tasks, UINT32_MAX - 1);
     if (!tasks)
         return NULL;
     d->tasks = tasks;
-    char *copy = arena_strndup(&d->arena, id, id_len);
+    char *copy = sym__arena_strndup(&d->arena, id, id_len);
     if (!copy)
         return NULL;
     draft_task *t = &d->tasks[d->ntasks++];
@@ -108,7 +108,7 @@ draft_task *draft_add_task(draft *d, const char *id, size_t id_len)
  * last moves to the end first (its old place is left unused). When the
  * store moves, every task's pointer moves with it. One flat array instead
  * of a malloc per task: a 100,000-task file costs 100,000 fewer blocks. */
-int draft_add_need(draft *d, draft_task *t, const draft_need *need)
+int sym__draft_add_need(draft *d, draft_task *t, const draft_need *need)
 {
     bool last = t->nneeds > 0 && t->needs_at + t->nneeds == d->nneed_store;
     size_t room = last ? 1 : (size_t)t->nneeds + 1;
@@ -139,7 +139,7 @@ int draft_add_need(draft *d, draft_task *t, const draft_need *need)
     return SYM_OK;
 }
 
-int draft_add_axis(draft *d, draft_task *t, const draft_axis *axis)
+int sym__draft_add_axis(draft *d, draft_task *t, const draft_axis *axis)
 {
     (void)d;
     size_t cap = t->axes_cap;
@@ -152,7 +152,7 @@ int draft_add_axis(draft *d, draft_task *t, const draft_axis *axis)
     return SYM_OK;
 }
 
-int draft_add_limit(draft *d, const draft_limit *limit)
+int sym__draft_add_limit(draft *d, const draft_limit *limit)
 {
     draft_limit *limits = grow(d->limits, d->nlimits, &d->limits_cap, sizeof *limits, UINT32_MAX);
     if (!limits)
@@ -162,7 +162,7 @@ int draft_add_limit(draft *d, const draft_limit *limit)
     return SYM_OK;
 }
 
-int draft_add_input(draft *d, const draft_input *input)
+int sym__draft_add_input(draft *d, const draft_input *input)
 {
     /* One per template of a `with`: a big file has millions. */
     draft_input *inputs =
@@ -175,11 +175,11 @@ int draft_add_input(draft *d, const draft_input *input)
     return SYM_OK;
 }
 
-int draft_edges_to_pairs(draft *d)
+int sym__draft_edges_to_pairs(draft *d)
 {
     if (d->edge_pairs)
         return SYM_OK;
-    draft_edge *pairs = d->nedge_dep ? mem_big_alloc(d->nedge_dep * sizeof *pairs) : NULL;
+    draft_edge *pairs = d->nedge_dep ? sym__mem_big_alloc(d->nedge_dep * sizeof *pairs) : NULL;
     if (d->nedge_dep && !pairs)
         return SYM_ENOMEM;
     for (size_t i = 0, e = 0; i < d->nslots; i++) {
@@ -187,18 +187,18 @@ int draft_edges_to_pairs(draft *d)
         for (; e < end; e++)
             pairs[e] = (draft_edge){(uint32_t)i, d->edge_dep[e]};
     }
-    mem_big_free(d->edges);
+    sym__mem_big_free(d->edges);
     d->edges = pairs;
     d->nedges = d->edges_cap = d->nedge_dep;
-    mem_big_free(d->edge_at);
-    mem_big_free(d->edge_dep);
+    sym__mem_big_free(d->edge_at);
+    sym__mem_big_free(d->edge_dep);
     d->edge_at = d->edge_dep = NULL;
     d->nedge_dep = d->edge_dep_cap = d->edge_at_cap = 0;
     d->edge_pairs = true;
     return SYM_OK;
 }
 
-int draft_add_edge(draft *d, uint32_t task, uint32_t dep)
+int sym__draft_add_edge(draft *d, uint32_t task, uint32_t dep)
 {
     if (!d->edge_pairs && d->edge_at && task + 1 == d->nslots) {
         /* A short list is checked for the repeat here, where it is in
@@ -219,7 +219,7 @@ int draft_add_edge(draft *d, uint32_t task, uint32_t dep)
         d->edge_dep[d->nedge_dep++] = dep;
         return SYM_OK;
     }
-    if (draft_edges_to_pairs(d) != SYM_OK)
+    if (sym__draft_edges_to_pairs(d) != SYM_OK)
         return SYM_ENOMEM;
     draft_edge *edges = grow_big(d->edges, d->nedges, &d->edges_cap, sizeof *edges, UINT32_MAX);
     if (!edges)
@@ -229,7 +229,7 @@ int draft_add_edge(draft *d, uint32_t task, uint32_t dep)
     return SYM_OK;
 }
 
-int draft_add_slot(draft *d, const char *id, const char *worker)
+int sym__draft_add_slot(draft *d, const char *id, const char *worker)
 {
     if (d->nslots == d->slots_cap) {
         size_t cap = d->slots_cap;
@@ -258,7 +258,7 @@ int draft_add_slot(draft *d, const char *id, const char *worker)
     return SYM_OK;
 }
 
-draft_task *draft_slot_full(draft *d, size_t i)
+draft_task *sym__draft_slot_full(draft *d, size_t i)
 {
     if (!d->full) {
         d->full = malloc((d->slots_cap ? d->slots_cap : 1) * sizeof *d->full);
@@ -282,7 +282,7 @@ draft_task *draft_slot_full(draft *d, size_t i)
     return t;
 }
 
-void draft_drop_needs(draft *d)
+void sym__draft_drop_needs(draft *d)
 {
     for (size_t i = 0; i < d->ntasks; i++) {
         d->tasks[i].needs = NULL;

@@ -31,7 +31,7 @@ struct expr_template;
 
 /* One matrix axis: key with a literal list, or an expression over params
  * that compile evaluates against the param defaults (and again per run
- * whose params change it: workflow_expand_for_params). */
+ * whose params change it: sym__workflow_expand_for_params). */
 typedef struct draft_axis {
     const char *key;
     const sym_value *values; /* a list, or NULL when expr is set */
@@ -71,14 +71,14 @@ typedef struct draft_task {
     draft_pos pos;
     const char *worker; /* NULL when missing */
     draft_pos worker_pos;
-    draft_need *needs; /* in the draft's flat store; see draft_add_need */
+    draft_need *needs; /* in the draft's flat store; see sym__draft_add_need */
     uint32_t nneeds, needs_at; /* needs_at: where needs starts in the store */
     const sym_value *with; /* a map in the arena, or NULL */
     const char *condition; /* `if` text, or NULL */
     draft_pos condition_pos;
     struct expr_template *cond; /* condition parsed, or NULL */
     draft_pos max_parallel_pos;
-    draft_axis *axes; /* malloc'd; see draft_add_axis */
+    draft_axis *axes; /* malloc'd; see sym__draft_add_axis */
     uint32_t naxes, axes_cap;
     /* The task's own policy fields (those named in `set`), in the arena;
      * NULL while it sets none, as most tasks do: 8 bytes instead of 48 per
@@ -116,7 +116,7 @@ struct wf_id;
 typedef struct draft {
     arena arena; /* strings and values; adopted by the workflow */
     diag *diag;
-    const sym_load_options *opts; /* never NULL after draft_init */
+    const sym_load_options *opts; /* never NULL after sym__draft_init */
     sym_load_options default_opts;
     const char *source;           /* file or buffer name, in the arena */
     const char *name;             /* NULL when missing */
@@ -136,14 +136,14 @@ typedef struct draft {
     draft_need *need_store; /* malloc'd: every task's needs, each task's
                                contiguous (tasks[].needs point here) */
     size_t nneed_store, need_store_cap;
-    /* Tasks added in code (draft_add_slot): slots[i] is task i, and
+    /* Tasks added in code (sym__draft_add_slot): slots[i] is task i, and
      * full[i] the index in tasks of its full record or DRAFT_NONE (full is
      * NULL while no task has one). NULL for drafts from a file. */
     draft_slot *slots;
     uint32_t *full;
     size_t nslots, slots_cap;
     struct wf_id *ids; /* the id index, made by compile (ids.h) */
-    /* Dependencies by index (draft_add_edge). While every one is added to
+    /* Dependencies by index (sym__draft_add_edge). While every one is added to
      * the newest task, as a host building in order adds them, they are
      * kept as CSR already: task i's are edge_dep[edge_at[i] .. edge_at[i +
      * 1]) (the last task's end at nedge_dep), which compile takes over as
@@ -163,7 +163,7 @@ typedef struct draft {
      * axis or max_parallel was added, so compile checks them and builds
      * wf->df; false keeps compile's cost for plain graphs at one test. */
     bool has_df;
-    draft_input *inputs; /* malloc'd; see draft_add_input */
+    draft_input *inputs; /* malloc'd; see sym__draft_add_input */
     size_t ninputs, inputs_cap;
     /* Set when re-expanding for a run's params (dfload.c): axes evaluate
      * against these instead of the defaults, and the templates (shared
@@ -173,17 +173,17 @@ typedef struct draft {
 } draft;
 
 /* opts may be NULL (defaults); source is copied. */
-void draft_init(draft *d, diag *dg, const sym_load_options *opts, const char *source);
+void sym__draft_init(draft *d, diag *dg, const sym_load_options *opts, const char *source);
 /* Frees everything the draft still owns. */
-void draft_free(draft *d);
+void sym__draft_free(draft *d);
 /* A new zeroed task with its id copied into the arena, or NULL (ENOMEM). The
- * pointer is valid until the next draft_add_task. */
-draft_task *draft_add_task(draft *d, const char *id, size_t id_len);
-int draft_add_need(draft *d, draft_task *t, const draft_need *need);
-int draft_add_axis(draft *d, draft_task *t, const draft_axis *axis);
-int draft_add_limit(draft *d, const draft_limit *limit);
+ * pointer is valid until the next sym__draft_add_task. */
+draft_task *sym__draft_add_task(draft *d, const char *id, size_t id_len);
+int sym__draft_add_need(draft *d, draft_task *t, const draft_need *need);
+int sym__draft_add_axis(draft *d, draft_task *t, const draft_axis *axis);
+int sym__draft_add_limit(draft *d, const draft_limit *limit);
 /* Records a templated `with` leaf of draft task `task` (sets has_df). */
-int draft_add_input(draft *d, const draft_input *input);
+int sym__draft_add_input(draft *d, const draft_input *input);
 /* CSR lists shorter than this are checked for repeats as they grow. */
 enum { EDGE_SHORT_LIST = 8 };
 
@@ -191,21 +191,21 @@ enum { EDGE_SHORT_LIST = 8 };
  * SYM_ENOMEM, or SYM_EEXIST when dep is among task's already and that
  * could be told at once (it was not added again); other repeats are left
  * for compile to report. */
-int draft_add_edge(draft *d, uint32_t task, uint32_t dep);
+int sym__draft_add_edge(draft *d, uint32_t task, uint32_t dep);
 /* Moves the CSR dependencies into (task, dep) pairs (see edge_at); SYM_OK
  * or SYM_ENOMEM. */
-int draft_edges_to_pairs(draft *d);
+int sym__draft_edges_to_pairs(draft *d);
 /* A task with an id (not copied: the caller's arena string) and a worker
  * only (the builder's way); SYM_OK or SYM_ENOMEM. A draft holds slots or
- * tasks added by draft_add_task, not both. */
-int draft_add_slot(draft *d, const char *id, const char *worker);
+ * tasks added by sym__draft_add_task, not both. */
+int sym__draft_add_slot(draft *d, const char *id, const char *worker);
 /* Slot i's full record, made on first need (NULL: out of memory). The
- * pointer is valid until the next draft_slot_full. */
-draft_task *draft_slot_full(draft *d, size_t i);
+ * pointer is valid until the next sym__draft_slot_full. */
+draft_task *sym__draft_slot_full(draft *d, size_t i);
 
 /* Frees every task's needs (compile, once it has resolved them), so that
  * their memory is back before the workflow is laid out. */
-void draft_drop_needs(draft *d);
+void sym__draft_drop_needs(draft *d);
 
 /* How many tasks, either way. */
 static inline size_t draft_count(const draft *d)
@@ -230,7 +230,7 @@ static inline const draft_task *draft_full(const draft *d, size_t i)
     return d->full && d->full[i] != DRAFT_NONE ? &d->tasks[d->full[i]] : NULL;
 }
 /* The array of structs whose first member is each task's id, for ids.h
- * and did_you_mean. */
+ * and sym__did_you_mean. */
 static inline const void *draft_id_base(const draft *d, size_t *stride)
 {
     *stride = d->slots ? sizeof(draft_slot) : sizeof(draft_task);
@@ -240,7 +240,7 @@ static inline const void *draft_id_base(const draft *d, size_t *stride)
 /* Validates the draft (names, ids, references, cycles, limits), merges the
  * defaults, expands matrices and builds the DAG. Every error goes to
  * d->diag. On SYM_OK *out is the new workflow, which has taken over the
- * arena. The draft must still be freed with draft_free either way. */
-int draft_compile(draft *d, sym_workflow **out);
+ * arena. The draft must still be freed with sym__draft_free either way. */
+int sym__draft_compile(draft *d, sym_workflow **out);
 
 #endif

@@ -2,7 +2,7 @@
  * -> draft -> compile.
  *
  * compile also runs after shape errors when the schema read the whole
- * document (see schema_read), so a file reports its bad references, names
+ * document (see sym__schema_read), so a file reports its bad references, names
  * and cycles beside its bad keys and types: all its errors at once. The
  * workflow such a run may build is dropped. */
 #include <errno.h>
@@ -28,9 +28,9 @@ static int take_options(const sym_load_options *opts, sym_load_options *own, con
     *own = (sym_load_options)SYM_LOAD_OPTIONS_INIT;
     if (!opts)
         return SYM_OK;
-    if (!abi_known(ABI_LOAD_OPTIONS, opts->version))
-        return abi_refuse(err, fn, ABI_LOAD_OPTIONS, opts->version);
-    abi_read(ABI_LOAD_OPTIONS, own, opts);
+    if (!sym__abi_known(ABI_LOAD_OPTIONS, opts->version))
+        return sym__abi_refuse(err, fn, ABI_LOAD_OPTIONS, opts->version);
+    sym__abi_read(ABI_LOAD_OPTIONS, own, opts);
     return SYM_OK;
 }
 
@@ -73,7 +73,7 @@ static void report_begin(report *rp, sym_error *err, const char *name, size_t ma
     rp->own = err ? NULL : sym_error_new();
     rp->err = err ? err : rp->own;
     rp->from = sym_error_count(rp->err);
-    diag_init(&rp->dg, rp->err, name, max_errors);
+    sym__diag_init(&rp->dg, rp->err, name, max_errors);
 }
 
 /* Puts this load's errors in file order and returns the code of the first
@@ -94,20 +94,20 @@ static int load(const char *data, size_t len, const char *name, const sym_load_o
                 diag *dg, sym_workflow **out)
 {
     draft d;
-    draft_init(&d, dg, opts, name);
+    sym__draft_init(&d, dg, opts, name);
     yreader *r = NULL;
-    int rc = yr_open(&r, data, len, opts, dg);
+    int rc = sym__yr_open(&r, data, len, opts, dg);
     if (rc == SYM_OK) {
         bool checkable = false;
-        rc = schema_read(r, &d, &checkable);
-        yr_close(r);
+        rc = sym__schema_read(r, &d, &checkable);
+        sym__yr_close(r);
         if (rc == SYM_OK || checkable) {
-            int crc = draft_compile(&d, out);
+            int crc = sym__draft_compile(&d, out);
             if (rc == SYM_OK)
                 rc = crc;
         }
     }
-    draft_free(&d);
+    sym__draft_free(&d);
     if (dg->first != SYM_OK)
         rc = dg->first;
     if (rc != SYM_OK && *out) {
@@ -126,7 +126,7 @@ SYM_API int sym_workflow_load_buffer(const char *data, size_t len, const char *n
     if (!name)
         name = "<memory>";
     if (!out || (!data && len > 0))
-        return error_add(err, SYM_EINVAL, name, 0, 0,
+        return sym__error_add(err, SYM_EINVAL, name, 0, 0,
                          "sym_workflow_load_buffer: %s is NULL", out ? "data" : "out");
     sym_load_options own;
     int rc = take_options(opts, &own, "sym_workflow_load_buffer", err);
@@ -208,7 +208,7 @@ static const char *special_kind(mode_t mode)
 
 static int refuse_special(diag *dg, const char *path, const char *kind)
 {
-    diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': it is %s, not a regular file", path,
+    sym__diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': it is %s, not a regular file", path,
              kind);
     return SYM_EIO;
 }
@@ -230,14 +230,16 @@ static int read_file(const char *path, size_t max, diag *dg, char **buf, size_t 
         const char *kind = e == ENXIO && stat(path, &st) == 0 ? special_kind(st.st_mode) : NULL;
         if (kind) /* a socket: open says "No such device or address" */
             return refuse_special(dg, path, kind);
-        diag_add(dg, SYM_EIO, 0, 0, "cannot open '%s': %s", path, errno_text(e, why, sizeof why));
+        sym__diag_add(dg, SYM_EIO, 0, 0, "cannot open '%s': %s", path,
+                      errno_text(e, why, sizeof why));
         return SYM_EIO;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
         close(fd);
-        diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': %s", path, errno_text(e, why, sizeof why));
+        sym__diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': %s", path,
+                      errno_text(e, why, sizeof why));
         return SYM_EIO;
     }
     const char *kind = special_kind(st.st_mode);
@@ -251,7 +253,7 @@ static int read_file(const char *path, size_t max, diag *dg, char **buf, size_t 
     size_t size = st.st_size > 0 ? (size_t)st.st_size : 0;
     if (max && (uintmax_t)st.st_size > max) {
         close(fd);
-        diag_add(dg, SYM_ELIMIT, 0, 0,
+        sym__diag_add(dg, SYM_ELIMIT, 0, 0,
                  "'%s' is %jd bytes, over the limit of %zu bytes (load option max_file_bytes)",
                  path, (intmax_t)st.st_size, max);
         return SYM_ELIMIT;
@@ -259,13 +261,13 @@ static int read_file(const char *path, size_t max, diag *dg, char **buf, size_t 
     int rc = read_all(fd, size, max, buf, len);
     close(fd);
     if (rc == SYM_EIO)
-        diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': %s", path,
+        sym__diag_add(dg, SYM_EIO, 0, 0, "cannot read '%s': %s", path,
                  errno_text((int)*len, why, sizeof why));
     else if (rc == SYM_ELIMIT)
-        diag_add(dg, SYM_ELIMIT, 0, 0,
+        sym__diag_add(dg, SYM_ELIMIT, 0, 0,
                  "'%s' is over the limit of %zu bytes (load option max_file_bytes)", path, max);
     else if (rc == SYM_ENOMEM)
-        diag_add(dg, SYM_ENOMEM, 0, 0, "out of memory reading '%s'", path);
+        sym__diag_add(dg, SYM_ENOMEM, 0, 0, "out of memory reading '%s'", path);
     return rc;
 }
 
@@ -275,7 +277,7 @@ SYM_API int sym_workflow_load_file(const char *path, const sym_load_options *opt
     if (out)
         *out = NULL;
     if (!path || !out)
-        return error_add(err, SYM_EINVAL, NULL, 0, 0, "sym_workflow_load_file: %s is NULL",
+        return sym__error_add(err, SYM_EINVAL, NULL, 0, 0, "sym_workflow_load_file: %s is NULL",
                          path ? "out" : "path");
     sym_load_options own;
     int rc = take_options(opts, &own, "sym_workflow_load_file", err);

@@ -31,7 +31,7 @@
 /* ------------------------------------------------------------------------ */
 
 typedef struct keyname {
-    const char *name; /* first, so did_you_mean can walk the table */
+    const char *name; /* first, so sym__did_you_mean can walk the table */
     size_t len;
 } keyname;
 
@@ -167,7 +167,7 @@ static sslot *strset_put(strset *set, arena *a, const char *s, size_t n, draft_p
     *found = e->gen == set->gen;
     if (*found)
         return e;
-    const char *copy = a ? arena_strndup(a, s, n) : s;
+    const char *copy = a ? sym__arena_strndup(a, s, n) : s;
     if (!copy || n > UINT32_MAX)
         return NULL;
     *e = (sslot){copy, (uint32_t)n, set->gen, pos};
@@ -194,7 +194,7 @@ typedef struct walker {
     strset workers;  /* interned worker names */
     strset keys;     /* keys of the user-named mapping being read */
     /* Where the templated strings of the `with` being read were written
-     * (yr_on_string), found again by their bytes' address. */
+     * (sym__yr_on_string), found again by their bytes' address. */
     struct leaf_pos *leaves;
     size_t nleaves, leaves_cap, leaf_cursor;
     bool leaves_nomem;
@@ -212,9 +212,9 @@ static void say(walker *w, int code, uint32_t line, uint32_t column, const char 
 {
     va_list ap;
     va_start(ap, fmt);
-    diag_addv(w->dg, code, line, column, fmt, ap);
+    sym__diag_addv(w->dg, code, line, column, fmt, ap);
     va_end(ap);
-    if (diag_full(w->dg))
+    if (sym__diag_full(w->dg))
         w->stop = true;
 }
 
@@ -223,7 +223,7 @@ static void say(walker *w, int code, uint32_t line, uint32_t column, const char 
 static void out_of_memory(walker *w)
 {
     if (!w->stop)
-        diag_add(w->dg, SYM_ENOMEM, 0, 0, "out of memory while reading the workflow");
+        sym__diag_add(w->dg, SYM_ENOMEM, 0, 0, "out of memory while reading the workflow");
     w->stop = true;
 }
 
@@ -279,9 +279,9 @@ static bool next(walker *w, yr_event *ev)
 {
     if (w->stop)
         return false;
-    yr_kind k = yr_next(w->r, ev);
+    yr_kind k = sym__yr_next(w->r, ev);
     w->ended = k == YR_END;
-    if (k == YR_ERROR || k == YR_END || diag_full(w->dg)) {
+    if (k == YR_ERROR || k == YR_END || sym__diag_full(w->dg)) {
         /* YR_END inside a node cannot happen: the reader balances nodes. */
         w->stop = true;
         return false;
@@ -291,7 +291,7 @@ static bool next(walker *w, yr_event *ev)
 
 static void skip(walker *w, const yr_event *ev)
 {
-    if (!w->stop && !yr_skip(w->r, ev))
+    if (!w->stop && !sym__yr_skip(w->r, ev))
         w->stop = true;
 }
 
@@ -366,7 +366,7 @@ static int known_key(walker *w, const yr_event *k, const keyname *tab, size_t co
     shown sh;
     int i = find_name(k->value, k->length, tab, count);
     if (i < 0) {
-        const char *hint = did_you_mean(k->value, tab, count, sizeof *tab);
+        const char *hint = sym__did_you_mean(k->value, tab, count, sizeof *tab);
         if (hint) {
             seen->suggested |= 1u << find_name(hint, strlen(hint), tab, count);
             SAY_AT(w, k, "unknown key '%s' %s (did you mean '%s'?)", clip_ev(k, &sh), where,
@@ -452,11 +452,11 @@ static bool maybe_not_string(const char *s, size_t n)
  * or a tag contradicts the text (*v is then a null). */
 static bool resolve(walker *w, const yr_event *ev, sym_value *v)
 {
-    int rc = yr_scalar_value(ev, v, &w->d->arena);
+    int rc = sym__yr_scalar_value(ev, v, &w->d->arena);
     if (rc == SYM_ENOMEM)
         out_of_memory(w);
     if (rc != SYM_OK)
-        value_set_null(v);
+        sym__value_set_null(v);
     return rc == SYM_OK;
 }
 
@@ -540,7 +540,7 @@ static int get_enum(walker *w, const yr_event *ev, const char *key, const char *
     if (i >= 0)
         return i;
     shown sh;
-    const char *hint = did_you_mean(ev->value, names, count, sizeof *names);
+    const char *hint = sym__did_you_mean(ev->value, names, count, sizeof *names);
     if (hint)
         SAY_AT(w, ev, "unknown %s '%s' %s (did you mean '%s'?); use one of %s", noun,
                clip_ev(ev, &sh), where, hint, all);
@@ -571,7 +571,7 @@ static int64_t unit_ms(const char *u, size_t n)
     return u[0] == 's' ? 1000 : u[0] == 'm' ? 60000 : u[0] == 'h' ? 3600000 : 0;
 }
 
-schema_duration_status schema_parse_duration(const char *s, size_t n, int64_t *ms)
+schema_duration_status sym__schema_parse_duration(const char *s, size_t n, int64_t *ms)
 {
     size_t i = 0;
     bool negative = n > 0 && s[0] == '-';
@@ -636,7 +636,7 @@ static bool get_duration(walker *w, const yr_event *ev, const char *key, const c
     }
     shown sh;
     const char *t = clip_ev(ev, &sh);
-    switch (schema_parse_duration(ev->value, ev->length, ms)) {
+    switch (sym__schema_parse_duration(ev->value, ev->length, ms)) {
     case SCHEMA_DURATION_OK:
         return true;
     case SCHEMA_DURATION_NO_UNIT:
@@ -831,8 +831,8 @@ static void add_need(walker *w, draft_task *t, const yr_event *ev, const owner *
     }
     if (ok <= 0)
         return;
-    draft_need need = {arena_strndup(&w->d->arena, ev->value, ev->length), pos_of(ev)};
-    if (!need.name || draft_add_need(w->d, t, &need) != SYM_OK)
+    draft_need need = {sym__arena_strndup(&w->d->arena, ev->value, ev->length), pos_of(ev)};
+    if (!need.name || sym__draft_add_need(w->d, t, &need) != SYM_OK)
         out_of_memory(w);
 }
 
@@ -854,13 +854,13 @@ static void read_needs(walker *w, const yr_event *ev, draft_task *t, const owner
 /* A value read whole into the arena (`with`, params, matrix lists). */
 static sym_value *read_value(walker *w, const yr_event *ev)
 {
-    sym_value *v = arena_alloc(&w->d->arena, sizeof *v);
+    sym_value *v = sym__arena_alloc(&w->d->arena, sizeof *v);
     if (!v) {
         out_of_memory(w);
         return NULL;
     }
     size_t before = w->dg->count;
-    int rc = yr_read_value(w->r, ev, v, &w->d->arena);
+    int rc = sym__yr_read_value(w->r, ev, v, &w->d->arena);
     if (rc == SYM_OK)
         return v;
     if (rc == SYM_ENOMEM) {
@@ -868,27 +868,27 @@ static sym_value *read_value(walker *w, const yr_event *ev)
     } else if (w->dg->count == before) {
         /* The reader reports what it finds; this is a safety net. */
         shown sh;
-        diag_add(w->dg, rc, ev->line, ev->column, "value %s could not be read: %s",
+        sym__diag_add(w->dg, rc, ev->line, ev->column, "value %s could not be read: %s",
                  what(ev, &sh), sym_strerror(rc));
     }
-    if (diag_full(w->dg))
+    if (sym__diag_full(w->dg))
         w->stop = true;
     return NULL;
 }
 
-/* yr_on_string's callback while a `with` is read: notes where each string
+/* sym__yr_on_string's callback while a `with` is read: notes where each string
  * holding "${{" starts (inside a quoted scalar: after the quote, so
  * positions inside it are exact when it has no escapes). */
 static void note_leaf(void *ctx, const sym_value *v, const yr_event *ev)
 {
     walker *w = ctx;
-    if (!expr_has_template(v->u.s, v->n))
+    if (!sym__expr_has_template(v->u.s, v->n))
         return;
     if (w->nleaves == w->leaves_cap) {
         size_t cap = w->leaves_cap ? w->leaves_cap * 2 : 8;
         /* A mapping of its own once big: grown by moving pages, not by
-         * copying (see mem_big_realloc), so growth holds no second copy. */
-        leaf_pos *grown = mem_big_realloc(w->leaves, cap * sizeof *grown);
+         * copying (see sym__mem_big_realloc), so growth holds no second copy. */
+        leaf_pos *grown = sym__mem_big_realloc(w->leaves, cap * sizeof *grown);
         if (!grown) {
             w->leaves_nomem = true;
             return;
@@ -899,7 +899,7 @@ static void note_leaf(void *ctx, const sym_value *v, const yr_event *ev)
     w->leaves[w->nleaves++] = (leaf_pos){v->u.s, ev->line, ev->column + (ev->plain ? 0 : 1)};
 }
 
-/* dfl_scan_with's position lookup: the leaves come in the order noted, so
+/* sym__dfl_scan_with's position lookup: the leaves come in the order noted, so
  * the next one is almost always at the cursor. */
 static void leaf_position(void *ctx, const sym_value *leaf, uint32_t *line, uint32_t *column)
 {
@@ -926,9 +926,9 @@ static void read_with(walker *w, const yr_event *ev, draft_task *t, const owner 
         return;
     }
     w->nleaves = w->leaf_cursor = 0;
-    yr_on_string(w->r, note_leaf, w);
+    sym__yr_on_string(w->r, note_leaf, w);
     t->with = read_value(w, ev);
-    yr_on_string(w->r, NULL, NULL);
+    sym__yr_on_string(w->r, NULL, NULL);
     if (w->leaves_nomem) {
         out_of_memory(w);
         return;
@@ -937,9 +937,9 @@ static void read_with(walker *w, const yr_event *ev, draft_task *t, const owner 
         return;
     bool bad = false;
     uint32_t task = (uint32_t)(t - w->d->tasks);
-    if (dfl_scan_with(w->d, task, t->with, leaf_position, w, w->dg, &bad) != SYM_OK)
+    if (sym__dfl_scan_with(w->d, task, t->with, leaf_position, w, w->dg, &bad) != SYM_OK)
         out_of_memory(w);
-    if (diag_full(w->dg))
+    if (sym__diag_full(w->dg))
         w->stop = true;
 }
 
@@ -963,17 +963,17 @@ static void read_if(walker *w, const yr_event *v, draft_task *t, const owner *o)
         len = strlen(text);
         column = v->column;
     }
-    if (!(t->condition = arena_strndup(&w->d->arena, text, len))) {
+    if (!(t->condition = sym__arena_strndup(&w->d->arena, text, len))) {
         out_of_memory(w);
         return;
     }
     t->condition_pos = pos_of(v);
-    int rc = dfl_parse_condition(&w->d->arena, text, len, v->line, column, w->dg, &t->cond);
+    int rc = sym__dfl_parse_condition(&w->d->arena, text, len, v->line, column, w->dg, &t->cond);
     if (rc == SYM_ENOMEM)
         out_of_memory(w);
     else if (rc == SYM_OK)
         w->d->has_df = true;
-    if (diag_full(w->dg))
+    if (sym__diag_full(w->dg))
         w->stop = true;
 }
 
@@ -1026,12 +1026,12 @@ static void read_axis(walker *w, const yr_event *ev, const char *key, draft_task
             return;
         axis.values = list;
     } else if (is_string(w, ev) && is_one_expression(ev->value, ev->length)) {
-        if (!(axis.expr = arena_strndup(&w->d->arena, ev->value, ev->length))) {
+        if (!(axis.expr = sym__arena_strndup(&w->d->arena, ev->value, ev->length))) {
             out_of_memory(w);
             return;
         }
         uint32_t column = ev->column + (ev->plain ? 0 : 1);
-        int rc = expr_template_parse(ev->value, ev->length, ev->line, column, &w->d->arena,
+        int rc = sym__expr_template_parse(ev->value, ev->length, ev->line, column, &w->d->arena,
                                      w->dg, &axis.tmpl);
         if (rc == SYM_ENOMEM) {
             out_of_memory(w);
@@ -1040,7 +1040,7 @@ static void read_axis(walker *w, const yr_event *ev, const char *key, draft_task
         /* A refused axis is still an axis: max_parallel beside it is fine. */
         axis.bad = rc != SYM_OK;
         w->d->has_df = true;
-        if (diag_full(w->dg))
+        if (sym__diag_full(w->dg))
             w->stop = true;
     } else {
         shown sh;
@@ -1051,7 +1051,7 @@ static void read_axis(walker *w, const yr_event *ev, const char *key, draft_task
         skip(w, ev);
         return;
     }
-    if (draft_add_axis(w->d, t, &axis) != SYM_OK)
+    if (sym__draft_add_axis(w->d, t, &axis) != SYM_OK)
         out_of_memory(w);
 }
 
@@ -1065,7 +1065,7 @@ static void read_matrix(walker *w, const yr_event *ev, draft_task *t, const owne
     yr_event k, v;
     while (next_key(w, &k, where) > 0) {
         const char *key;
-        if (!name_is_identifier(k.value) || strlen(k.value) != k.length) {
+        if (!sym__name_is_identifier(k.value) || strlen(k.value) != k.length) {
             shown sh;
             SAY_AT(w, &k,
                    "matrix axis name '%s' %s is not valid (letters, digits and '_', not starting "
@@ -1114,7 +1114,7 @@ static void read_task_key(walker *w, int key, const yr_event *v, draft_task *t, 
             wrong(w, v, "description", o->in, "a string");
         break;
     default:
-        if (!t->policy && !(t->policy = arena_calloc(&w->d->arena, 1, sizeof *t->policy))) {
+        if (!t->policy && !(t->policy = sym__arena_calloc(&w->d->arena, 1, sizeof *t->policy))) {
             out_of_memory(w);
             return;
         }
@@ -1166,7 +1166,7 @@ static void read_tasks(walker *w, const yr_event *ev)
             w->stop = true;
             return;
         }
-        draft_task *t = draft_add_task(d, k.value, k.length);
+        draft_task *t = sym__draft_add_task(d, k.value, k.length);
         if (!t) {
             out_of_memory(w);
             return;
@@ -1194,7 +1194,7 @@ static void read_params(walker *w, const yr_event *ev)
     yr_event k, v;
     while (next_key(w, &k, where) > 0) {
         const char *key;
-        if (!name_is_identifier(k.value) || strlen(k.value) != k.length) {
+        if (!sym__name_is_identifier(k.value) || strlen(k.value) != k.length) {
             shown sh;
             SAY_AT(w, &k,
                    "param name '%s' is not valid (letters, digits and '_', not starting with a "
@@ -1221,8 +1221,8 @@ static void read_params(walker *w, const yr_event *ev)
         entries[n].key = (char *)key;
         entries[n++].value = *val;
     }
-    sym_value *map = arena_alloc(&w->d->arena, sizeof *map);
-    value_entry *kept = n ? arena_alloc(&w->d->arena, n * sizeof *kept) : NULL;
+    sym_value *map = sym__arena_alloc(&w->d->arena, sizeof *map);
+    value_entry *kept = n ? sym__arena_alloc(&w->d->arena, n * sizeof *kept) : NULL;
     if (!map || (n && !kept)) {
         out_of_memory(w);
     } else {
@@ -1262,7 +1262,7 @@ static void read_limit(walker *w, const yr_event *ev, const char *worker, draft_
         return;
     if (missing(&seen, 0))
         SAY_AT(w, ev, "worker '%s' in 'workers' has no 'concurrency'", sh.buf);
-    else if (ok && seen.at[0].line && draft_add_limit(w->d, &limit) != SYM_OK)
+    else if (ok && seen.at[0].line && sym__draft_add_limit(w->d, &limit) != SYM_OK)
         out_of_memory(w);
 }
 
@@ -1313,7 +1313,7 @@ static const char *top_text(walker *w, const yr_event *ev, const char *key)
         wrong(w, ev, key, "at the top level", "a string");
     if (ok <= 0)
         return NULL;
-    const char *s = arena_strndup(&w->d->arena, ev->value, ev->length);
+    const char *s = sym__arena_strndup(&w->d->arena, ev->value, ev->length);
     if (!s)
         out_of_memory(w);
     return s;
@@ -1393,7 +1393,7 @@ static void stand_in(draft *d)
             d->tasks[i].worker = placeholder;
 }
 
-int schema_read(yreader *r, draft *d, bool *checkable)
+int sym__schema_read(yreader *r, draft *d, bool *checkable)
 {
     walker w = {.r = r, .d = d, .dg = d->diag};
     size_t before = d->diag->count;
@@ -1415,8 +1415,8 @@ int schema_read(yreader *r, draft *d, bool *checkable)
     }
     strset_free(&w.workers);
     strset_free(&w.keys);
-    mem_big_free(w.leaves);
-    bool whole = w.ended && !diag_full(d->diag) && d->ntasks > 0;
+    sym__mem_big_free(w.leaves);
+    bool whole = w.ended && !sym__diag_full(d->diag) && d->ntasks > 0;
     if (checkable)
         *checkable = whole;
     if (d->diag->count == before)
@@ -1429,7 +1429,7 @@ int schema_read(yreader *r, draft *d, bool *checkable)
 int sym_duration_parse(const char *text, size_t len, int64_t *ms)
 {
     int64_t v;
-    if (!text || !ms || schema_parse_duration(text, len, &v) != SCHEMA_DURATION_OK)
+    if (!text || !ms || sym__schema_parse_duration(text, len, &v) != SCHEMA_DURATION_OK)
         return SYM_EINVAL;
     *ms = v;
     return SYM_OK;

@@ -19,13 +19,13 @@
  * the reader or by the schema), else the code of the diag's first error.
  *
  * *checkable (when not NULL) says whether d may still go through
- * draft_compile after errors, so that a file's reference, name and cycle
+ * sym__draft_compile after errors, so that a file's reference, name and cycle
  * errors are reported beside its shape errors: the whole document was read
  * (no syntax error, limit, unsupported version or full diag), it has
  * tasks, and a required value the schema refused (a task's worker, the
  * name) was replaced by a valid stand-in so compile does not report it a
  * second time. Such a draft never yields a workflow the host sees. */
-int schema_read(yreader *r, draft *d, bool *checkable);
+int sym__schema_read(yreader *r, draft *d, bool *checkable);
 
 typedef enum schema_duration_status {
     SCHEMA_DURATION_OK = 0,
@@ -45,6 +45,6 @@ typedef enum schema_duration_status {
  * allowed where it comes to whole milliseconds (1.5s, 0.25m; not 1.5ms or
  * 1.0005s), so a duration is always an exact count of milliseconds. On
  * SCHEMA_DURATION_OK *ms is set. */
-schema_duration_status schema_parse_duration(const char *s, size_t n, int64_t *ms);
+schema_duration_status sym__schema_parse_duration(const char *s, size_t n, int64_t *ms);
 
 #endif

@@ -20,12 +20,12 @@ static bool is_blank(const char *s, size_t n)
 static int read_one(yreader *r, diag *d, arena *a, sym_value *v)
 {
     yr_event ev;
-    if (yr_next(r, &ev) == YR_ERROR)
+    if (sym__yr_next(r, &ev) == YR_ERROR)
         return d->first != SYM_OK ? d->first : SYM_ESYNTAX;
-    int rc = yr_read_value(r, &ev, v, a);
+    int rc = sym__yr_read_value(r, &ev, v, a);
     if (rc != SYM_OK)
         return rc;
-    if (yr_next(r, &ev) != YR_END)
+    if (sym__yr_next(r, &ev) != YR_END)
         return d->first != SYM_OK ? d->first : SYM_ESYNTAX;
     return d->first; /* non-fatal problems (a refused tag) still fail */
 }
@@ -33,28 +33,28 @@ static int read_one(yreader *r, diag *d, arena *a, sym_value *v)
 SYM_API int sym_value_parse(const char *text, size_t len, sym_value **out, sym_error *err)
 {
     if (!out)
-        return error_add(err, SYM_EINVAL, VALUE_NAME, 0, 0, "no place for the result");
+        return sym__error_add(err, SYM_EINVAL, VALUE_NAME, 0, 0, "no place for the result");
     *out = NULL;
     if (!text && len)
-        return error_add(err, SYM_EINVAL, VALUE_NAME, 0, 0, "text is NULL");
+        return sym__error_add(err, SYM_EINVAL, VALUE_NAME, 0, 0, "text is NULL");
     if (!text || is_blank(text, len))
-        return error_add(err, SYM_ESYNTAX, VALUE_NAME, 0, 0, "the value is empty");
+        return sym__error_add(err, SYM_ESYNTAX, VALUE_NAME, 0, 0, "the value is empty");
     diag d;
-    diag_init(&d, err, VALUE_NAME, 0);
+    sym__diag_init(&d, err, VALUE_NAME, 0);
     yreader *r;
-    int rc = yr_open(&r, text, len, NULL, &d);
+    int rc = sym__yr_open(&r, text, len, NULL, &d);
     if (rc != SYM_OK)
         return rc;
     arena a;
-    arena_init(&a);
+    sym__arena_init(&a);
     sym_value v;
     rc = read_one(r, &d, &a, &v);
     if (rc == SYM_OK) {
         *out = sym_value_copy(&v);
         if (!*out)
-            rc = error_add(err, SYM_ENOMEM, VALUE_NAME, 0, 0, "out of memory");
+            rc = sym__error_add(err, SYM_ENOMEM, VALUE_NAME, 0, 0, "out of memory");
     }
-    yr_close(r);
-    arena_free(&a);
+    sym__yr_close(r);
+    sym__arena_free(&a);
     return rc;
 }

@@ -7,13 +7,13 @@
 #include "common.h"
 #include "dfload.h"
 
-void workflow_retain(sym_workflow *wf)
+void sym__workflow_retain(sym_workflow *wf)
 {
     /* Relaxed: taking a reference needs no ordering, only atomicity. */
     atomic_fetch_add_explicit(&wf->refs, 1, memory_order_relaxed);
 }
 
-void workflow_release(sym_workflow *wf)
+void sym__workflow_release(sym_workflow *wf)
 {
     if (!wf)
         return;
@@ -21,24 +21,24 @@ void workflow_release(sym_workflow *wf)
      * reads finished before the memory goes. */
     if (atomic_fetch_sub_explicit(&wf->refs, 1, memory_order_acq_rel) != 1)
         return;
-    ids_free(wf->ids);
+    sym__ids_free(wf->ids);
     free(wf->tasks_block);
-    mem_big_free(wf->hot);
-    mem_big_free(wf->dep_at);
-    mem_big_free(wf->slots_block);
-    mem_big_free(wf->pos);
-    mem_big_free(wf->deps_block);
-    dfl_release(wf);
+    sym__mem_big_free(wf->hot);
+    sym__mem_big_free(wf->dep_at);
+    sym__mem_big_free(wf->slots_block);
+    sym__mem_big_free(wf->pos);
+    sym__mem_big_free(wf->deps_block);
+    sym__dfl_release(wf);
     /* The struct itself lives in a malloc'd block of its own (compile.c),
      * so the arena can be freed from it. */
     arena a = wf->arena;
     free(wf);
-    arena_free(&a);
+    sym__arena_free(&a);
 }
 
 void sym_workflow_free(sym_workflow *wf)
 {
-    workflow_release(wf);
+    sym__workflow_release(wf);
 }
 
 const char *sym_workflow_name(const sym_workflow *wf)
@@ -104,7 +104,7 @@ int sym_workflow_find_task(const sym_workflow *wf, const char *id, size_t *index
 {
     if (!wf || !id || !index)
         return SYM_EINVAL;
-    uint32_t found = ids_find(wf->ids, id, strlen(id), wf->id_base, wf->id_stride);
+    uint32_t found = sym__ids_find(wf->ids, id, strlen(id), wf->id_base, wf->id_stride);
     if (found == IDS_NONE)
         return SYM_ENOTFOUND;
     *index = found;
@@ -113,7 +113,7 @@ int sym_workflow_find_task(const sym_workflow *wf, const char *id, size_t *index
 
 int sym_workflow_task_info(const sym_workflow *wf, size_t index, sym_task_info *info)
 {
-    if (!wf || !info || !abi_known(ABI_TASK_INFO, info->version))
+    if (!wf || !info || !sym__abi_known(ABI_TASK_INFO, info->version))
         return SYM_EINVAL;
     if (index >= wf->ntasks)
         return SYM_ENOTFOUND;
@@ -130,7 +130,7 @@ int sym_workflow_task_info(const sym_workflow *wf, size_t index, sym_task_info *
     full.succ_count = wf_succ_count(wf, i);
     full.line = wf->pos ? wf->pos[index].line : 0;
     full.column = wf->pos ? wf->pos[index].column : 0;
-    abi_write(ABI_TASK_INFO, info, &full);
+    sym__abi_write(ABI_TASK_INFO, info, &full);
     return SYM_OK;
 }
 

@@ -1,9 +1,9 @@
 /* workflow.h - the layout of a compiled sym_workflow, shared by the modules
- * that read it (the engine, exports). Built only by draft_compile; read-only
+ * that read it (the engine, exports). Built only by sym__draft_compile; read-only
  * afterwards, so any thread may read it without locks.
  *
  * This is what lib/load offers the folder above it (lib/engine): the
- * compiled workflow, its references and workflow_expand_for_params. The
+ * compiled workflow, its references and sym__workflow_expand_for_params. The
  * rest of lib/load (reader, schema, draft, compile, builder, export) is
  * its own. */
 #ifndef SYM_WORKFLOW_H
@@ -96,7 +96,7 @@ typedef struct wf_task_df {
 /* A matrix axis given by an expression over params (`${{ params.shards }}`):
  * the workflow is expanded with the param defaults; a run whose params
  * change an axis gets a workflow expanded for its own values (see
- * workflow_expand_for_params). */
+ * sym__workflow_expand_for_params). */
 typedef struct wf_dataflow {
     wf_task_df *tasks; /* per task, indexed like sym_workflow.tasks */
     wf_group *groups;
@@ -206,17 +206,17 @@ static inline uint32_t wf_succ_count(const sym_workflow *wf, uint32_t i)
 }
 
 /* Takes one more reference (a run holds one while it lives). */
-void workflow_retain(sym_workflow *wf);
+void sym__workflow_retain(sym_workflow *wf);
 /* Drops one reference; frees at zero. sym_workflow_free is this. */
-void workflow_release(sym_workflow *wf);
+void sym__workflow_release(sym_workflow *wf);
 
 /* For a run: when wf has matrix axes over params and the run's params
  * (defaults merged with overrides, a map) give an axis other values than
  * the defaults did, *out is a new workflow expanded for those params (free
- * with workflow_release); otherwise *out is NULL and the run uses wf. Errors
+ * with sym__workflow_release); otherwise *out is NULL and the run uses wf. Errors
  * (an axis that is not a list, past max_matrix...) go to err without a
  * file position, and nothing is made. */
-int workflow_expand_for_params(const sym_workflow *wf, const sym_value *params,
+int sym__workflow_expand_for_params(const sym_workflow *wf, const sym_value *params,
                                sym_workflow **out, sym_error *err);
 
 #endif

@@ -66,7 +66,7 @@ typedef struct replay {
     size_t pos, end;
 } replay;
 
-/* yr_read_value's work stacks (kept in the reader so they are reused):
+/* sym__yr_read_value's work stacks (kept in the reader so they are reused):
  * the values of every open collection, and for each map entry its key and
  * where the key was written (for "duplicate key ... (first at L:C)"). Two
  * stacks, so that a list's items cost 16 bytes each here, not 32. */
@@ -132,11 +132,11 @@ struct yreader {
     size_t nmkeys, mkeys_cap;
     vframe *vframes;
     size_t nvframes, vframes_cap;
-    int read_first; /* the first error reported during yr_read_value */
+    int read_first; /* the first error reported during sym__yr_read_value */
     size_t pending_anchor; /* 1 + index of the anchor the current start event opens */
     bool ev_is_key;        /* the scalar just returned is a mapping key */
     bool ev_replayed;      /* the event just returned comes from an alias */
-    yr_string_fn on_string; /* see yr_on_string */
+    yr_string_fn on_string; /* see sym__yr_on_string */
     void *on_string_ctx;
     /* Map keys read into an arena repeat from task to task ("url", "path"),
      * and so do short strings: a small direct-mapped cache hands out one
@@ -176,7 +176,7 @@ static void report(yreader *r, int code, uint32_t line, uint32_t column, const c
 {
     va_list ap;
     va_start(ap, fmt);
-    diag_addv(r->d, code, line, column, fmt, ap);
+    sym__diag_addv(r->d, code, line, column, fmt, ap);
     va_end(ap);
     if (r->read_first == SYM_OK)
         r->read_first = code;
@@ -190,7 +190,7 @@ static yr_kind fail(yreader *r, int code, uint32_t line, uint32_t column, const 
 {
     va_list ap;
     va_start(ap, fmt);
-    diag_addv(r->d, code, line, column, fmt, ap);
+    sym__diag_addv(r->d, code, line, column, fmt, ap);
     va_end(ap);
     if (r->read_first == SYM_OK)
         r->read_first = code;
@@ -317,12 +317,12 @@ static yr_tag check_tag(yreader *r, const yaml_char_t *tag, yr_kind kind, uint32
 /* Open and close                                                            */
 /* ------------------------------------------------------------------------ */
 
-int yr_open(yreader **out, const char *data, size_t len, const sym_load_options *opts, diag *d)
+int sym__yr_open(yreader **out, const char *data, size_t len, const sym_load_options *opts, diag *d)
 {
     *out = NULL;
     size_t max_file = opts ? opts->max_file_bytes : DEFAULT_MAX_FILE;
     if (max_file && len > max_file) {
-        diag_add(d, SYM_ELIMIT, 0, 0,
+        sym__diag_add(d, SYM_ELIMIT, 0, 0,
                  "the file is %zu bytes, over the limit of %zu bytes (load option max_file_bytes)",
                  len, max_file);
         return SYM_ELIMIT;
@@ -330,7 +330,7 @@ int yr_open(yreader **out, const char *data, size_t len, const sym_load_options 
     yreader *r = calloc(1, sizeof *r);
     if (!r || !yaml_parser_initialize(&r->parser)) {
         free(r);
-        diag_add(d, SYM_ENOMEM, 0, 0, "out of memory while reading YAML");
+        sym__diag_add(d, SYM_ENOMEM, 0, 0, "out of memory while reading YAML");
         return SYM_ENOMEM;
     }
     /* A UTF-8 byte order mark (editors on Windows write one) is not part
@@ -362,7 +362,7 @@ static void free_vframes(yreader *r)
     r->nvframes = 0;
 }
 
-void yr_close(yreader *r)
+void sym__yr_close(yreader *r)
 {
     if (!r)
         return;
@@ -995,7 +995,7 @@ static bool is_merge_key(const yreader *r, const yr_event *ev)
            ev->length == 2 && ev->value[0] == '<' && ev->value[1] == '<';
 }
 
-yr_kind yr_next(yreader *r, yr_event *ev)
+yr_kind sym__yr_next(yreader *r, yr_event *ev)
 {
     for (;;) {
         yr_kind k = pull(r, ev);
@@ -1020,7 +1020,7 @@ yr_kind yr_next(yreader *r, yr_event *ev)
     }
 }
 
-bool yr_skip(yreader *r, const yr_event *start)
+bool sym__yr_skip(yreader *r, const yr_event *start)
 {
     if (r->failed)
         return false;
@@ -1181,7 +1181,7 @@ static bool float_of(const char *s, size_t n, double *out)
 
 static const char *const tag_names[] = {"", "str", "int", "float", "bool", "null", "seq", "map"};
 
-/* yr_scalar_value, with *why set to a reason when it returns SYM_ETYPE.
+/* sym__yr_scalar_value, with *why set to a reason when it returns SYM_ETYPE.
  *
  * An int literal too big for 64 bits is SYM_ETYPE (not silently a float
  * or a string): a number that cannot be kept exactly is an error the
@@ -1197,14 +1197,14 @@ enum { SHARED_STRING_MAX = 2 };
  * written after reading), so that `[a, a, a]` costs its values and not a
  * copy each. r NULL: always copied. So is a string holding '$': a
  * template's leaf is found again by the address of its bytes
- * (yr_on_string). */
+ * (sym__yr_on_string). */
 static int set_string(yreader *r, sym_value *v, arena *a, const char *s, size_t n)
 {
     if (!r || n > SHARED_STRING_MAX)
-        return value_set_string(v, a, s, n);
+        return sym__value_set_string(v, a, s, n);
     for (size_t i = 0; i < n; i++)
         if (s[i] == '$' || s[i] == '\0')
-            return value_set_string(v, a, s, n);
+            return sym__value_set_string(v, a, s, n);
     char *copy = intern_key(r, a, s, n);
     if (!copy)
         return SYM_ENOMEM;
@@ -1230,12 +1230,12 @@ static int scalar_value(yreader *r, const yr_event *ev, sym_value *v, arena *a,
     case YR_TAG_NULL:
         if (!is_null(s, n))
             break;
-        value_set_null(v);
+        sym__value_set_null(v);
         return SYM_OK;
     case YR_TAG_BOOL:
         if ((b = bool_of(s, n)) < 0)
             break;
-        value_set_bool(v, b == 1);
+        sym__value_set_bool(v, b == 1);
         return SYM_OK;
     case YR_TAG_INT:
         if ((ir = int_of(s, n, &i)) == 0)
@@ -1244,12 +1244,12 @@ static int scalar_value(yreader *r, const yr_event *ev, sym_value *v, arena *a,
             *why = "is out of the 64-bit integer range";
             return SYM_ETYPE;
         }
-        value_set_int(v, i);
+        sym__value_set_int(v, i);
         return SYM_OK;
     case YR_TAG_FLOAT:
         if (!float_of(s, n, &f))
             break;
-        value_set_float(v, f);
+        sym__value_set_float(v, f);
         return SYM_OK;
     case YR_TAG_SEQ:
     case YR_TAG_MAP:
@@ -1258,11 +1258,11 @@ static int scalar_value(yreader *r, const yr_event *ev, sym_value *v, arena *a,
         if (!ev->plain)
             return set_string(r, v, a, s, n);
         if (is_null(s, n)) {
-            value_set_null(v);
+            sym__value_set_null(v);
             return SYM_OK;
         }
         if ((b = bool_of(s, n)) >= 0) {
-            value_set_bool(v, b == 1);
+            sym__value_set_bool(v, b == 1);
             return SYM_OK;
         }
         if ((ir = int_of(s, n, &i)) != 0) {
@@ -1270,11 +1270,11 @@ static int scalar_value(yreader *r, const yr_event *ev, sym_value *v, arena *a,
                 *why = "is out of the 64-bit integer range";
                 return SYM_ETYPE;
             }
-            value_set_int(v, i);
+            sym__value_set_int(v, i);
             return SYM_OK;
         }
         if (float_of(s, n, &f)) {
-            value_set_float(v, f);
+            sym__value_set_float(v, f);
             return SYM_OK;
         }
         return set_string(r, v, a, s, n);
@@ -1282,7 +1282,7 @@ static int scalar_value(yreader *r, const yr_event *ev, sym_value *v, arena *a,
     return SYM_ETYPE; /* the text does not match its tag: *why stays NULL */
 }
 
-int yr_scalar_value(const yr_event *ev, sym_value *v, arena *a)
+int sym__yr_scalar_value(const yr_event *ev, sym_value *v, arena *a)
 {
     const char *why;
     return scalar_value(NULL, ev, v, a, &why);
@@ -1317,7 +1317,7 @@ static int scalar_into(yreader *r, const yr_event *ev, sym_value *v, arena *a)
         report(r, SYM_ETYPE, ev->line, ev->column, "'%.*s%s' is not a valid !!%s",
                excerpt_len(s, ev->length), s, excerpt_more(ev->length), tag_names[ev->tag]);
     /* Keep the text, so the tree stays whole for the checks after this. */
-    if (value_set_string(v, a, s, ev->length) != SYM_OK) {
+    if (sym__value_set_string(v, a, s, ev->length) != SYM_OK) {
         fail_nomem(r);
         return SYM_ENOMEM;
     }
@@ -1379,7 +1379,7 @@ static const key_info *find_key(const yreader *r, const vframe *f, const char *k
 static char *intern_key(yreader *r, arena *a, const char *s, size_t n)
 {
     if (n > KEY_CACHE_MAX_LEN)
-        return arena_strndup(a, s, n);
+        return sym__arena_strndup(a, s, n);
     if (r->keys_arena != a) {
         memset(r->keys, 0, sizeof r->keys);
         r->keys_arena = a;
@@ -1389,7 +1389,7 @@ static char *intern_key(yreader *r, arena *a, const char *s, size_t n)
     const char *k = r->keys[at];
     if (k && r->key_hash[at] == h && strncmp(k, s, n) == 0 && k[n] == '\0')
         return (char *)k; /* arena values are never written after reading */
-    char *copy = arena_strndup(a, s, n);
+    char *copy = sym__arena_strndup(a, s, n);
     if (copy) {
         r->keys[at] = copy;
         r->key_hash[at] = h;
@@ -1468,7 +1468,7 @@ static int finish(yreader *r, sym_value *v, arena *a)
     v->n = (uint32_t)n;
     if (f->kind == YR_SEQ_START) {
         v->type = SYM_VALUE_LIST;
-        sym_value *items = n ? arena_alloc(a, n * sizeof *items) : NULL;
+        sym_value *items = n ? sym__arena_alloc(a, n * sizeof *items) : NULL;
         if (n && !items)
             goto nomem;
         if (n)
@@ -1476,7 +1476,7 @@ static int finish(yreader *r, sym_value *v, arena *a)
         v->u.items = items;
     } else {
         v->type = SYM_VALUE_MAP;
-        value_entry *entries = n ? arena_alloc(a, n * sizeof *entries) : NULL;
+        value_entry *entries = n ? sym__arena_alloc(a, n * sizeof *entries) : NULL;
         if (n && !entries)
             goto nomem;
         for (size_t j = 0; j < n; j++)
@@ -1507,7 +1507,7 @@ static int push_vframe(yreader *r, const yr_event *ev)
     return SYM_OK;
 }
 
-/* One step of yr_read_value: handles the event ev inside the top frame.
+/* One step of sym__yr_read_value: handles the event ev inside the top frame.
  * On SYM_OK with *done set, *v holds the whole value. */
 static int read_step(yreader *r, const yr_event *ev, sym_value *v, arena *a, bool *done)
 {
@@ -1530,11 +1530,11 @@ static int read_step(yreader *r, const yr_event *ev, sym_value *v, arena *a, boo
         report(r, SYM_ESCHEMA, ev->line, ev->column, "a map key must be a scalar, not a %s",
                ev->kind == YR_SEQ_START ? "sequence" : "mapping");
         f->skip_value = true;
-        return yr_skip(r, ev) ? SYM_OK : r->fail_code;
+        return sym__yr_skip(r, ev) ? SYM_OK : r->fail_code;
     }
     if (f->skip_value) {
         f->skip_value = false;
-        return yr_skip(r, ev) ? SYM_OK : r->fail_code;
+        return sym__yr_skip(r, ev) ? SYM_OK : r->fail_code;
     }
     if (ev->kind == YR_SCALAR) {
         sym_value s;
@@ -1548,15 +1548,15 @@ static int read_step(yreader *r, const yr_event *ev, sym_value *v, arena *a, boo
     return push_vframe(r, ev);
 }
 
-void yr_on_string(yreader *r, yr_string_fn fn, void *ctx)
+void sym__yr_on_string(yreader *r, yr_string_fn fn, void *ctx)
 {
     r->on_string = fn;
     r->on_string_ctx = ctx;
 }
 
-int yr_read_value(yreader *r, const yr_event *start, sym_value *v, arena *a)
+int sym__yr_read_value(yreader *r, const yr_event *start, sym_value *v, arena *a)
 {
-    value_set_null(v);
+    sym__value_set_null(v);
     r->read_first = SYM_OK;
     if (r->failed)
         return r->fail_code;
@@ -1574,7 +1574,7 @@ int yr_read_value(yreader *r, const yr_event *start, sym_value *v, arena *a)
     bool done = false;
     while (rc == SYM_OK && !done) {
         yr_event ev;
-        yr_kind k = yr_next(r, &ev);
+        yr_kind k = sym__yr_next(r, &ev);
         if (k == YR_ERROR) {
             rc = r->fail_code;
             break;
@@ -1589,7 +1589,7 @@ int yr_read_value(yreader *r, const yr_event *start, sym_value *v, arena *a)
     if (!done) {
         free_vframes(r);
         r->nvals = r->nmkeys = 0;
-        value_set_null(v);
+        sym__value_set_null(v);
     }
     /* The stacks are empty again: big ones are given back, so what the
      * caller builds on the value (templates) does not stand on them. */

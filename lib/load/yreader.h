@@ -7,7 +7,7 @@
  * Merge keys (<<) and tags other than the YAML core tags are refused.
  *
  * Every problem is reported to the diag with line and column; after a
- * fatal one (syntax error, limit) yr_next keeps returning YR_ERROR. */
+ * fatal one (syntax error, limit) sym__yr_next keeps returning YR_ERROR. */
 #ifndef SYM_YREADER_H
 #define SYM_YREADER_H
 
@@ -35,7 +35,7 @@ typedef enum yr_tag { YR_TAG_NONE, YR_TAG_STR, YR_TAG_INT, YR_TAG_FLOAT, YR_TAG_
 typedef struct yr_event {
     yr_kind kind;
     uint32_t line, column; /* 1-based start of the node */
-    const char *value;     /* scalars: NUL-terminated bytes, valid until the next yr_next */
+    const char *value;     /* scalars: NUL-terminated bytes, valid until the next sym__yr_next */
     size_t length;
     bool plain;            /* scalars: unquoted, so it may resolve to null/bool/number */
     yr_tag tag;
@@ -46,13 +46,14 @@ typedef struct yreader yreader;
 /* Opens a reader over len bytes at data (not copied: they must outlive the
  * reader). opts may be NULL for the defaults. Returns SYM_OK, SYM_ENOMEM, or
  * SYM_ELIMIT when the input is over max_file_bytes (reported to d). */
-int yr_open(yreader **out, const char *data, size_t len, const sym_load_options *opts, diag *d);
+int sym__yr_open(yreader **out, const char *data, size_t len, const sym_load_options *opts,
+                 diag *d);
 /* The next event. The document's root node comes first; YR_END after it. */
-yr_kind yr_next(yreader *r, yr_event *ev);
+yr_kind sym__yr_next(yreader *r, yr_event *ev);
 /* Skips the rest of the node whose start event was just returned (nothing
  * to do for a scalar). Returns false when the reader failed meanwhile. */
-bool yr_skip(yreader *r, const yr_event *start);
-void yr_close(yreader *r);
+bool sym__yr_skip(yreader *r, const yr_event *start);
+void sym__yr_close(yreader *r);
 
 /* The core-schema meaning of a scalar (YAML 1.2: null, true/false, ints in
  * decimal/0x/0o, floats, .inf, .nan; everything else, and every non-plain
@@ -61,18 +62,18 @@ void yr_close(yreader *r);
  * (`!!int abc`), SYM_ENOMEM. */
 struct sym_value;
 struct arena;
-int yr_scalar_value(const yr_event *ev, struct sym_value *v, struct arena *a);
+int sym__yr_scalar_value(const yr_event *ev, struct sym_value *v, struct arena *a);
 
 /* Reads a whole node (its start event just returned in `start`) as a value
  * into *v, copying everything into a. Duplicate keys in a map are reported
  * to d and the node is still consumed. Returns SYM_OK or the first error. */
-int yr_read_value(yreader *r, const yr_event *start, struct sym_value *v, struct arena *a);
+int sym__yr_read_value(yreader *r, const yr_event *start, struct sym_value *v, struct arena *a);
 
-/* From now on yr_read_value calls fn(ctx, v, ev) for each string it reads
+/* From now on sym__yr_read_value calls fn(ctx, v, ev) for each string it reads
  * as a value (not as a key), ev being its scalar event: v->u.s is where the
  * string's bytes stay in the value read, so the caller can tell where each
  * leaf was written. fn NULL: no calls. */
 typedef void (*yr_string_fn)(void *ctx, const struct sym_value *v, const yr_event *ev);
-void yr_on_string(yreader *r, yr_string_fn fn, void *ctx);
+void sym__yr_on_string(yreader *r, yr_string_fn fn, void *ctx);
 
 #endif

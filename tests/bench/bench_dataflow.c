@@ -71,7 +71,7 @@ static expr_template *parse(arena *a, const sym_value *params, const char *text)
 {
     sym_error *err = sym_error_new();
     diag d;
-    diag_init(&d, err, "bench", 10);
+    sym__diag_init(&d, err, "bench", 10);
     expr_template *t = NULL;
     expr_scope sc = {0};
     sc.params = params;
@@ -79,8 +79,8 @@ static expr_template *parse(arena *a, const sym_value *params, const char *text)
     sc.nmatrix = 1;
     sc.matrix_stride = sizeof matrix_keys[0];
     sc.task = one_task;
-    if (expr_template_parse(text, strlen(text), 1, 1, a, &d, &t) != SYM_OK ||
-        expr_check(t, &sc, &d) != SYM_OK)
+    if (sym__expr_template_parse(text, strlen(text), 1, 1, a, &d, &t) != SYM_OK ||
+        sym__expr_check(t, &sc, &d) != SYM_OK)
         die(sym_error_count(err) ? sym_error_text(err, 0) : "parse");
     sym_error_free(err);
     return t;
@@ -96,14 +96,14 @@ static double eval_ns(const expr_template *t, const expr_env *env, bool as_bool,
         int64_t t0 = now_ns();
         for (int k = 0; k < N; k++) {
             arena scratch;
-            arena_init(&scratch);
+            sym__arena_init(&scratch);
             sym_value v;
             bool b;
-            int rc = as_bool ? expr_eval_bool(t, env, &scratch, &b, NULL)
-                             : expr_eval(t, env, &scratch, &v, NULL);
+            int rc = as_bool ? sym__expr_eval_bool(t, env, &scratch, &b, NULL)
+                             : sym__expr_eval(t, env, &scratch, &v, NULL);
             if (rc != SYM_OK || (as_bool && !b) || (!as_bool && v.type != SYM_VALUE_STRING))
                 die("evaluation");
-            arena_free(&scratch);
+            sym__arena_free(&scratch);
         }
         per[r] = (double)(now_ns() - t0) / N;
     }
@@ -164,13 +164,13 @@ static expr_task_rel by_name(void *ctx, const char *id, uint32_t *index)
 /* Each non-head task's input x becomes ${{ tasks.<previous>.outputs.v }}. */
 static void attach(layout *l, sym_workflow *wf)
 {
-    arena_init(&l->a);
+    sym__arena_init(&l->a);
     memset(&l->df, 0, sizeof l->df);
     uint32_t n = wf->ntasks;
-    l->df.tasks = arena_calloc(&l->a, n, sizeof *l->df.tasks);
-    l->df.groups = arena_calloc(&l->a, n, sizeof *l->df.groups);
-    uint32_t *inst = arena_alloc(&l->a, n * sizeof *inst);
-    wf_input_tmpl *ins = arena_calloc(&l->a, n, sizeof *ins);
+    l->df.tasks = sym__arena_calloc(&l->a, n, sizeof *l->df.tasks);
+    l->df.groups = sym__arena_calloc(&l->a, n, sizeof *l->df.groups);
+    uint32_t *inst = sym__arena_alloc(&l->a, n * sizeof *inst);
+    wf_input_tmpl *ins = sym__arena_calloc(&l->a, n, sizeof *ins);
     if (!l->df.tasks || !l->df.groups || !inst || !ins)
         die("out of memory");
     l->df.ngroups = n;
@@ -185,7 +185,7 @@ static void attach(layout *l, sym_workflow *wf)
     }
     sym_error *err = sym_error_new();
     diag d;
-    diag_init(&d, err, "bench", 10);
+    sym__diag_init(&d, err, "bench", 10);
     expr_scope sc = {0};
     sc.task = by_name;
     sc.ctx = wf;
@@ -197,8 +197,8 @@ static void attach(layout *l, sym_workflow *wf)
         char text[64];
         snprintf(text, sizeof text, "${{ tasks.t%u.outputs.v }}", k - 1);
         expr_template *t = NULL;
-        if (expr_template_parse(text, strlen(text), 1, 1, &l->a, &d, &t) != SYM_OK ||
-            expr_check(t, &sc, &d) != SYM_OK)
+        if (sym__expr_template_parse(text, strlen(text), 1, 1, &l->a, &d, &t) != SYM_OK ||
+            sym__expr_check(t, &sc, &d) != SYM_OK)
             die("template");
         ins[i].leaf = sym_value_get(wf->tasks[i].inputs, "x");
         ins[i].t = t;
@@ -231,7 +231,7 @@ int main(int argc, char **argv)
 
     /* 1. */
     arena a;
-    arena_init(&a);
+    sym__arena_init(&a);
     sym_value *params = NULL, *matrix = NULL, *outs = NULL;
     if (sym_value_parse("{date: '2024-01-02'}", 20, &params, NULL) != SYM_OK ||
         sym_value_parse("{shard: 7}", 10, &matrix, NULL) != SYM_OK ||
@@ -286,11 +286,11 @@ int main(int argc, char **argv)
     free(t);
     sym_workflow_free(plain);
     sym_workflow_free(tmpl);
-    arena_free(&l.a);
+    sym__arena_free(&l.a);
     sym_engine_free(e);
     sym_value_free(params);
     sym_value_free(matrix);
     sym_value_free(outs);
-    arena_free(&a);
+    sym__arena_free(&a);
     return 0;
 }

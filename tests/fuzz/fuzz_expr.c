@@ -53,7 +53,7 @@ static const value_entry fz_load_out[] = {{(char *)"rows", FZ_STR("42")},
 static const value_entry fz_extract_out[] = {{(char *)"path", FZ_STR("/data/in.csv")}};
 
 typedef struct fz_task {
-    const char *id; /* first, for did_you_mean */
+    const char *id; /* first, for sym__did_you_mean */
     expr_task_rel rel;
     sym_value outputs;
 } fz_task;
@@ -138,15 +138,15 @@ static bool fuzz_eval_ok(int rc, const expr_error *err, const sym_value *v)
 static bool fuzz_expr_one(const uint8_t *data, size_t size)
 {
     arena a;
-    arena_init(&a);
+    sym__arena_init(&a);
     sym_error *errs = sym_error_new();
     if (!errs)
         return true;
     diag d;
-    diag_init(&d, errs, "fuzz.yaml", 20);
+    sym__diag_init(&d, errs, "fuzz.yaml", 20);
     expr_template *t = NULL;
     bool ok = true;
-    int rc = expr_template_parse((const char *)data, size, 1, 1, &a, &d, &t);
+    int rc = sym__expr_template_parse((const char *)data, size, 1, 1, &a, &d, &t);
     if (rc != SYM_OK) {
         ok = t == NULL && d.count > 0 && d.first == rc;
     } else if (!t || d.count != 0) {
@@ -154,27 +154,27 @@ static bool fuzz_expr_one(const uint8_t *data, size_t size)
     } else {
         expr_scope scope;
         fuzz_expr_scope(&scope);
-        int crc = expr_check(t, &scope, &d);
+        int crc = sym__expr_check(t, &scope, &d);
         ok = (crc == SYM_OK) == (d.count == 0);
         expr_env env;
         fuzz_expr_env(&env);
         arena scratch;
-        arena_init(&scratch);
+        sym__arena_init(&scratch);
         sym_value v;
         expr_error err;
-        rc = expr_eval(t, &env, &scratch, &v, &err);
+        rc = sym__expr_eval(t, &env, &scratch, &v, &err);
         ok = ok && fuzz_eval_ok(rc, &err, &v);
         if (rc == SYM_OK && v.type == SYM_VALUE_STRING)
             ok = ok && strlen(v.u.s) <= v.n;
         bool b;
-        int brc = expr_eval_bool(t, &env, &scratch, &b, &err);
+        int brc = sym__expr_eval_bool(t, &env, &scratch, &b, &err);
         ok = ok && brc == rc && (brc == SYM_OK || !b);
-        if (expr_template_is_literal(t))
-            ok = ok && rc == SYM_OK && expr_template_text(t, NULL) != NULL;
-        arena_free(&scratch);
+        if (sym__expr_template_is_literal(t))
+            ok = ok && rc == SYM_OK && sym__expr_template_text(t, NULL) != NULL;
+        sym__arena_free(&scratch);
     }
     sym_error_free(errs);
-    arena_free(&a);
+    sym__arena_free(&a);
     return ok;
 }
 
