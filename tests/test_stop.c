@@ -129,27 +129,45 @@ static sym_run *run_to_end(sym_engine *e, sym_workflow *wf)
     return run;
 }
 
+/* Runs wf `rounds` times on e and checks each run ended, with `want` as its
+ * status (-1: any) and one final event per task. cancel_seed not 0: each
+ * run is cancelled from the observer at a random ready event (seeded). */
+static void rounds_end(sym_engine *e, finals *f, sym_workflow *wf, int rounds, int want,
+                       unsigned cancel_seed)
+{
+    size_t n = sym_workflow_task_count(wf);
+    srand(cancel_seed);
+    for (int k = 0; k < rounds; k++) {
+        finals_reset(f, n, cancel_seed ? 1 + rand() % (long)n : 0);
+        sym_run *run = run_to_end(e, wf);
+        if (want >= 0)
+            ck_assert_int_eq(sym_run_get_status(run), want);
+        assert_one_end_each(f, run);
+        sym_run_free(run);
+    }
+}
+
+/* roots(n, ...) on a 4-thread engine, run as rounds_end says. */
+static void roots_rounds(size_t n, const char *worker, bool fail_fast, int64_t deadline_ms,
+                         int attempts, int rounds, int want, unsigned cancel_seed)
+{
+    finals f = {0};
+    sym_engine *e = engine_with(&f, 4);
+    sym_workflow *wf = roots(n, worker, fail_fast, deadline_ms, attempts, 1);
+    rounds_end(e, &f, wf, rounds, want, cancel_seed);
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+    free((void *)f.per_task);
+}
+
 /* ---- tests ---- */
 
 /* Every root fails for good under fail_fast: the first failure sweeps the
  * run while run start is still queueing the others. */
 START_TEST(fail_fast_during_start_ends)
 {
-    size_t n = under_valgrind() ? 5000 : 50000;
-    int rounds = under_valgrind() ? 2 : 8;
-    finals f = {0};
-    sym_engine *e = engine_with(&f, 4);
-    sym_workflow *wf = roots(n, "fatal", true, 0, 1, 0);
-    for (int k = 0; k < rounds; k++) {
-        finals_reset(&f, n, 0);
-        sym_run *run = run_to_end(e, wf);
-        ck_assert_int_eq(sym_run_get_status(run), SYM_RUN_FAILED);
-        assert_one_end_each(&f, run);
-        sym_run_free(run);
-    }
-    sym_workflow_free(wf);
-    sym_engine_free(e);
-    free((void *)f.per_task);
+    roots_rounds(under_valgrind() ? 5000 : 50000, "fatal", true, 0, 1, under_valgrind() ? 2 : 8,
+                 SYM_RUN_FAILED, 0);
 }
 END_TEST
 
@@ -157,20 +175,8 @@ END_TEST
  * being queued and run. */
 START_TEST(tiny_deadline_during_start_ends)
 {
-    size_t n = under_valgrind() ? 5000 : 50000;
-    int rounds = under_valgrind() ? 2 : 8;
-    finals f = {0};
-    sym_engine *e = engine_with(&f, 4);
-    sym_workflow *wf = roots(n, "noop", false, 1, 1, 0);
-    for (int k = 0; k < rounds; k++) {
-        finals_reset(&f, n, 0);
-        sym_run *run = run_to_end(e, wf);
-        assert_one_end_each(&f, run);
-        sym_run_free(run);
-    }
-    sym_workflow_free(wf);
-    sym_engine_free(e);
-    free((void *)f.per_task);
+    roots_rounds(under_valgrind() ? 5000 : 50000, "noop", false, 1, 1, under_valgrind() ? 2 : 8,
+                 -1, 0);
 }
 END_TEST
 
@@ -178,22 +184,8 @@ END_TEST
  * of run start's queueing, while other threads already run roots. */
 START_TEST(cancel_at_random_moments_during_start_ends)
 {
-    size_t n = under_valgrind() ? 3000 : 20000;
-    int rounds = under_valgrind() ? 3 : 20;
-    finals f = {0};
-    sym_engine *e = engine_with(&f, 4);
-    sym_workflow *wf = roots(n, "noop", false, 0, 1, 0);
-    srand(7);
-    for (int k = 0; k < rounds; k++) {
-        finals_reset(&f, n, 1 + rand() % (long)n);
-        sym_run *run = run_to_end(e, wf);
-        ck_assert_int_eq(sym_run_get_status(run), SYM_RUN_CANCELLED);
-        assert_one_end_each(&f, run);
-        sym_run_free(run);
-    }
-    sym_workflow_free(wf);
-    sym_engine_free(e);
-    free((void *)f.per_task);
+    roots_rounds(under_valgrind() ? 3000 : 20000, "noop", false, 0, 1, under_valgrind() ? 3 : 20,
+                 SYM_RUN_CANCELLED, 7);
 }
 END_TEST
 
@@ -229,21 +221,8 @@ END_TEST
  * run while the others sit in their backoffs. */
 START_TEST(fail_fast_during_backoff_ends)
 {
-    size_t n = under_valgrind() ? 200 : 2000;
-    int rounds = under_valgrind() ? 3 : 20;
-    finals f = {0};
-    sym_engine *e = engine_with(&f, 4);
-    sym_workflow *wf = roots(n, "fail", true, 0, 3, 1);
-    for (int k = 0; k < rounds; k++) {
-        finals_reset(&f, n, 0);
-        sym_run *run = run_to_end(e, wf);
-        ck_assert_int_eq(sym_run_get_status(run), SYM_RUN_FAILED);
-        assert_one_end_each(&f, run);
-        sym_run_free(run);
-    }
-    sym_workflow_free(wf);
-    sym_engine_free(e);
-    free((void *)f.per_task);
+    roots_rounds(under_valgrind() ? 200 : 2000, "fail", true, 0, 3, under_valgrind() ? 3 : 20,
+                 SYM_RUN_FAILED, 0);
 }
 END_TEST
 
