@@ -20,7 +20,7 @@ static char *dup_or_null(const char *s)
 }
 
 int sym__error_addv(sym_error *err, int code, const char *file, unsigned line, unsigned column,
-               const char *fmt, va_list ap)
+                    const char *fmt, va_list ap)
 {
     if (!err)
         return code;
@@ -51,8 +51,18 @@ int sym__error_addv(sym_error *err, int code, const char *file, unsigned line, u
     return code;
 }
 
+void sym__error_where_in_string(const error_entry *e, char *buf, size_t cap)
+{
+    if (e->line > 1)
+        snprintf(buf, cap, " (line %u, column %u of the string)", e->line, e->column);
+    else if (e->column > 0)
+        snprintf(buf, cap, " (at character %u)", e->column);
+    else if (cap > 0)
+        buf[0] = '\0';
+}
+
 int sym__error_add(sym_error *err, int code, const char *file, unsigned line, unsigned column,
-              const char *fmt, ...)
+                   const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -24,9 +24,14 @@ struct sym_error {
  * so `return sym__error_add(err, SYM_EINVAL, ...)` reads naturally. file may be
  * NULL; line/column 0 mean "no position". */
 int sym__error_add(sym_error *err, int code, const char *file, unsigned line, unsigned column,
-              const char *fmt, ...) SYM_PRINTF(6, 7);
+                   const char *fmt, ...) SYM_PRINTF(6, 7);
 int sym__error_addv(sym_error *err, int code, const char *file, unsigned line, unsigned column,
-               const char *fmt, va_list ap) SYM_PRINTF(6, 0);
+                    const char *fmt, va_list ap) SYM_PRINTF(6, 0);
+
+/* Where error e, found in a string parsed on its own (positions from 1:1
+ * of that string), lies, as words to end a message with: " (line L, column
+ * C of the string)", " (at character C)", or "" when it has no position. */
+void sym__error_where_in_string(const error_entry *e, char *buf, size_t cap);
 
 /* A diagnostics sink for one load or build. */
 typedef struct diag {

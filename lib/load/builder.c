@@ -485,12 +485,8 @@ static int relay(sym_builder *b, const sym_error *tmp, const char *what, diag *t
     for (size_t i = 0; i < tmp->count; i++) {
         const error_entry *e = &tmp->entries[i];
         int code = e->code == SYM_ESCHEMA ? SYM_EINVAL : e->code;
-        char where[64] = "";
-        if (e->line > 1)
-            snprintf(where, sizeof where, " (line %u, column %u of the string)", e->line,
-                     e->column);
-        else if (e->column > 0)
-            snprintf(where, sizeof where, " (at character %u)", e->column);
+        char where[64];
+        sym__error_where_in_string(e, where, sizeof where);
         if (first == SYM_OK)
             first = code;
         if (!to) {

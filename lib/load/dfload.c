@@ -19,7 +19,7 @@
 /* ---- parsing ------------------------------------------------------------ */
 
 int sym__dfl_parse_condition(arena *a, const char *s, size_t n, uint32_t line, uint32_t column,
-                        diag *dg, expr_template **out)
+                             diag *dg, expr_template **out)
 {
     *out = NULL;
     if (sym__expr_has_template(s, n))
@@ -29,7 +29,7 @@ int sym__dfl_parse_condition(arena *a, const char *s, size_t n, uint32_t line, u
     for (size_t i = 0; i + 1 < n; i++)
         if (s[i] == '}' && s[i + 1] == '}') {
             sym__diag_add(dg, SYM_ESCHEMA, line, column,
-                     "an 'if' without ${{ }} is one expression and cannot hold '}}'");
+                          "an 'if' without ${{ }} is one expression and cannot hold '}}'");
             return SYM_ESCHEMA;
         }
     char *buf = malloc(n + 8);
@@ -67,7 +67,7 @@ static int add_leaf(draft *d, uint32_t task, const char *key, const sym_value *l
 }
 
 int sym__dfl_scan_with(draft *d, uint32_t task, const sym_value *with, dfl_pos_fn pos, void *ctx,
-                  diag *dg, bool *bad)
+                       diag *dg, bool *bad)
 {
     if (!with)
         return SYM_OK;
@@ -146,12 +146,8 @@ static void relay(draft *d, const sym_error *tmp, const char *what, int *first)
     for (size_t i = 0; i < tmp->count; i++) {
         const error_entry *e = &tmp->entries[i];
         int code = e->code == SYM_ESCHEMA ? SYM_EINVAL : e->code;
-        char where[64] = "";
-        if (e->line > 1)
-            snprintf(where, sizeof where, " (line %u, column %u of the string)", e->line,
-                     e->column);
-        else if (e->column > 0)
-            snprintf(where, sizeof where, " (at character %u)", e->column);
+        char where[64];
+        sym__error_where_in_string(e, where, sizeof where);
         report(d, first, code, (draft_pos){0, 0}, "%s: %s%s", what, e->message, where);
     }
 }
@@ -332,7 +328,7 @@ static int check_task(draft *d, uint32_t i, upstream *u, expr_scope *sc,
 }
 
 int sym__dfl_check(draft *d, uint32_t n, const uint32_t *dbeg, const uint32_t *dcnt,
-              const uint32_t *ddep, int *first)
+                   const uint32_t *ddep, int *first)
 {
     if (d->prechecked)
         return SYM_OK;
@@ -540,8 +536,8 @@ static const dfl_root *keep_root(draft *d, uint32_t n, const uint32_t *dbeg,
 }
 
 int sym__dfl_build(draft *d, sym_workflow *wf, uint32_t n, const uint32_t *base,
-              const uint32_t *ninst, const uint32_t *dbeg, const uint32_t *dcnt,
-              const uint32_t *ddep)
+                   const uint32_t *ninst, const uint32_t *dbeg, const uint32_t *dcnt,
+                   const uint32_t *ddep)
 {
     arena *a = &d->arena;
     size_t nt = wf->ntasks;
@@ -734,7 +730,7 @@ static int fill_draft(draft *d, const dfl_root *root, const sym_value *params)
 }
 
 int sym__workflow_expand_for_params(const sym_workflow *wf, const sym_value *params,
-                               sym_workflow **out, sym_error *err)
+                                    sym_workflow **out, sym_error *err)
 {
     if (!out)
         return SYM_EINVAL;
@@ -776,7 +772,7 @@ int sym__workflow_expand_for_params(const sym_workflow *wf, const sym_value *par
     } else {
         for (size_t i = 0; i < tmp->count; i++)
             sym__error_add(err, tmp->entries[i].code, NULL, 0, 0, "with this run's %s: %s", names,
-                      tmp->entries[i].message);
+                           tmp->entries[i].message);
     }
     sym_error_free(tmp);
     return rc;
