@@ -1164,7 +1164,7 @@ START_TEST(repeated_and_many_keys)
     for (int i = 0; i < 2000; i++) {
         sym__sb_printf(&yaml, "- {same: %d, key%d: x, %s: y}\n", i, i, i % 2 ? "odd" : "even");
         sym__sb_printf(&want, "%s{\"same\":%d,\"key%d\":\"x\",\"%s\":\"y\"}", i ? "," : "", i, i,
-                  i % 2 ? "odd" : "even");
+                       i % 2 ? "odd" : "even");
     }
     sym__sb_putc(&want, ']');
     char *text = sym__sb_finish(&yaml), *expected = sym__sb_finish(&want);

@@ -86,7 +86,7 @@ static uint32_t find_hashed(const struct wf_id *x, uint32_t h, const char *key, 
 }
 
 uint32_t sym__ids_find(const struct wf_id *x, const char *key, size_t len, const void *base,
-                  size_t stride)
+                       size_t stride)
 {
     if (!x)
         return IDS_NONE;
@@ -121,7 +121,7 @@ static bool reserve(struct wf_id *x)
 }
 
 int sym__ids_put_hashed(struct wf_id *x, uint32_t h, const char *key, size_t len, uint32_t index,
-                   const void *base, size_t stride, uint32_t *existing)
+                        const void *base, size_t stride, uint32_t *existing)
 {
     if (!reserve(x))
         return SYM_ENOMEM;
@@ -146,7 +146,7 @@ int sym__ids_put_hashed(struct wf_id *x, uint32_t h, const char *key, size_t len
 }
 
 int sym__ids_put(struct wf_id *x, const char *key, size_t len, uint32_t index, const void *base,
-            size_t stride, uint32_t *existing)
+                 size_t stride, uint32_t *existing)
 {
     return sym__ids_put_hashed(x, sym__ids_hash(key, len), key, len, index, base, stride, existing);
 }
@@ -168,7 +168,7 @@ int sym__ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index)
 enum { FILL_BATCH = 128 };
 
 int sym__ids_fill(struct wf_id *x, uint32_t n, const void *base, size_t stride, ids_dup_fn dup,
-             void *ctx)
+                  void *ctx)
 {
     uint32_t hash[FILL_BATCH];
     size_t len[FILL_BATCH];

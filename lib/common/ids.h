@@ -32,17 +32,17 @@ struct wf_id *sym__ids_new(size_t expected);
 void sym__ids_free(struct wf_id *x);
 /* The index stored for key, or IDS_NONE. */
 uint32_t sym__ids_find(const struct wf_id *x, const char *key, size_t len, const void *base,
-                  size_t stride);
+                       size_t stride);
 /* Adds key -> index unless key is there: SYM_OK, SYM_EEXIST (*existing
  * gets the index already stored), or SYM_ENOMEM. */
 int sym__ids_put(struct wf_id *x, const char *key, size_t len, uint32_t index, const void *base,
-            size_t stride, uint32_t *existing);
+                 size_t stride, uint32_t *existing);
 /* Adds an entry known to be new, by its hash. SYM_OK or SYM_ENOMEM. */
 int sym__ids_put_new(struct wf_id *x, uint32_t hash, uint32_t index);
 
 /* Like sym__ids_put, with the key's hash given (sym__ids_hash(key, len)). */
 int sym__ids_put_hashed(struct wf_id *x, uint32_t hash, const char *key, size_t len, uint32_t index,
-                   const void *base, size_t stride, uint32_t *existing);
+                        const void *base, size_t stride, uint32_t *existing);
 
 /* Called for each id equal to an earlier one (index `first`): it is left
  * out of the index. */
@@ -51,6 +51,6 @@ typedef void (*ids_dup_fn)(void *ctx, uint32_t index, uint32_t first);
 /* Adds ids 0..n-1 (read from base and stride) to x, best made with
  * sym__ids_new(n): SYM_OK, with dup called for each repeated id, or SYM_ENOMEM. */
 int sym__ids_fill(struct wf_id *x, uint32_t n, const void *base, size_t stride, ids_dup_fn dup,
-             void *ctx);
+                  void *ctx);
 
 #endif

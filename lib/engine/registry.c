@@ -7,7 +7,7 @@
 #include "common.h"
 
 void sym__registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *),
-                   void (*forget)(uint32_t id, void *), void *arg)
+                        void (*forget)(uint32_t id, void *), void *arg)
 {
     *r = (registry){0};
     pthread_mutex_init(&r->mu, NULL);
@@ -102,7 +102,7 @@ reg_worker *sym__registry_get_locked(registry *r, const char *name)
 }
 
 int sym__registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata,
-                 const sym_worker_options *opts)
+                      const sym_worker_options *opts)
 {
     if (!name || !fn || !sym__name_is_worker(name))
         return SYM_EINVAL;

@@ -46,11 +46,11 @@ typedef struct registry {
 } registry;
 
 void sym__registry_init(registry *r, unsigned (*in_flight)(const reg_worker *, void *),
-                   void (*forget)(uint32_t id, void *), void *arg);
+                        void (*forget)(uint32_t id, void *), void *arg);
 /* Unregisters and releases everything left (no thread may be running). */
 void sym__registry_destroy(registry *r);
 int sym__registry_add(registry *r, const char *name, sym_worker_fn fn, void *userdata,
-                 const sym_worker_options *opts);
+                      const sym_worker_options *opts);
 /* Marks name gone and takes it out; *out gets the entry (still referenced
  * for the caller, who must call sym__registry_reap then sym__registry_put). */
 int sym__registry_remove(registry *r, const char *name, reg_worker **out);

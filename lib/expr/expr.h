@@ -100,11 +100,11 @@ bool sym__expr_has_template(const char *s, size_t n);
  * Returns SYM_OK, the code of the first error (*out NULL), or SYM_ENOMEM.
  * Text with no "${{" gives a literal template (sym__expr_template_is_literal). */
 int sym__expr_template_parse(const char *text, size_t n, uint32_t line, uint32_t column, arena *a,
-                        diag *d, expr_template **out);
+                             diag *d, expr_template **out);
 /* The same for text that lives in a already and is never written (a
  * string of a `with` tree): the template points into it, not at a copy. */
 int sym__expr_template_parse_kept(const char *text, size_t n, uint32_t line, uint32_t column,
-                             arena *a, diag *d, expr_template **out);
+                                  arena *a, diag *d, expr_template **out);
 
 /* True when t is plain text (no expression): use sym__expr_template_text. */
 bool sym__expr_template_is_literal(const expr_template *t);
@@ -196,7 +196,7 @@ typedef struct expr_error {
  * filled when err is not NULL (*out is then null). Thread-safe for a
  * checked t; env, scratch and err belong to the calling thread. */
 int sym__expr_eval(const expr_template *t, const expr_env *env, arena *scratch, sym_value *out,
-              expr_error *err);
+                   expr_error *err);
 
 /* Evaluates t as an `if` condition: the truthiness of sym__expr_eval's value
  * (false for null, false, 0, 0.0, NaN and ''; true for anything else,
@@ -204,7 +204,7 @@ int sym__expr_eval(const expr_template *t, const expr_env *env, arena *scratch, 
  * false` written without `${{ }}` reads the string "false": the loader
  * should refuse a literal condition or parse it as YAML, not call this. */
 int sym__expr_eval_bool(const expr_template *t, const expr_env *env, arena *scratch, bool *out,
-                   expr_error *err);
+                        expr_error *err);
 
 /* The truthiness rule above, for one value (NULL is null). */
 bool sym__expr_truthy(const sym_value *v);

@@ -613,7 +613,7 @@ static int interpolate(eval *e, sym_value *out)
 }
 
 int sym__expr_eval(const expr_template *t, const expr_env *env, arena *scratch, sym_value *out,
-              expr_error *err)
+                   expr_error *err)
 {
     static const expr_env no_env;
     eval e = {t, env ? env : &no_env, scratch, 0, false, err};
@@ -636,7 +636,7 @@ int sym__expr_eval(const expr_template *t, const expr_env *env, arena *scratch, 
 }
 
 int sym__expr_eval_bool(const expr_template *t, const expr_env *env, arena *scratch, bool *out,
-                   expr_error *err)
+                        expr_error *err)
 {
     sym_value v;
     int rc = sym__expr_eval(t, env, scratch, &v, err);

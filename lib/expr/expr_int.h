@@ -89,6 +89,6 @@ bool sym__expr_parse_number(const char *s, size_t n, sym_value *v);
  * as reported by *alloc_fail. */
 typedef void *(*expr_alloc_fn)(void *ctx, size_t size);
 int sym__expr_json_parse(const char *s, size_t n, expr_alloc_fn alloc, void *ctx, sym_value *v,
-                    char *msg, size_t msglen);
+                         char *msg, size_t msglen);
 
 #endif

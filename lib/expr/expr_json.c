@@ -284,7 +284,7 @@ static int read_value(jp *p, sym_value *v)
 }
 
 int sym__expr_json_parse(const char *s, size_t n, expr_alloc_fn alloc, void *ctx, sym_value *v,
-                    char *msg, size_t msglen)
+                         char *msg, size_t msglen)
 {
     jp p = {s, n, 0, alloc, ctx, msg, msglen, 0};
     int rc = read_value(&p, v);

@@ -20,7 +20,7 @@
  * expression (`if: tasks.load.outputs.rows > 0`). Errors go to dg.
  * Returns SYM_OK, an error code, or SYM_ENOMEM. */
 int sym__dfl_parse_condition(arena *a, const char *s, size_t n, uint32_t line, uint32_t column,
-                        diag *dg, expr_template **out);
+                             diag *dg, expr_template **out);
 
 /* Where a leaf of a `with` tree was written: *line and *column (0 when
  * unknown). */
@@ -31,7 +31,7 @@ typedef void (*dfl_pos_fn)(void *ctx, const sym_value *leaf, uint32_t *line, uin
  * (pos may be NULL: no positions). Parse errors go to dg (*bad set when
  * there was one). SYM_OK, or SYM_ENOMEM. */
 int sym__dfl_scan_with(draft *d, uint32_t task, const sym_value *with, dfl_pos_fn pos, void *ctx,
-                  diag *dg, bool *bad);
+                       diag *dg, bool *bad);
 
 /* ---- compile's hooks (only when d->has_df) ------------------------------ */
 
@@ -41,7 +41,7 @@ int sym__dfl_scan_with(draft *d, uint32_t task, const sym_value *with, dfl_pos_f
  * max_parallel only with a matrix. Reports to d->diag; *first gets the
  * first error's code when it is still SYM_OK. SYM_OK or SYM_ENOMEM. */
 int sym__dfl_check(draft *d, uint32_t n, const uint32_t *dbeg, const uint32_t *dcnt,
-              const uint32_t *ddep, int *first);
+                   const uint32_t *ddep, int *first);
 
 /* The list an expression axis expands over (evaluated with the defaults,
  * or d->expand_params), in d's arena; NULL after a report (or when its
@@ -54,8 +54,8 @@ const sym_value *sym__dfl_axis_list(draft *d, const char *id, draft_axis *ax, in
  * needs (the dependency lists in draft indices among it). SYM_OK or
  * SYM_ENOMEM. */
 int sym__dfl_build(draft *d, sym_workflow *wf, uint32_t n, const uint32_t *base,
-              const uint32_t *ninst, const uint32_t *dbeg, const uint32_t *dcnt,
-              const uint32_t *ddep);
+                   const uint32_t *ninst, const uint32_t *dbeg, const uint32_t *dcnt,
+                   const uint32_t *ddep);
 
 /* sym__workflow_release's hook: drops what wf->df holds beyond the arena. */
 void sym__dfl_release(sym_workflow *wf);

@@ -85,7 +85,7 @@ static void json_retry(strbuf *sb, const sym_retry_policy *r)
     sym__sb_printf(sb, "{\"attempts\":%" PRIu32 ",\"backoff\":", r->attempts);
     sym__sb_json_string(sb, sym_backoff_name(r->backoff));
     sym__sb_printf(sb, ",\"delay_ms\":%" PRId64 ",\"max_delay_ms\":%" PRId64 ",\"jitter\":%s",
-              r->delay_ms, r->max_delay_ms, r->jitter ? "true" : "false");
+                   r->delay_ms, r->max_delay_ms, r->jitter ? "true" : "false");
     sym__sb_puts(sb, ",\"retry_on\":[");
     bool more = false;
     if (r->retry_on & SYM_RETRY_ON_ERROR) {

@@ -869,7 +869,7 @@ static sym_value *read_value(walker *w, const yr_event *ev)
         /* The reader reports what it finds; this is a safety net. */
         shown sh;
         sym__diag_add(w->dg, rc, ev->line, ev->column, "value %s could not be read: %s",
-                 what(ev, &sh), sym_strerror(rc));
+                      what(ev, &sh), sym_strerror(rc));
     }
     if (sym__diag_full(w->dg))
         w->stop = true;
@@ -1032,7 +1032,7 @@ static void read_axis(walker *w, const yr_event *ev, const char *key, draft_task
         }
         uint32_t column = ev->column + (ev->plain ? 0 : 1);
         int rc = sym__expr_template_parse(ev->value, ev->length, ev->line, column, &w->d->arena,
-                                     w->dg, &axis.tmpl);
+                                          w->dg, &axis.tmpl);
         if (rc == SYM_ENOMEM) {
             out_of_memory(w);
             return;

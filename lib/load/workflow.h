@@ -217,6 +217,6 @@ void sym__workflow_release(sym_workflow *wf);
  * (an axis that is not a list, past max_matrix...) go to err without a
  * file position, and nothing is made. */
 int sym__workflow_expand_for_params(const sym_workflow *wf, const sym_value *params,
-                               sym_workflow **out, sym_error *err);
+                                    sym_workflow **out, sym_error *err);
 
 #endif

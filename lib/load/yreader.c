@@ -323,8 +323,9 @@ int sym__yr_open(yreader **out, const char *data, size_t len, const sym_load_opt
     size_t max_file = opts ? opts->max_file_bytes : DEFAULT_MAX_FILE;
     if (max_file && len > max_file) {
         sym__diag_add(d, SYM_ELIMIT, 0, 0,
-                 "the file is %zu bytes, over the limit of %zu bytes (load option max_file_bytes)",
-                 len, max_file);
+                      "the file is %zu bytes, over the limit of %zu bytes "
+                      "(load option max_file_bytes)",
+                      len, max_file);
         return SYM_ELIMIT;
     }
     yreader *r = calloc(1, sizeof *r);
