@@ -238,7 +238,9 @@ START_TEST(static_library_defines_only_prefixed_names)
     ck_assert_uint_gt(defined.n, 100);
     int bad = 0;
     for (size_t i = 0; i < defined.n; i++)
-        if (strncmp(defined.v[i], "sym_", 4) != 0) {
+        /* Names starting with "__" are the compiler's own (a sanitizer's
+         * __odr_asan.* markers), in the implementation's namespace. */
+        if (strncmp(defined.v[i], "sym_", 4) != 0 && strncmp(defined.v[i], "__", 2) != 0) {
             fprintf(stderr, "libsymphony.a defines %s, outside the sym_ namespace\n",
                     defined.v[i]);
             bad++;
