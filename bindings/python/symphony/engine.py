@@ -585,21 +585,30 @@ class Engine:
         opts = _lib.make(_lib.RunOptions)
         if run_id is not None:
             opts.run_id = run_id.encode()
-        out = ctypes.c_void_p()
-        with _values.Owned(dict(params) if params is not None else None) as pv, \
-                _ErrorList() as err:
-            opts.params = pv.ptr if params is not None else None
-            rc = L.sym_run_start(self._e, workflow.handle, ctypes.byref(opts),
-                                 ctypes.byref(out), err.ptr)
-            if rc != _lib.SYM_OK:
-                err.raise_error(rc)
-        return Run(out.value, self, workflow)  # type: ignore[arg-type]
+        # The Run exists (and is tracked for the exit hook) before the C run,
+        # which is written straight into it: a Ctrl-C raised the moment
+        # sym_run_start returns, before any line below, cannot lose the run.
+        run = Run(None, self, workflow)
+        try:
+            with _values.Owned(dict(params) if params is not None else None) as pv, \
+                    _ErrorList() as err:
+                opts.params = pv.ptr if params is not None else None
+                rc = L.sym_run_start(self._e, workflow.handle, ctypes.byref(opts),
+                                     ctypes.byref(run._out), err.ptr)
+                if rc != _lib.SYM_OK:
+                    err.raise_error(rc)
+        except BaseException:
+            run._adopt()
+            run._cancel_quietly()  # interrupted after the start: nobody has this run
+            raise
+        run._adopt()
+        return run
 
     def run(self, workflow: Workflow, *, params: Optional[Mapping[str, Any]] = None,
             run_id: Optional[str] = None, timeout: Optional[float] = None) -> "Run":
         """Starts a run and waits for its end. Past timeout (seconds) the run
         is cancelled (and waited for). Returns the ended Run."""
-        run = self.start(workflow, params=params, run_id=run_id)
+        run = self.start(workflow, params=params, run_id=run_id)  # cancels if interrupted
         try:
             ended = run.wait(timeout)
         except BaseException:  # Ctrl-C: the caller never gets this run
@@ -643,8 +652,9 @@ class Run:
     close() raises RuntimeError and the run stays open. A run left open is
     cancelled and freed at interpreter exit (see the module's notes)."""
 
-    def __init__(self, ptr: int, engine: Engine, workflow: Workflow) -> None:
+    def __init__(self, ptr: Optional[int], engine: Engine, workflow: Workflow) -> None:
         self._ptr: Optional[int] = ptr
+        self._out = ctypes.c_void_p(ptr)  # where sym_run_start writes the run
         self._engine = engine  # a run keeps its engine (and so its workers) alive
         self._ids = [t.id for t in workflow.tasks]
         _runs.add(self)
@@ -685,6 +695,12 @@ class Run:
         _runs.discard(self)
         engine = self._engine  # freed before its engine is
         _off_engine_thread(lambda: (_lib.lib().sym_run_free(ptr), engine))
+
+    def _adopt(self) -> None:
+        """Takes the run sym_run_start wrote into _out, if any."""
+        with _take_lock:
+            if not self._ptr and self._out.value:
+                self._ptr = self._out.value
 
     def _cancel_quietly(self) -> None:
         with _take_lock:  # not freed meanwhile by another thread's close()
