@@ -226,6 +226,34 @@ START_TEST(fail_fast_during_backoff_ends)
 }
 END_TEST
 
+/* One task failing with a 1 ms backoff, cancelled again and again at
+ * random moments near its failure, the run freed at once: a stop that
+ * lands between the task becoming retrying and its timer being queued
+ * must not free the run under the timer (run under ASan). */
+START_TEST(cancel_between_failure_and_timer_then_free)
+{
+    int rounds = under_valgrind() ? 50 : 400;
+    finals f = {0};
+    sym_engine *e = engine_with(&f, 2);
+    sym_workflow *wf = roots(1, "fail", false, 0, 1000, 1);
+    srand(13);
+    for (int k = 0; k < rounds; k++) {
+        finals_reset(&f, 1, 0);
+        sym_run *run = NULL;
+        ck_assert_int_eq(sym_run_start(e, wf, NULL, &run, NULL), SYM_OK);
+        struct timespec ts = {0, (long)(rand() % 300) * 1000L};
+        nanosleep(&ts, NULL);
+        ck_assert_int_eq(sym_run_cancel(run), SYM_OK);
+        ck_assert_msg(sym_run_wait(run, 30000) == SYM_OK, "the run did not end");
+        assert_one_end_each(&f, run);
+        sym_run_free(run);
+    }
+    sym_workflow_free(wf);
+    sym_engine_free(e);
+    free((void *)f.per_task);
+}
+END_TEST
+
 /* A backoff far longer than the test: cancel must end the run at once,
  * not when the timer would have fired. */
 START_TEST(cancel_ends_long_backoff_at_once)
@@ -266,6 +294,7 @@ static Suite *stop_suite(void)
     tcase_add_test(tc, cancel_at_random_moments_during_start_ends);
     tcase_add_test(tc, cancel_during_backoff_ends);
     tcase_add_test(tc, fail_fast_during_backoff_ends);
+    tcase_add_test(tc, cancel_between_failure_and_timer_then_free);
     tcase_add_test(tc, cancel_ends_long_backoff_at_once);
     suite_add_tcase(s, tc);
     return s;
