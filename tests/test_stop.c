@@ -189,21 +189,23 @@ START_TEST(cancel_at_random_moments_during_start_ends)
 }
 END_TEST
 
-/* Tasks failing with a real backoff (1 ms), cancelled at random moments:
- * the stop races tasks going into and out of their backoff timers. */
-START_TEST(cancel_during_backoff_ends)
+/* n roots failing with a 1 ms backoff (1000 attempts) on `threads`
+ * threads, each run cancelled after a random pause of step_us times 0 to
+ * steps - 1 (seeded), then waited for and freed at once, `rounds` times. */
+static void cancel_in_backoff_rounds(size_t n, unsigned threads, int rounds, unsigned seed,
+                                     int steps, long step_us)
 {
-    size_t n = under_valgrind() ? 200 : 2000;
-    int rounds = under_valgrind() ? 5 : 40;
     finals f = {0};
-    sym_engine *e = engine_with(&f, 4);
+    sym_engine *e = engine_with(&f, threads);
     sym_workflow *wf = roots(n, "fail", false, 0, 1000, 1);
-    srand(11);
+    srand(seed);
     for (int k = 0; k < rounds; k++) {
         finals_reset(&f, n, 0);
         sym_run *run = NULL;
         ck_assert_int_eq(sym_run_start(e, wf, NULL, &run, NULL), SYM_OK);
-        sleep_ms(rand() % 6);
+        long pause_us = (rand() % steps) * step_us;
+        struct timespec ts = {pause_us / 1000000, (pause_us % 1000000) * 1000L};
+        nanosleep(&ts, NULL);
         ck_assert_int_eq(sym_run_cancel(run), SYM_OK);
         ck_assert_msg(sym_run_wait(run, under_valgrind() ? 300000 : 30000) == SYM_OK,
                       "the run did not end");
@@ -214,6 +216,15 @@ START_TEST(cancel_during_backoff_ends)
     sym_workflow_free(wf);
     sym_engine_free(e);
     free((void *)f.per_task);
+}
+
+/* Tasks failing with a real backoff (1 ms), cancelled at random moments
+ * (0 to 5 ms in): the stop races tasks going into and out of their backoff
+ * timers. */
+START_TEST(cancel_during_backoff_ends)
+{
+    cancel_in_backoff_rounds(under_valgrind() ? 200 : 2000, 4, under_valgrind() ? 5 : 40, 11, 6,
+                             1000);
 }
 END_TEST
 
@@ -232,25 +243,7 @@ END_TEST
  * must not free the run under the timer (run under ASan). */
 START_TEST(cancel_between_failure_and_timer_then_free)
 {
-    int rounds = under_valgrind() ? 50 : 400;
-    finals f = {0};
-    sym_engine *e = engine_with(&f, 2);
-    sym_workflow *wf = roots(1, "fail", false, 0, 1000, 1);
-    srand(13);
-    for (int k = 0; k < rounds; k++) {
-        finals_reset(&f, 1, 0);
-        sym_run *run = NULL;
-        ck_assert_int_eq(sym_run_start(e, wf, NULL, &run, NULL), SYM_OK);
-        struct timespec ts = {0, (long)(rand() % 300) * 1000L};
-        nanosleep(&ts, NULL);
-        ck_assert_int_eq(sym_run_cancel(run), SYM_OK);
-        ck_assert_msg(sym_run_wait(run, 30000) == SYM_OK, "the run did not end");
-        assert_one_end_each(&f, run);
-        sym_run_free(run);
-    }
-    sym_workflow_free(wf);
-    sym_engine_free(e);
-    free((void *)f.per_task);
+    cancel_in_backoff_rounds(1, 2, under_valgrind() ? 50 : 400, 13, 300, 1);
 }
 END_TEST
 
