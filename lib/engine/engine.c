@@ -216,12 +216,7 @@ void sym_engine_free(sym_engine *e)
         pthread_mutex_unlock(&e->mu);
         if (!victim)
             break;
-        xctx cx;
-        sym__xctx_init(&cx, e, NULL);
-        sym__sched_stop(&cx, victim, STOP_CANCEL);
-        sym__xctx_count(&cx, victim, 1);
-        sym__xctx_flush(&cx);
-        sym__xctx_fini(&cx);
+        sym__sched_stop_held(victim, STOP_CANCEL);
     }
     pthread_mutex_lock(&e->mu);
     while (e->runs_active > 0)

@@ -251,6 +251,12 @@ void sym__xctx_flush(xctx *cx);
 void sym__sched_start(sym_run *r);
 /* Stops a run: no more dispatch, pending and waiting tasks cancelled. */
 void sym__sched_stop(xctx *cx, sym_run *r, int reason);
+/* From outside the pool: gives back one hold the caller took on r (see
+ * sym__run_hold). May end r: the caller's last access to it. */
+void sym__sched_release(sym_run *r);
+/* From outside the pool: stops r, on which the caller holds a hold, and
+ * gives that hold back (as sym__sched_release). */
+void sym__sched_stop_held(sym_run *r, int reason);
 void sym__sched_deadline_fire(timer_entry *te);
 /* How a finished run ended; counts (when not NULL) gets tasks per state. */
 sym_run_status sym__sched_status(const sym_run *r);

@@ -325,11 +325,7 @@ int sym_run_start(sym_engine *engine, sym_workflow *wf, const sym_run_options *o
     }
     sym__sched_start(r);
     *out = r;
-    xctx cx;
-    sym__xctx_init(&cx, engine, NULL);
-    sym__xctx_count(&cx, r, 1);
-    sym__xctx_flush(&cx);
-    sym__xctx_fini(&cx);
+    sym__sched_release(r); /* the start's own hold */
     return SYM_OK;
 }
 
@@ -411,13 +407,7 @@ int sym_run_cancel(sym_run *run)
     /* The hold keeps the run (and its engine) alive while it is stopped. */
     if (!sym__run_hold(run))
         return SYM_ESTATE;
-    sym_engine *e = run->eng;
-    xctx cx;
-    sym__xctx_init(&cx, e, NULL);
-    sym__sched_stop(&cx, run, STOP_CANCEL);
-    sym__xctx_count(&cx, run, 1);
-    sym__xctx_flush(&cx);
-    sym__xctx_fini(&cx);
+    sym__sched_stop_held(run, STOP_CANCEL);
     return SYM_OK;
 }
 

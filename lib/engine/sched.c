@@ -576,11 +576,9 @@ static int64_t backoff_ms(sym_engine *e, const sym_retry_policy *p, uint32_t n)
     return w;
 }
 
-/* The backoff timer of a retrying task holds the run (one more
- * "remaining") from before the task is published as retrying until the
- * timer has fired or been taken off: a stop may end the task meanwhile,
- * and the run must outlive the timer that points into it. */
-static void drop_hold(sym_run *r)
+/* ---- holds given back, stops from outside the pool ---- */
+
+void sym__sched_release(sym_run *r)
 {
     xctx cx;
     sym__xctx_init(&cx, r->eng, NULL);
@@ -589,6 +587,20 @@ static void drop_hold(sym_run *r)
     sym__xctx_fini(&cx);
 }
 
+void sym__sched_stop_held(sym_run *r, int reason)
+{
+    xctx cx;
+    sym__xctx_init(&cx, r->eng, NULL);
+    sym__sched_stop(&cx, r, reason);
+    sym__xctx_count(&cx, r, 1); /* the caller's hold */
+    sym__xctx_flush(&cx);
+    sym__xctx_fini(&cx);
+}
+
+/* The backoff timer of a retrying task holds the run (one more
+ * "remaining") from before the task is published as retrying until the
+ * timer has fired or been taken off: a stop may end the task meanwhile,
+ * and the run must outlive the timer that points into it. */
 static void retry_fire(timer_entry *te)
 {
     rtask_aux *aux = (rtask_aux *)te;
@@ -602,7 +614,7 @@ static void retry_fire(timer_entry *te)
         while (sym__pool_push(e->pool, NULL, it) != SYM_OK)
             sched_yield();
     }
-    drop_hold(r);
+    sym__sched_release(r);
 }
 
 /* Takes the backoff timer of a retrying task off, if it is still queued,
@@ -1238,14 +1250,8 @@ void sym__sched_stop(xctx *cx, sym_run *r, int reason)
 void sym__sched_deadline_fire(timer_entry *te)
 {
     sym_run *r = (sym_run *)((char *)te - offsetof(sym_run, deadline));
-    if (!sym__run_hold(r))
-        return;
-    xctx cx;
-    sym__xctx_init(&cx, r->eng, NULL);
-    sym__sched_stop(&cx, r, STOP_CANCEL);
-    sym__xctx_count(&cx, r, 1);
-    sym__xctx_flush(&cx);
-    sym__xctx_fini(&cx);
+    if (sym__run_hold(r))
+        sym__sched_stop_held(r, STOP_CANCEL);
 }
 
 sym_run_status sym__sched_status(const sym_run *r)
