@@ -189,7 +189,7 @@ bench: bench-load
 bench-load: all $(BUILD)/bench/bench_load
 	$(BUILD)/bench/bench_load $(BENCH_ARGS)
 
-$(BUILD)/bench/bench_load: tests/bench/bench_load.c $(STATIC)
+$(BUILD)/bench/bench_load: tests/bench/bench_load.c tests/proc_status.h $(STATIC)
 	@mkdir -p $(dir $@)
 	$(CC) $(APPFLAGS) $(INTERNAL) -o $@ $< $(STATIC) $(LDLIBS)
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "proc_status.h"
 #include "draft.h"
 #include "schema.h"
 #include "symphony.h"
@@ -1215,24 +1216,6 @@ enum { LOAD_MEMORY_FACTOR = 20, ALIAS_NODE_BYTES = 64 };
 #ifndef MEASURABLE
 #define MEASURABLE 1
 #endif
-
-/* A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1. */
-static long status_kib(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long v = -1;
-    size_t n = strlen(field);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0) {
-            v = strtol(line + n, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v;
-}
 
 /* The peak resident memory a load of yaml needs beyond what the process
  * held before, in bytes, measured in a child process (so nothing freed by

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "../proc_status.h"
 #include "strbuf.h"
 #include "symphony.h"
 #include "workflow.h"
@@ -201,24 +202,6 @@ static double median_time(int (*fn)(const char *, size_t), const char *data, siz
 static int run_ours(const char *data, size_t len)
 {
     return load_ours(data, len, NULL, NULL);
-}
-
-/* A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1. */
-static long status_kib(const char *field)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return -1;
-    char line[256];
-    long v = -1;
-    size_t n = strlen(field);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0) {
-            v = strtol(line + n, NULL, 10);
-            break;
-        }
-    fclose(f);
-    return v;
 }
 
 /* The peak resident memory one call of fn needs, in bytes: measured in a
